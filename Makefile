@@ -1,0 +1,45 @@
+# Two commands: `make run` (the app with demo data) and `make test` (the whole suite).
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+PORT   ?= 5000
+FLASK  := $(BIN)/flask --app tracker
+
+.PHONY: run test test-sqlite browser-deps clean
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install -q --upgrade pip
+
+$(VENV)/.runtime: pyproject.toml | $(BIN)/python
+	scripts/ensure-system-deps runtime
+	$(BIN)/pip install -q -e .
+	touch $@
+
+$(VENV)/.test: pyproject.toml $(VENV)/.runtime
+	$(BIN)/pip install -q -e ".[test]"
+	touch $@
+
+## run: migrate, load the library, frameworks and demo data, then serve on 127.0.0.1:$(PORT)
+run: $(VENV)/.runtime
+	$(FLASK) db upgrade
+	$(FLASK) seed
+	$(FLASK) demo load
+	$(FLASK) run --host 127.0.0.1 --port $(PORT)
+
+## test: the suite on SQLite, then on PostgreSQL when TRACKER_TEST_DATABASE_URL is set
+test: $(VENV)/.test browser-deps
+	$(BIN)/python -m pytest -p no:cacheprovider $(PYTEST_ARGS)
+	@if [ -n "$$TRACKER_TEST_DATABASE_URL" ]; then \
+	  echo "== the same suite on $$TRACKER_TEST_DATABASE_URL"; \
+	  $(BIN)/python -m pytest -p no:cacheprovider $(PYTEST_ARGS); \
+	else echo "(set TRACKER_TEST_DATABASE_URL=postgresql+psycopg://... to run it on PostgreSQL too)"; fi
+
+test-sqlite: $(VENV)/.test browser-deps
+	env -u TRACKER_TEST_DATABASE_URL $(BIN)/python -m pytest -p no:cacheprovider $(PYTEST_ARGS)
+
+browser-deps:
+	scripts/ensure-system-deps browser
+
+clean:
+	rm -rf $(VENV) instance

@@ -1,0 +1,105 @@
+"""A live tracker in a subprocess (its own database, demo data, CSRF on) and Debian's Chromium driven by Playwright.
+
+Locally the browser tests skip when /usr/bin/chromium is missing; in CI (CI=true) that is a failure.
+"""
+import os
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+import pytest
+import sqlalchemy as sa
+
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+                 "--disable-background-networking", "--disable-component-update", "--disable-sync"]
+DEMO_PASSWORD = "browser-demo-password"
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def _require_chromium():
+    if Path(CHROMIUM).exists():
+        return
+    if os.environ.get("CI"):
+        pytest.fail(f"{CHROMIUM} is missing: CI must install Debian's chromium (scripts/ensure-system-deps browser)")
+    pytest.skip(f"{CHROMIUM} is missing (apt-get install chromium); CI runs these tests")
+
+
+def _free_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def _live_database(tmp_path):
+    url = os.environ.get("TRACKER_TEST_DATABASE_URL")
+    if not url:
+        return f"sqlite:///{tmp_path / 'live.sqlite3'}"
+    base = sa.engine.make_url(url)
+    live = base.set(database=f"{base.database}_live")
+    admin = sa.create_engine(base.set(database="postgres"), isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.exec_driver_sql(f'DROP DATABASE IF EXISTS "{live.database}"')
+        conn.exec_driver_sql(f'CREATE DATABASE "{live.database}"')
+    admin.dispose()
+    return live.render_as_string(hide_password=False)
+
+
+@pytest.fixture(scope="session")
+def live_server(tmp_path_factory):
+    """Base URL of a tracker served from a subprocess with migrated schema, seeds and demo data."""
+    _require_chromium()
+    tmp = tmp_path_factory.mktemp("live")
+    env = {**os.environ, "TRACKER_DATABASE_URL": _live_database(tmp), "TRACKER_DEMO_PASSWORD": DEMO_PASSWORD,
+           "TRACKER_SECRET_KEY": "live-test-secret", "TRACKER_EVIDENCE_DIR": str(tmp / "evidence"),
+           "FLASK_APP": "tracker"}
+    flask = [sys.executable, "-m", "flask", "--app", "tracker"]
+    for step in (["db", "upgrade"], ["seed"], ["demo", "load"]):
+        subprocess.run(flask + step, env=env, cwd=ROOT, check=True, capture_output=True, timeout=300)
+    port = _free_port()
+    log = open(tmp / "server.log", "w")
+    proc = subprocess.Popen(flask + ["run", "--port", str(port), "--no-reload"], env=env, cwd=ROOT,
+                            stdout=log, stderr=subprocess.STDOUT)
+    base = f"http://127.0.0.1:{port}"
+    for _ in range(100):
+        try:
+            urllib.request.urlopen(base + "/healthz", timeout=1)
+            break
+        except OSError:
+            time.sleep(0.1)
+    else:
+        proc.kill()
+        raise RuntimeError("live server did not start: " + (tmp / "server.log").read_text()[-2000:])
+    yield base
+    proc.terminate()
+    proc.wait(timeout=10)
+    log.close()
+
+
+@pytest.fixture(scope="session")
+def browser():
+    _require_chromium()
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        chromium = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        yield chromium
+        chromium.close()
+
+
+@pytest.fixture
+def page(browser):
+    context = browser.new_context(viewport={"width": 1280, "height": 900})
+    page = context.new_page()
+    yield page
+    context.close()
+
+
+def sign_in(page, base, email):
+    page.goto(base + "/login")
+    page.get_by_label("E-mail address").fill(email)
+    page.get_by_label("Password", exact=True).fill(DEMO_PASSWORD)
+    page.get_by_role("button", name="Sign in").click()

@@ -1,0 +1,186 @@
+"""Test fixtures: one migrated database per run (SQLite, or PostgreSQL when TRACKER_TEST_DATABASE_URL is set),
+each test inside a transaction that is rolled back, factories for schools, users and members."""
+import os
+import smtplib
+import uuid
+from datetime import date
+
+import pytest
+import sqlalchemy as sa
+from argon2 import PasswordHasher
+
+from flask.testing import FlaskClient
+from flask_sqlalchemy.session import _app_ctx_id
+
+from tracker import create_app
+from tracker.auth.passwords import set_hasher_for_tests
+from tracker.extensions import db, limiter
+
+PASSWORD = "correct horse battery"
+CHEAP_HASHER = PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1)
+
+
+def _database_url(tmp_path_factory):
+    url = os.environ.get("TRACKER_TEST_DATABASE_URL")
+    if url:
+        return url
+    return f"sqlite:///{tmp_path_factory.mktemp('db') / 'test.sqlite3'}"
+
+
+def _reset_postgres(url):
+    """Empty the test database: it is named for tests, so everything in it may go."""
+    engine = sa.create_engine(url)
+    with engine.begin() as conn:
+        conn.exec_driver_sql("DROP SCHEMA public CASCADE")
+        conn.exec_driver_sql("CREATE SCHEMA public")
+    engine.dispose()
+
+
+@pytest.fixture(scope="session")
+def database_url(tmp_path_factory):
+    url = _database_url(tmp_path_factory)
+    if url.startswith("postgresql"):
+        _reset_postgres(url)
+    return url
+
+
+class IsolatedClient(FlaskClient):
+    """A test client whose every request gets its own app context (so its own `g` and db session),
+    as in production; without this, Flask reuses the test's app context and state leaks between requests."""
+
+    def open(self, *args, **kwargs):
+        with self.application.app_context():
+            return super().open(*args, **kwargs)
+
+
+@pytest.fixture(scope="session")
+def app(database_url, tmp_path_factory):
+    set_hasher_for_tests(CHEAP_HASHER)
+    app = create_app({
+        "TESTING": True,
+        "SQLALCHEMY_DATABASE_URI": database_url,
+        "SECRET_KEY": "test-secret-key",
+        "WTF_CSRF_ENABLED": False,
+        "INSTANCE_PATH": str(tmp_path_factory.mktemp("instance")),
+        "RATELIMIT_STORAGE_URI": "memory://",
+        "SERVER_NAME": "tracker.test",
+    })
+    app.test_client_class = IsolatedClient
+    with app.app_context():
+        from flask_migrate import upgrade
+
+        upgrade()  # the schema comes from the migrations, so every run exercises them
+        from tracker.seeding import seed_all
+
+        seed_all(app.config["TRACKER_SEEDS_DIR"])  # the shared library and frameworks, as `make run` has them
+        db.session.commit()
+        db.session.remove()
+    return app
+
+
+@pytest.fixture(autouse=True)
+def _transaction(app):
+    """Run each test in a transaction that is rolled back; app commits become savepoint releases."""
+    with app.app_context():
+        connection = db.engine.connect()
+        outer = connection.begin()
+        original = db.session
+        db.session = sa.orm.scoped_session(
+            sa.orm.sessionmaker(bind=connection, join_transaction_mode="create_savepoint"),
+            scopefunc=_app_ctx_id,
+        )
+        limiter.reset()
+        try:
+            yield
+        finally:
+            db.session.remove()
+            db.session = original
+            outer.rollback()
+            connection.close()
+
+
+@pytest.fixture(autouse=True)
+def _no_smtp(request, monkeypatch):
+    """Only tests marked `smtp` may open an SMTP connection."""
+    if "smtp" in request.keywords:
+        return
+
+    def refuse(*args, **kwargs):
+        raise AssertionError("this test tried to open an SMTP connection")
+
+    monkeypatch.setattr(smtplib.SMTP, "connect", refuse)
+
+
+@pytest.fixture
+def client(app):
+    return app.test_client()
+
+
+@pytest.fixture
+def make_school():
+    from tracker.schools.services import create_school
+
+    def make(slug=None, name=None, **kwargs):
+        slug = slug or f"school-{uuid.uuid4().hex[:8]}"
+        school = create_school(slug=slug, name=name or f"School {slug}", **kwargs)
+        db.session.commit()
+        return school
+
+    return make
+
+
+@pytest.fixture
+def make_user():
+    from tracker.auth.models import User
+    from tracker.auth.passwords import hash_password
+
+    def make(email=None, password=PASSWORD, name="", **kwargs):
+        user = User(email=(email or f"user-{uuid.uuid4().hex[:8]}@example.org").lower(), name=name,
+                    password_hash=hash_password(password), **kwargs)
+        db.session.add(user)
+        db.session.commit()
+        return user
+
+    return make
+
+
+@pytest.fixture
+def make_member(make_user):
+    from tracker.tenancy import ACCREDITOR, Membership
+
+    def make(school, role, user=None, access_until=None, **user_kwargs):
+        user = user or make_user(**user_kwargs)
+        if role == ACCREDITOR and access_until is None:
+            access_until = date(2999, 1, 1)
+        membership = Membership(school_id=school.id, user_id=user.id, role=role, access_until=access_until)
+        db.session.add(membership)
+        db.session.commit()
+        return membership
+
+    return make
+
+
+def login(client, email, password=PASSWORD, remember=False, follow=False):
+    data = {"email": email, "password": password}
+    if remember:
+        data["remember"] = "y"
+    return client.post("/login", data=data, follow_redirects=follow)
+
+
+@pytest.fixture
+def login_as(client):
+    """Sign the test client in as the membership's (or user's) user."""
+
+    def sign_in(who, password=PASSWORD, remember=False):
+        user = getattr(who, "user", who)
+        response = login(client, user.email, password, remember=remember)
+        assert response.status_code == 302, response.get_data(as_text=True)[:500]
+        return client
+
+    return sign_in
+
+
+def audit_count():
+    from tracker.audit import AuditEvent
+
+    return db.session.scalar(sa.select(sa.func.count()).select_from(AuditEvent))

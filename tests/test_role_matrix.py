@@ -1,0 +1,86 @@
+"""What each role may and may not do on each school page, from one table."""
+import pytest
+from flask import url_for
+
+from tracker.extensions import db
+
+from .world import FORM_DATA, build_worlds, methods_of, sign_in, url_args
+
+ALL = {"lead", "head", "hr", "staff", "accreditor"}
+MANAGERS = {"lead", "head"}
+WRITERS = ALL - {"accreditor"}
+#: roles that see only the items assigned to them: the matrix assigns the item to them first
+OWN_ITEMS_ONLY = {"hr", "staff"}
+
+#: endpoint -> method -> the roles allowed; every school endpoint must be listed here
+ROLE_MATRIX = {
+    "tracking.home": {"GET": ALL},
+    "schools.members": {"GET": MANAGERS},
+    "schools.invite_member": {"POST": MANAGERS},
+    "schools.revoke": {"POST": MANAGERS},
+    "schools.member": {"GET": MANAGERS, "POST": MANAGERS},
+    "schools.remove": {"POST": MANAGERS},
+    "schools.settings": {"GET": MANAGERS, "POST": MANAGERS},
+    "schools.audit_trail": {"GET": MANAGERS},
+    "library.index": {"GET": ALL},
+    "library.resource": {"GET": ALL},
+    "library.add": {"GET": MANAGERS, "POST": MANAGERS},
+    "library.edit": {"GET": MANAGERS, "POST": MANAGERS},
+    "library.delete": {"POST": MANAGERS},
+    "tracking.years": {"GET": ALL},
+    "tracking.start_year": {"POST": MANAGERS},
+    "tracking.rollover": {"POST": MANAGERS},
+    "tracking.sign_off": {"POST": {"head"}},
+    "tracking.upgrade": {"GET": MANAGERS, "POST": MANAGERS},
+    "tracking.items": {"GET": ALL},
+    "tracking.add_item": {"GET": MANAGERS, "POST": MANAGERS},
+    "tracking.item": {"GET": ALL, "POST": WRITERS},
+    "tracking.answer": {"POST": WRITERS},
+    "tracking.comment": {"POST": WRITERS},
+    "tracking.add_evidence": {"POST": WRITERS},
+    "tracking.download": {"GET": ALL},
+    "tracking.remove_evidence": {"POST": MANAGERS},
+    "frameworks.index": {"GET": {"lead", "head", "hr"}},
+    "frameworks.detail": {"GET": {"lead", "head", "hr"}},
+}
+
+
+def _school_rules(app):
+    return [r for r in app.url_map.iter_rules() if "school" in r.arguments]
+
+
+def test_every_school_page_is_in_the_role_matrix(app):
+    """Adding a school page without deciding who may use it fails here."""
+    listed = {(e, m) for e, methods in ROLE_MATRIX.items() for m in methods}
+    actual = {(r.endpoint, m) for r in _school_rules(app) for m in methods_of(r)}
+    assert actual - listed == set(), "add these to ROLE_MATRIX"
+    assert listed - actual == set(), "ROLE_MATRIX lists routes that do not exist"
+
+
+CASES = [(endpoint, method, role, role in allowed)
+         for endpoint, methods in ROLE_MATRIX.items() for method, allowed in methods.items()
+         for role in sorted(ALL)]
+
+
+@pytest.mark.parametrize("endpoint,method,role,allowed", CASES,
+                         ids=[f"{e}-{m}-{r}-{'yes' if a else 'no'}" for e, m, r, a in CASES])
+def test_role_matrix(app, endpoint, method, role, allowed):
+    """Allowed roles get through (no 403/404); every other role gets 403 and changes nothing."""
+    from .conftest import audit_count
+
+    a, _ = build_worlds()
+    rule = next(r for r in app.url_map.iter_rules() if r.endpoint == endpoint and method in r.methods)
+    with app.test_request_context():
+        url = url_for(endpoint, **url_args(rule, a.school.slug, a))
+    if "item_id" in rule.arguments and role in OWN_ITEMS_ONLY:
+        a.item.owner_id = a.members[role].user_id
+        db.session.commit()
+    client = sign_in(app.test_client(), a.members[role].user)
+    before = audit_count()
+    response = client.open(url, method=method, data=FORM_DATA if method != "GET" else None)
+    db.session.rollback()
+    if allowed:
+        assert response.status_code not in (403, 404), response.status_code
+    else:
+        assert response.status_code == 403
+        assert audit_count() == before

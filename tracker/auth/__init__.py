@@ -1,0 +1,6 @@
+"""Sign-in, sign-out, password reset, invitations and the user's own account."""
+from flask import Blueprint
+
+bp = Blueprint("auth", __name__)
+
+from . import views  # noqa: E402,F401

@@ -1,0 +1,168 @@
+"""Sign-in pages. Views parse forms, call services, commit once and redirect."""
+from urllib.parse import urlsplit
+
+from flask import current_app, flash, redirect, render_template, request, url_for
+from flask_login import current_user
+
+from ..access import public, signed_in
+from ..db import db
+from ..extensions import limiter
+from ..mail import deliver_link
+from . import bp
+from .forms import AcceptInvitationForm, ChangePasswordForm, ForgotPasswordForm, LoginForm, ProfileForm, ResetPasswordForm
+from .passwords import check_password
+from .services import (authenticate, find_user, make_reset_token, set_password, sign_in, sign_out,
+                       user_for_reset_token)
+
+
+def safe_next(target: str | None) -> str | None:
+    """Return `target` only when it is a path on this site; anything else (other hosts, schemes) is dropped."""
+    if not target or not target.startswith("/") or target.startswith("//") or "\\" in target:
+        return None
+    parts = urlsplit(target)
+    if parts.scheme or parts.netloc or any(ord(c) < 32 for c in target):
+        return None
+    return target
+
+
+def _account_key():
+    return "account:" + (request.form.get("email") or "").strip().lower()[:254]
+
+
+def _failed(response):
+    # Only failed attempts count towards the limit; a successful sign-in redirects.
+    return response.status_code != 302
+
+
+@bp.route("/login", methods=["GET", "POST"])
+@public
+@limiter.limit(lambda: current_app.config["TRACKER_LOGIN_LIMIT_ADDRESS"], methods=["POST"], deduct_when=_failed)
+@limiter.limit(lambda: current_app.config["TRACKER_LOGIN_LIMIT_ACCOUNT"], methods=["POST"], key_func=_account_key,
+               deduct_when=_failed)
+def login():
+    next_url = safe_next(request.values.get("next"))
+    if current_user.is_authenticated and request.method == "GET":
+        return redirect(next_url or url_for("picker.index"))
+    form = LoginForm()
+    if form.validate_on_submit():
+        user = authenticate(form.email.data, form.password.data)
+        if user is not None:
+            sign_in(user, remember=form.remember.data)
+            db.session.commit()
+            return redirect(next_url or url_for("picker.index"))
+        db.session.commit()  # keep the record of the failed attempt
+        form.password.errors.append("That e-mail address and password do not match an account.")
+    status = 400 if form.errors else 200
+    return render_template("auth/login.html", form=form, next=next_url), status
+
+
+@bp.route("/logout", methods=["POST"])
+@signed_in
+def logout():
+    sign_out(current_user._get_current_object())
+    db.session.commit()
+    flash("You are signed out.", "success")
+    return redirect(url_for("auth.login"))
+
+
+@bp.route("/password/forgot", methods=["GET", "POST"])
+@public
+@limiter.limit("10 per hour", methods=["POST"])
+def forgot_password():
+    form = ForgotPasswordForm()
+    if form.validate_on_submit():
+        user = find_user(form.email.data)
+        if user is not None and user.active and user.password_hash:
+            link = url_for("auth.reset_password", token=make_reset_token(user), _external=True)
+            deliver_link(user.email, "Reset your password", link)
+        # The same answer either way, so the form does not reveal who has an account.
+        flash("If that address has an account, a link to choose a new password is on its way. "
+              f"It works once, within {current_app.config['TRACKER_RESET_MINUTES']} minutes.", "success")
+        return redirect(url_for("auth.login"))
+    return render_template("auth/forgot.html", form=form), 400 if form.errors else 200
+
+
+@bp.route("/password/reset/<token>", methods=["GET", "POST"])
+@public
+def reset_password(token):
+    user = user_for_reset_token(token)
+    if user is None:
+        return render_template("auth/link_invalid.html", what="password reset link"), 404
+    form = ResetPasswordForm()
+    if form.validate_on_submit():
+        set_password(user, form.password.data, reason="reset")
+        db.session.commit()
+        flash("Your password has been changed and every other session signed out. Sign in with the new one.",
+              "success")
+        return redirect(url_for("auth.login"))
+    return render_template("auth/reset.html", form=form), 400 if form.errors else 200
+
+
+@bp.route("/invitations/<token>", methods=["GET", "POST"])
+@public
+def accept_invitation(token):
+    from ..schools.services import ServiceError, accept_invitation as accept, pending_invitation
+
+    invitation = pending_invitation(token)
+    if invitation is None:
+        return render_template("auth/link_invalid.html", what="invitation"), 404
+    existing = find_user(invitation.email)
+    has_account = existing is not None and bool(existing.password_hash)
+    if has_account and not current_user.is_authenticated:
+        flash(f"Sign in as {invitation.email} to accept the invitation to {invitation.school.name}.", "info")
+        return redirect(url_for("auth.login", next=request.path))
+    form = AcceptInvitationForm() if not current_user.is_authenticated else None
+    error = None
+    if request.method == "POST":
+        if current_user.is_authenticated or form.validate_on_submit():
+            try:
+                if current_user.is_authenticated:
+                    user = accept(invitation, user=current_user._get_current_object())
+                else:
+                    user = accept(invitation, name=form.name.data, password=form.password.data)
+                    sign_in(user)
+            except ServiceError as exc:
+                db.session.rollback()
+                error = str(exc)
+            else:
+                db.session.commit()
+                flash(f"Welcome to {invitation.school.name}.", "success")
+                return redirect(url_for("tracking.home", school=invitation.school.slug))
+    status = 400 if (error or (form is not None and form.errors)) else 200
+    return render_template("auth/accept.html", invitation=invitation, form=form, error=error), status
+
+
+@bp.route("/account", methods=["GET", "POST"])
+@signed_in
+def account():
+    from .. import audit
+
+    form = ProfileForm(obj=current_user)
+    if form.validate_on_submit():
+        before = {"name": current_user.name}
+        current_user.name = form.name.data
+        if before["name"] != current_user.name:
+            audit.record("auth.profile_changed", subject=current_user, before=before,
+                         after={"name": current_user.name})
+        db.session.commit()
+        flash("Saved.", "success")
+        return redirect(url_for("auth.account"))
+    return render_template("auth/account.html", form=form, password_form=ChangePasswordForm()), \
+        400 if form.errors else 200
+
+
+@bp.route("/account/password", methods=["POST"])
+@signed_in
+def change_password():
+    form = ChangePasswordForm()
+    user = current_user._get_current_object()
+    if form.validate_on_submit():
+        if not check_password(user, form.current.data):
+            form.current.errors.append("That is not your current password.")
+        else:
+            set_password(user, form.password.data, reason="changed")
+            sign_in(user)  # this browser stays signed in with a fresh session; all others end
+            db.session.commit()
+            flash("Password changed. Every other device has been signed out.", "success")
+            return redirect(url_for("auth.account"))
+    return render_template("auth/account.html", form=ProfileForm(obj=user), password_form=form), 400

@@ -1,0 +1,180 @@
+"""Operator commands: flask --app tracker schools|users|audit|demo ..."""
+import sys
+
+import click
+from flask import current_app, url_for
+from flask.cli import AppGroup
+
+from . import audit
+from .db import db
+from .tenancy import ACCREDITOR, ROLES, School
+
+schools_cli = AppGroup("schools", help="Create and list schools.")
+users_cli = AppGroup("users", help="Invite users and make platform admins.")
+audit_cli = AppGroup("audit", help="Check the audit trail.")
+demo_cli = AppGroup("demo", help="Demo data for trying the tracker.")
+
+
+def _fail(message):
+    click.echo(f"Error: {message}", err=True)
+    sys.exit(2)
+
+
+@schools_cli.command("create")
+@click.option("--slug", required=True, help="Short web address, e.g. riverside")
+@click.option("--name", required=True)
+@click.option("--country", default="")
+@click.option("--timezone", default="UTC", show_default=True)
+@click.option("--start-month", default=8, show_default=True, type=click.IntRange(1, 12),
+              help="First month of the academic year")
+def create_school_cmd(slug, name, country, timezone, start_month):
+    """Create a school."""
+    import zoneinfo
+
+    from .schools.services import ServiceError, create_school
+
+    if timezone not in zoneinfo.available_timezones():
+        _fail(f"unknown time zone {timezone!r}; use an IANA name such as Europe/Paris")
+    try:
+        school = create_school(slug=slug, name=name, country=country, timezone=timezone,
+                               year_start_month=start_month)
+    except ServiceError as exc:
+        _fail(str(exc))
+    db.session.commit()
+    click.echo(f"Created {school.name} at /s/{school.slug}/")
+
+
+@schools_cli.command("list")
+def list_schools_cmd():
+    """List schools."""
+    for school in db.session.execute(db.select(School).order_by(School.slug)).scalars():
+        click.echo(f"{school.slug}\t{school.name}\t{school.country}\t{school.timezone}")
+
+
+@users_cli.command("invite")
+@click.option("--school", "slug", required=True)
+@click.option("--email", required=True)
+@click.option("--role", type=click.Choice(ROLES), default="lead", show_default=True)
+@click.option("--until", "until", type=click.DateTime(["%Y-%m-%d"]), help="Last day of access (accreditors)")
+def invite_cmd(slug, email, role, until):
+    """Invite someone to a school and print the one-time link."""
+    from .schools.services import ServiceError, invite
+
+    school = db.session.execute(db.select(School).where(School.slug == slug)).scalar_one_or_none()
+    if school is None:
+        _fail(f"no school with slug {slug!r}")
+    if role == ACCREDITOR and until is None:
+        _fail("an accreditor needs --until YYYY-MM-DD")
+    try:
+        issued = invite(school, email=email, role=role, access_until=until.date() if until else None)
+    except ServiceError as exc:
+        _fail(str(exc))
+    db.session.commit()
+    with current_app.test_request_context(base_url=current_app.config.get("TRACKER_BASE_URL", "http://127.0.0.1:5000")):
+        click.echo(url_for("auth.accept_invitation", token=issued.token, _external=True))
+
+
+@users_cli.command("make-admin")
+@click.option("--email", required=True)
+@click.password_option(help="Password for a new account (asked for when not given)")
+def make_admin_cmd(email, password):
+    """Create (or promote) a platform admin who can add schools from /admin/schools."""
+    from .auth.models import User
+    from .auth.passwords import MIN_LENGTH
+    from .auth.services import find_user, set_password
+
+    if len(password) < MIN_LENGTH:
+        _fail(f"use at least {MIN_LENGTH} characters")
+    user = find_user(email)
+    if user is None:
+        user = User(email=email.strip().lower(), name="Platform admin")
+        db.session.add(user)
+        db.session.flush()
+        set_password(user, password, reason="set")
+    user.is_platform_admin = True
+    audit.record("admin.granted", subject=user, after={"email": user.email}, actor=user)
+    db.session.commit()
+    click.echo(f"{user.email} is a platform admin.")
+
+
+@audit_cli.command("verify")
+def verify_cmd():
+    """Check every audit chain; name the first broken event of each."""
+    problems = audit.verify_chains()
+    count = db.session.scalar(db.select(db.func.count()).select_from(audit.AuditEvent))
+    if problems:
+        for problem in problems:
+            click.echo(f"BROKEN {problem}")
+        sys.exit(1)
+    click.echo(f"OK: {count} events, every chain intact.")
+
+
+@demo_cli.command("load")
+def demo_load_cmd():
+    """Create (or refresh) the demo schools and accounts; prints how to sign in."""
+    from .demo import load_demo
+
+    password, created = load_demo()
+    db.session.commit()
+    click.echo(("Demo data created." if created else "Demo data already present; accounts refreshed."))
+    click.echo(f"Sign in at /login with any of these accounts; the password is: {password}")
+    from .demo import DEMO_ACCOUNTS
+
+    for email, slug, role in DEMO_ACCOUNTS:
+        click.echo(f"  {email:28} {role:11} in {slug}")
+
+
+
+
+
+
+def _load_all_or_nothing(load):
+    """Run a seed loader; commit and print its reports, or roll back and list every problem (exit 1)."""
+    from .yamlcheck import SeedFileError
+
+    try:
+        reports = load()
+    except SeedFileError as exc:
+        db.session.rollback()
+        click.echo("Nothing was loaded; fix these problems first:", err=True)
+        for problem in exc.problems:
+            click.echo(f"  {problem}", err=True)
+        sys.exit(1)
+    db.session.commit()
+    for report in reports:
+        click.echo(report.summary())
+
+
+@click.command("seed")
+@click.option("--dir", "seeds_dir", default=None, help="Seed folder (default: the project's seeds/)")
+def seed_cmd(seeds_dir):
+    """Load or update the resource library and the framework templates (idempotent)."""
+    from .seeding import seed_all
+
+    _load_all_or_nothing(lambda: seed_all(seeds_dir or current_app.config["TRACKER_SEEDS_DIR"]))
+
+
+frameworks_cli = AppGroup("frameworks", help="Framework templates.")
+
+
+@frameworks_cli.command("import")
+@click.argument("file", type=click.Path(exists=True, dir_okay=False))
+def frameworks_import_cmd(file):
+    """Check and load one framework file; a new version is added beside the old."""
+    from .seeding import import_framework
+
+    _load_all_or_nothing(lambda: [import_framework(file)])
+
+
+@frameworks_cli.command("list")
+def frameworks_list_cmd():
+    """List loaded framework versions."""
+    from .frameworks.models import Framework
+
+    for f in db.session.execute(db.select(Framework).order_by(Framework.key, Framework.loaded_at)).scalars():
+        click.echo(f"{f.key}\t{f.version}\t{f.requirement_count} requirements\t{f.title}")
+
+
+def register_cli(app):
+    for group in (schools_cli, users_cli, audit_cli, demo_cli, frameworks_cli, seed_cmd):
+        app.cli.add_command(group)

@@ -1,0 +1,1 @@
+"""Evidence files: upload checks and storage."""

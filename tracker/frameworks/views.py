@@ -1,0 +1,43 @@
+"""Framework template pages, for a school's team and (through admin) for platform admins."""
+from flask import abort, render_template, request
+
+from ..access import school_roles
+from ..db import db
+from ..tenancy import HEAD, HR, LEAD
+from . import bp
+from .models import AUDIENCE_LABELS, REPEAT_LABELS, Framework
+from .services import latest_versions
+
+READERS = (LEAD, HEAD, HR)
+
+
+def framework_page(key, link_endpoint):
+    """Render one framework (newest version, or ?version=) for any of the blueprints that show it."""
+    versions = db.session.execute(
+        db.select(Framework).where(Framework.key == key).order_by(Framework.loaded_at.desc())
+    ).scalars().all()
+    if not versions:
+        abort(404)
+    wanted = request.args.get("version")
+    framework = next((f for f in versions if f.version == wanted), None) if wanted else versions[0]
+    if framework is None:
+        abort(404)
+    return render_template("frameworks/detail.html", framework=framework, versions=versions,
+                           repeat_labels=REPEAT_LABELS, audience_labels=AUDIENCE_LABELS,
+                           link_endpoint=link_endpoint)
+
+
+def frameworks_list(detail_endpoint):
+    return render_template("frameworks/index.html", frameworks=latest_versions(), detail_endpoint=detail_endpoint)
+
+
+@bp.route("/")
+@school_roles(*READERS)
+def index():
+    return frameworks_list("frameworks.detail")
+
+
+@bp.route("/<framework_key>")
+@school_roles(*READERS)
+def detail(framework_key):
+    return framework_page(framework_key, "library.resource")

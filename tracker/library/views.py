@@ -1,0 +1,118 @@
+"""Library pages: browse by section and tag, search, resource pages, and the school's own resources."""
+from flask import abort, flash, g, redirect, render_template, request, url_for
+from flask_login import current_user
+
+from ..access import school_roles
+from ..db import db
+from ..tenancy import ALL_MEMBERS, MANAGERS
+from . import bp, queries
+from .forms import ResourceForm
+from .models import TAG_KINDS, Resource
+from .services import add_school_resource, delete_school_resource, update_school_resource
+
+PER_PAGE = 20
+
+
+def _tag_filters():
+    tags = []
+    for raw in request.args.getlist("tag"):
+        kind, _, value = raw.partition(":")
+        if kind not in TAG_KINDS or not value or len(value) > 100:
+            abort(400, "That tag filter is not valid.")
+        tags.append((kind, value))
+    return tags
+
+
+@bp.route("/")
+@school_roles(*ALL_MEMBERS)
+def index():
+    q = request.args.get("q", "").strip()[:200]
+    section = request.args.get("section") or None
+    tags = _tag_filters()
+    all_sections = queries.sections()
+    if section and section not in {s.key for s in all_sections}:
+        abort(404)
+    filtering = bool(q or section or tags)
+    ids = queries.find(g.school, q=q, section=section, tags=tags)
+    raw_page = request.args.get("page", "1")
+    if not raw_page.isdigit() or int(raw_page) < 1:
+        abort(400, "The page number must be a whole number from 1.")
+    page = int(raw_page)
+    pages = max(1, -(-len(ids) // PER_PAGE))
+    if page > pages:
+        abort(404)
+    results = queries.load(ids[(page - 1) * PER_PAGE: page * PER_PAGE]) if filtering else []
+    return render_template(
+        "library/index.html", q=q, section=section, tags=tags, sections=all_sections, filtering=filtering,
+        counts=queries.section_counts(g.school), results=results, total=len(ids), page=page, pages=pages,
+        facets=queries.facets(ids), start=queries.start_here([s.start_here_key for s in all_sections]),
+        own=[] if filtering else queries.load(
+            [r.id for r in db.session.execute(db.select(Resource).where(Resource.school_id == g.school.id)
+                                              .order_by(Resource.title)).scalars()]),
+    )
+
+
+@bp.route("/r/<key>")
+@school_roles(*ALL_MEMBERS)
+def resource(key):
+    item = queries.resource_by_key(g.school, key)
+    if item is None:
+        abort(404)
+    return render_template("library/resource.html", resource=item, used_by=queries.used_by(item),
+                           sections={s.key: s for s in queries.sections()})
+
+
+def _own_or_404(key):
+    item = queries.resource_by_key(g.school, key)
+    if item is None or item.school_id != g.school.id:
+        abort(404)
+    return item
+
+
+def _form(obj=None):
+    form = ResourceForm(obj=obj, section_choices=[(s.key, s.title) for s in queries.sections()])
+    if obj is not None and request.method == "GET":
+        form.sections.data = obj.section_keys
+        form.tags.data = ", ".join(obj.tag_values("topic"))
+    return form
+
+
+@bp.route("/new", methods=["GET", "POST"])
+@school_roles(*MANAGERS)
+def add():
+    form = _form()
+    if form.validate_on_submit():
+        item = add_school_resource(g.school, title=form.title.data, url=form.url.data,
+                                   publishers=form.publishers.data, published=form.published.data or "",
+                                   summary=form.summary.data, sections=form.sections.data, tags=form.tag_list(),
+                                   actor=current_user)
+        db.session.commit()
+        flash(f"“{item.title}” is in your school's library. Only members of {g.school.name} see it.", "success")
+        return redirect(url_for(".resource", key=item.key))
+    return render_template("library/form.html", form=form, item=None), 400 if form.errors else 200
+
+
+@bp.route("/r/<key>/edit", methods=["GET", "POST"])
+@school_roles(*MANAGERS)
+def edit(key):
+    item = _own_or_404(key)
+    form = _form(item)
+    if form.validate_on_submit():
+        update_school_resource(g.school, item, title=form.title.data, url=form.url.data,
+                               publishers=form.publishers.data, published=form.published.data or "",
+                               summary=form.summary.data, sections=form.sections.data, tags=form.tag_list())
+        db.session.commit()
+        flash("Saved.", "success")
+        return redirect(url_for(".resource", key=item.key))
+    return render_template("library/form.html", form=form, item=item), 400 if form.errors else 200
+
+
+@bp.route("/r/<key>/delete", methods=["POST"])
+@school_roles(*MANAGERS)
+def delete(key):
+    item = _own_or_404(key)
+    title = item.title
+    delete_school_resource(g.school, item)
+    db.session.commit()
+    flash(f"“{title}” was removed from your school's library.", "success")
+    return redirect(url_for(".index"))

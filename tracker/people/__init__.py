@@ -1,0 +1,8 @@
+"""Staff register, safer-recruitment checks per person, import and export."""
+from flask import Blueprint
+
+from ..tenancy import init_school_blueprint
+
+bp = init_school_blueprint(Blueprint("people", __name__, url_prefix="/s/<school>/people"))
+
+from . import views  # noqa: E402,F401

@@ -1,0 +1,74 @@
+"""The staff register: every adult who works with students, kept to what the checks need."""
+import uuid
+from datetime import date, datetime
+
+from sqlalchemy import JSON, Date, ForeignKey, String, Text, UniqueConstraint, Uuid
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from ..db import SchoolScoped, UTCDateTime, db, utcnow
+
+CATEGORIES = ("teaching", "support", "volunteer", "contractor", "board")
+CATEGORY_LABELS = {"teaching": "Teaching staff", "support": "Support staff", "volunteer": "Volunteer",
+                   "contractor": "Contractor", "board": "Board member"}
+GROUPS = ("leadership", "response_team")
+GROUP_LABELS = {"leadership": "Leadership", "response_team": "Safeguarding response team"}
+CHECK_STATUSES = ("not_started", "requested", "received", "verified", "not_required")
+CHECK_STATUS_LABELS = {"not_started": "Not started", "requested": "Requested", "received": "Received",
+                       "verified": "Verified", "not_required": "Not required"}
+
+
+class Person(SchoolScoped, db.Model):
+    """An adult on the staff register. Holds no case details and nothing the checks do not need."""
+
+    __tablename__ = "people"
+
+    full_name: Mapped[str] = mapped_column(String(200))
+    #: lower-cased; the key for re-importing a register and for linking to a member's account
+    email: Mapped[str | None] = mapped_column(String(254), nullable=True)
+    category: Mapped[str] = mapped_column(String(20))
+    #: extra training audiences: leadership, response_team
+    groups: Mapped[list] = mapped_column(JSON, default=list)
+    start_on: Mapped[date] = mapped_column(Date)
+    leave_on: Mapped[date | None] = mapped_column(Date, nullable=True)
+    #: every country the person lived or worked in (one police check each)
+    countries: Mapped[list] = mapped_column(JSON, default=list)
+    #: the member account of this person, when they have one (they then see their own record)
+    user_id: Mapped[uuid.UUID | None] = mapped_column(Uuid, ForeignKey("users.id", ondelete="SET NULL"),
+                                                      nullable=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    user = relationship("User")
+
+    __table_args__ = (UniqueConstraint("school_id", "email"),)
+
+    def has_left(self, today) -> bool:
+        return self.leave_on is not None and self.leave_on < today
+
+    @property
+    def category_label(self):
+        return CATEGORY_LABELS[self.category]
+
+    def audit_view(self):
+        return {"full_name": self.full_name, "email": self.email, "category": self.category,
+                "groups": sorted(self.groups or []), "start_on": self.start_on.isoformat(),
+                "leave_on": self.leave_on.isoformat() if self.leave_on else None,
+                "countries": list(self.countries or [])}
+
+
+class RiskAssessment(SchoolScoped, db.Model):
+    """Written when a check cannot be obtained; the head signs it off, and it stands in for the gap."""
+
+    __tablename__ = "risk_assessments"
+
+    item_id: Mapped[uuid.UUID] = mapped_column(Uuid, ForeignKey("items.id", ondelete="CASCADE"), unique=True)
+    #: the assessment's conclusion and the mitigations; the full document is attached as evidence
+    summary: Mapped[str] = mapped_column(Text)
+    written_by_id: Mapped[uuid.UUID | None] = mapped_column(Uuid, ForeignKey("users.id", ondelete="SET NULL"),
+                                                            nullable=True)
+    written_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    signed_by_id: Mapped[uuid.UUID | None] = mapped_column(Uuid, ForeignKey("users.id", ondelete="SET NULL"),
+                                                           nullable=True)
+    signed_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+
+    written_by = relationship("User", foreign_keys=[written_by_id], lazy="joined")
+    signed_by = relationship("User", foreign_keys=[signed_by_id], lazy="joined")

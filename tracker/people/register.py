@@ -1,0 +1,129 @@
+"""The recruitment register (Single Central Record layout): one row per person, one column per check.
+
+Three queries whatever the number of people: the people, their check items, their risk assessments.
+"""
+import csv
+import io
+from dataclasses import dataclass, field
+from datetime import timedelta
+
+from ..db import db
+from ..tracking.models import OPEN_STATUSES, Item
+from .models import CATEGORY_LABELS, CHECK_STATUS_LABELS, Person, RiskAssessment
+from .services import recruitment_framework
+
+FILTERS = {"incomplete": "Incomplete", "starting": "Starting in the next 30 days",
+           "expiring": "Checks expiring in the next 30 days", "leavers": "Leavers"}
+
+
+@dataclass
+class Cell:
+    items: list = field(default_factory=list)
+    risk: dict = field(default_factory=dict)  # item id -> RiskAssessment
+
+    @property
+    def complete(self):
+        return bool(self.items) and all(
+            i.status not in OPEN_STATUSES or (self.risk.get(i.id) and self.risk[i.id].signed_at) for i in self.items)
+
+    def text(self):
+        parts = []
+        for i in self.items:
+            label = CHECK_STATUS_LABELS.get(i.check_status or "not_started")
+            if i.check_status == "verified" and i.verified_on:
+                label += f" {i.verified_on.isoformat()}"
+            ra = self.risk.get(i.id)
+            if ra is not None and i.check_status != "verified":
+                label += " (risk assessed, signed)" if ra.signed_at else " (risk assessment unsigned)"
+            parts.append(f"{i.country}: {label}" if i.country else label)
+        return "; ".join(parts) or "—"
+
+
+@dataclass
+class Row:
+    person: Person
+    cells: dict
+
+    @property
+    def complete(self):
+        return all(c.complete for c in self.cells.values() if c.items)
+
+
+def columns():
+    framework = recruitment_framework()
+    return framework.requirements if framework else []
+
+
+def build(school, filter_key=None) -> tuple[list, list[Row]]:
+    today = school.today()
+    query = db.select(Person).where(Person.school_id == school.id).order_by(Person.full_name)
+    if filter_key == "leavers":
+        query = query.where(Person.leave_on.is_not(None), Person.leave_on < today)
+    else:
+        query = query.where((Person.leave_on.is_(None)) | (Person.leave_on >= today))
+    if filter_key == "starting":
+        query = query.where(Person.start_on.between(today, today + timedelta(days=30)))
+    if filter_key == "expiring":
+        query = query.where(Person.id.in_(db.select(Item.person_id).where(
+            Item.school_id == school.id, Item.expires_on.is_not(None), Item.expires_on <= today + timedelta(days=30))))
+    people = db.session.execute(query).scalars().all()
+    ids = [p.id for p in people]
+    items = db.session.execute(
+        db.select(Item).where(Item.school_id == school.id, Item.person_id.in_(ids), Item.kind == "check")
+        .order_by(Item.country)
+    ).scalars().all() if ids else []
+    risk = {r.item_id: r for r in db.session.execute(
+        db.select(RiskAssessment).where(RiskAssessment.school_id == school.id,
+                                        RiskAssessment.item_id.in_([i.id for i in items]))).scalars()} if items else {}
+    cols = columns()
+    by_person = {p.id: {c.key: Cell(risk=risk) for c in cols} for p in people}
+    for item in items:
+        cell = by_person[item.person_id].get(item.requirement_key)
+        if cell is not None:
+            cell.items.append(item)
+    rows = [Row(p, by_person[p.id]) for p in people]
+    if filter_key == "incomplete":
+        rows = [r for r in rows if not r.complete]
+    return cols, rows
+
+
+def to_table(cols, rows) -> list[list[str]]:
+    header = ["Name", "E-mail", "Category", "Start date", "Leave date", "Countries"] + [c.title for c in cols] + \
+        ["Complete"]
+    out = [header]
+    for r in rows:
+        p = r.person
+        out.append([p.full_name, p.email or "", CATEGORY_LABELS[p.category], p.start_on.isoformat(),
+                    p.leave_on.isoformat() if p.leave_on else "", "; ".join(p.countries or [])]
+                   + [r.cells[c.key].text() for c in cols] + ["yes" if r.complete else "no"])
+    return out
+
+
+def _safe(value: str) -> str:
+    # A cell starting with = + - @ is a formula to a spreadsheet: never let data become one.
+    return "'" + value if value[:1] in ("=", "+", "-", "@", "\t", "\r") else value
+
+
+def to_csv(table) -> bytes:
+    buf = io.StringIO()
+    writer = csv.writer(buf)
+    for row in table:
+        writer.writerow([_safe(str(v)) for v in row])
+    return buf.getvalue().encode("utf-8-sig")
+
+
+def to_xlsx(table, title="Recruitment register") -> bytes:
+    from openpyxl import Workbook
+    from openpyxl.styles import Font
+
+    wb = Workbook(write_only=False)
+    ws = wb.active
+    ws.title = title[:31]
+    for row in table:
+        ws.append([_safe(str(v)) for v in row])
+    for cell in ws[1]:
+        cell.font = Font(bold=True)
+    ws.freeze_panes = "B2"
+    buf = io.BytesIO()
+    wb.save(buf)
+    return buf.getvalue()

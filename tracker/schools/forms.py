@@ -1,0 +1,57 @@
+import zoneinfo
+from calendar import month_name
+
+from flask_wtf import FlaskForm
+from wtforms import DateField, SelectField, StringField
+from wtforms.validators import DataRequired, Length, Optional, Regexp
+
+from ..forms_common import email_field, strip
+from ..tenancy import ACCREDITOR, ROLE_LABELS, ROLES
+
+ROLE_CHOICES = [(r, ROLE_LABELS[r]) for r in ROLES]
+MONTH_CHOICES = [(i, month_name[i]) for i in range(1, 13)]
+TIMEZONE_CHOICES = sorted(zoneinfo.available_timezones())
+
+
+class AccessUntilMixin:
+    access_until = DateField(
+        "Access ends on", validators=[Optional()],
+        description="Required for accreditors: their access stops after this day. Optional for others.",
+    )
+
+    def validate(self, extra_validators=None):
+        valid = super().validate(extra_validators)
+        # Checked here, not in validate_access_until: Optional() ends the field's checks when it is empty.
+        if self.role.data == ACCREDITOR and self.access_until.data is None and not self.access_until.errors:
+            self.access_until.errors.append("Give the last day of the accreditor's access.")
+            return False
+        return valid
+
+
+class InviteForm(AccessUntilMixin, FlaskForm):
+    email = email_field("E-mail address of the person to invite")
+    role = SelectField("Role", choices=ROLE_CHOICES, default="staff")
+
+
+class RoleForm(AccessUntilMixin, FlaskForm):
+    role = SelectField("Role", choices=ROLE_CHOICES)
+
+
+class SchoolSettingsForm(FlaskForm):
+    name = StringField("School name", filters=[strip], validators=[DataRequired("Enter the school's name."),
+                                                                    Length(max=200)])
+    country = StringField("Country", filters=[strip], validators=[Length(max=100)])
+    timezone = SelectField("Time zone", choices=TIMEZONE_CHOICES, default="UTC",
+                           description="Due dates and reminders follow the school's local time.")
+    year_start_month = SelectField("Academic year starts in", choices=MONTH_CHOICES, coerce=int, default=8)
+
+
+class NewSchoolForm(SchoolSettingsForm):
+    slug = StringField(
+        "Web address", filters=[lambda v: v.strip().lower() if isinstance(v, str) else v],
+        validators=[DataRequired("Choose a short web address."), Length(min=2, max=63),
+                    Regexp(r"^[a-z0-9](?:[a-z0-9-]*[a-z0-9])?$",
+                           message="Use lower-case letters, digits and dashes, e.g. riverside-intl.")],
+        description="Pages of the school live at /s/<address>/.",
+    )
+    lead_email = email_field("E-mail of the school's safeguarding lead")

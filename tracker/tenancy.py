@@ -1,0 +1,140 @@
+"""Schools (tenants), memberships and roles; loads g.school from the URL for every school page."""
+import uuid
+import zoneinfo
+from datetime import date, datetime
+
+from flask import abort, g
+from flask_login import current_user
+from sqlalchemy import CheckConstraint, Date, ForeignKey, Integer, String, UniqueConstraint, Uuid
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from .db import SchoolScoped, UTCDateTime, UUIDPk, db, utcnow
+
+LEAD, HEAD, HR, STAFF, ACCREDITOR = "lead", "head", "hr", "staff", "accreditor"
+ROLES = (LEAD, HEAD, HR, STAFF, ACCREDITOR)
+ROLE_LABELS = {
+    LEAD: "Safeguarding lead",
+    HEAD: "Head of school",
+    HR: "HR / recruitment",
+    STAFF: "Staff member",
+    ACCREDITOR: "Accreditor (read-only)",
+}
+ALL_MEMBERS = ROLES
+MANAGERS = (LEAD, HEAD)
+
+
+class School(UUIDPk, db.Model):
+    __tablename__ = "schools"
+
+    #: short name used in URLs (/s/<slug>/)
+    slug: Mapped[str] = mapped_column(String(63), unique=True)
+    name: Mapped[str] = mapped_column(String(200))
+    #: ISO 3166 country name or code, as the school writes it
+    country: Mapped[str] = mapped_column(String(100), default="")
+    #: IANA timezone name; due dates and reminders follow it
+    timezone: Mapped[str] = mapped_column(String(64), default="UTC")
+    #: first month (1-12) of the academic year
+    year_start_month: Mapped[int] = mapped_column(Integer, default=8)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    __table_args__ = (CheckConstraint("year_start_month BETWEEN 1 AND 12", name="year_start_month_range"),)
+
+    def today(self) -> date:
+        """Return today's date in the school's timezone."""
+        return utcnow().astimezone(zoneinfo.ZoneInfo(self.timezone)).date()
+
+    def audit_view(self) -> dict:
+        return {
+            "slug": self.slug,
+            "name": self.name,
+            "country": self.country,
+            "timezone": self.timezone,
+            "year_start_month": self.year_start_month,
+        }
+
+
+class Membership(SchoolScoped, db.Model):
+    """A user's role in one school; a user may hold memberships in several schools."""
+
+    __tablename__ = "memberships"
+
+    user_id: Mapped[uuid.UUID] = mapped_column(Uuid, ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    role: Mapped[str] = mapped_column(String(20))
+    #: last day (in the school's timezone) this membership works; required for accreditors
+    access_until: Mapped[date | None] = mapped_column(Date, nullable=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    school: Mapped[School] = relationship(lazy="joined")
+    user = relationship("User", back_populates="memberships", lazy="joined")
+
+    __table_args__ = (
+        UniqueConstraint("school_id", "user_id"),
+        CheckConstraint("role IN ('lead','head','hr','staff','accreditor')", name="role_known"),
+        CheckConstraint("role != 'accreditor' OR access_until IS NOT NULL", name="accreditor_has_end"),
+    )
+
+    def is_current(self) -> bool:
+        return self.access_until is None or self.school.today() <= self.access_until
+
+    @property
+    def role_label(self) -> str:
+        return ROLE_LABELS[self.role]
+
+    def audit_view(self) -> dict:
+        return {
+            "user": self.user.email if self.user else str(self.user_id),
+            "role": self.role,
+            "access_until": self.access_until.isoformat() if self.access_until else None,
+        }
+
+
+def memberships_for(user) -> list[Membership]:
+    """Return the user's current memberships, schools by name."""
+    rows = db.session.execute(
+        db.select(Membership).join(School).where(Membership.user_id == user.id).order_by(School.name)
+    ).scalars()
+    return [m for m in rows if m.is_current()]
+
+
+def load_school(endpoint, values):
+    """url_value_preprocessor: resolve <school> to g.school and the caller's membership, else 404."""
+    slug = values.pop("school", None) if values else None
+    g.school = None
+    g.membership = None
+    if slug is None:
+        return
+    if not current_user.is_authenticated:
+        # the access decorator sends anonymous callers to sign in, whether or not the school exists
+        return
+    school = db.session.execute(db.select(School).where(School.slug == slug)).scalar_one_or_none()
+    if school is None:
+        abort(404)
+    membership = db.session.execute(
+        db.select(Membership).where(Membership.school_id == school.id, Membership.user_id == current_user.id)
+    ).scalar_one_or_none()
+    if membership is None or not membership.is_current():
+        abort(404)
+    g.school = school
+    g.membership = membership
+
+
+def add_school_url_default(endpoint, values):
+    """url_defaults: keep <school> in URLs built while a school page is open."""
+    if "school" not in values and getattr(g, "school", None) is not None:
+        values["school"] = g.school.slug
+
+
+def init_school_blueprint(bp):
+    """Make a blueprint's routes school pages: membership checked on every request."""
+    bp.url_value_preprocessor(load_school)
+    bp.url_defaults(add_school_url_default)
+    return bp
+
+
+def require_membership_role(roles):
+    """Abort unless the current membership has one of `roles` (403) or exists (404)."""
+    membership = getattr(g, "membership", None)
+    if membership is None:
+        abort(404)
+    if membership.role not in roles:
+        abort(403)

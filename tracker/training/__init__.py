@@ -1,0 +1,8 @@
+"""Training records and coverage."""
+from flask import Blueprint
+
+from ..tenancy import init_school_blueprint
+
+bp = init_school_blueprint(Blueprint("training", __name__, url_prefix="/s/<school>/training"))
+
+from . import views  # noqa: E402,F401

@@ -1,0 +1,163 @@
+"""Training services and coverage: who in each activity's audience is current, expiring, overdue or never trained."""
+from dataclasses import dataclass, field
+from datetime import date, timedelta
+
+from flask import current_app
+
+from .. import audit
+from ..db import db
+from ..evidence.checks import check_upload
+from ..evidence.storage import EvidenceStore
+from ..frameworks.models import AUDIENCE_LABELS, SCHOOL_YEAR, Requirement
+from ..frameworks.services import latest_versions
+from ..people.models import Person
+from .models import TrainingAttendance, TrainingSession
+
+EXPIRING_DAYS = 30
+
+
+def _add_years(d: date, years: int) -> date:
+    try:
+        return d.replace(year=d.year + years)
+    except ValueError:  # 29 February
+        return d.replace(year=d.year + years, day=28)
+
+
+def expiry(completed_on: date, repeat: str) -> date | None:
+    """When training done on `completed_on` stops counting, by the activity's repeat rule (None: never)."""
+    if repeat == "yearly":
+        return _add_years(completed_on, 1)
+    if repeat == "every_two_years":
+        return _add_years(completed_on, 2)
+    if repeat == "termly":
+        month = completed_on.month - 1 + 4
+        return date(completed_on.year + month // 12, month % 12 + 1, min(completed_on.day, 28))
+    return None  # at induction, once
+
+
+def _new_staff(p, today):
+    return p.category in ("teaching", "support") and p.start_on >= today - timedelta(days=365)
+
+
+#: who on the register belongs to each training audience (parents and students are not on it)
+AUDIENCE_RULES = {
+    "all_staff": lambda p, today: p.category in ("teaching", "support"),
+    "new_staff": _new_staff,
+    "response_team": lambda p, today: "response_team" in (p.groups or []),
+    "leadership": lambda p, today: "leadership" in (p.groups or []),
+    "board": lambda p, today: p.category == "board",
+    "support_staff": lambda p, today: p.category == "support",
+    "volunteers": lambda p, today: p.category == "volunteer",
+    "contractors": lambda p, today: p.category == "contractor",
+}
+
+
+def in_audience(person, audience, today) -> bool:
+    return any(AUDIENCE_RULES[a](person, today) for a in audience if a in AUDIENCE_RULES)
+
+
+def activities() -> list[Requirement]:
+    """Training activities whose audience includes people on the register."""
+    plan = next((f for f in latest_versions() if f.scope == SCHOOL_YEAR and f.key == "training-plan"), None)
+    if plan is None:
+        return []
+    return [r for r in plan.requirements if r.answer_type == "training" and set(r.audience) & set(AUDIENCE_RULES)]
+
+
+@dataclass
+class Coverage:
+    activity: Requirement
+    current: list = field(default_factory=list)
+    expiring: list = field(default_factory=list)
+    overdue: list = field(default_factory=list)
+    never: list = field(default_factory=list)
+
+    @property
+    def audience_label(self):
+        return ", ".join(AUDIENCE_LABELS[a] for a in self.activity.audience)
+
+    @property
+    def total(self):
+        return len(self.current) + len(self.expiring) + len(self.overdue) + len(self.never)
+
+    @property
+    def percent_current(self):
+        return round(100 * (len(self.current) + len(self.expiring)) / self.total) if self.total else 100
+
+
+def latest_completions(school, person_ids=None) -> dict:
+    """{(person_id, requirement_key): latest date attended}, in one query."""
+    query = (db.select(TrainingAttendance.person_id, TrainingSession.requirement_key,
+                       db.func.max(TrainingSession.held_on))
+             .join(TrainingSession, TrainingSession.id == TrainingAttendance.session_id)
+             .where(TrainingAttendance.school_id == school.id)
+             .group_by(TrainingAttendance.person_id, TrainingSession.requirement_key))
+    if person_ids is not None:
+        query = query.where(TrainingAttendance.person_id.in_(person_ids))
+    return {(pid, key): held for pid, key, held in db.session.execute(query).all()}
+
+
+def state(completed_on, repeat, today) -> tuple[str, date | None]:
+    if completed_on is None:
+        return "never", None
+    expires = expiry(completed_on, repeat)
+    if expires is None or expires > today + timedelta(days=EXPIRING_DAYS):
+        return "current", expires
+    if expires >= today:
+        return "expiring", expires
+    return "overdue", expires
+
+
+def coverage(school) -> list[Coverage]:
+    """Coverage of every activity over the people who have not left (three queries in all)."""
+    today = school.today()
+    people = db.session.execute(
+        db.select(Person).where(Person.school_id == school.id, (Person.leave_on.is_(None)) | (Person.leave_on >= today))
+        .order_by(Person.full_name)).scalars().all()
+    done = latest_completions(school)
+    out = []
+    for activity in activities():
+        cov = Coverage(activity)
+        for person in people:
+            if not in_audience(person, activity.audience, today):
+                continue
+            status, expires = state(done.get((person.id, activity.key)), activity.repeat, today)
+            getattr(cov, status).append((person, expires))
+        out.append(cov)
+    return out
+
+
+def record_session(school, *, activity: Requirement, held_on: date, provider: str, notes: str, people: list,
+                   certificate=None, user) -> TrainingSession:
+    """One session attended by many, recorded once. `certificate` is (filename, bytes) or None."""
+    session = TrainingSession(school_id=school.id, requirement_key=activity.key, requirement_id=activity.id,
+                              held_on=held_on, provider=provider, notes=notes, recorded_by_id=user.id)
+    if certificate is not None:
+        checked = check_upload(certificate[0], certificate[1], current_app.config["TRACKER_MAX_FILE_MB"] * 1024 * 1024)
+        session.certificate_stored = EvidenceStore(current_app.config["TRACKER_EVIDENCE_DIR"]).save(school.id, checked)
+        session.certificate_name, session.certificate_sha256 = checked.name, checked.sha256
+        session.certificate_type = checked.content_type
+    db.session.add(session)
+    db.session.flush()
+    for person in people:
+        db.session.add(TrainingAttendance(school_id=school.id, session_id=session.id, person_id=person.id))
+    db.session.flush()
+    audit.record("training.recorded", school=school, subject=session,
+                 after={"activity": activity.key, "held_on": held_on.isoformat(), "provider": provider,
+                        "people": [p.full_name for p in people], "certificate_sha256": session.certificate_sha256
+                        or None})
+    return session
+
+
+def person_record(school, person) -> list[dict]:
+    """Each activity the person's audience calls for, with their latest completion, expiry and state."""
+    today = school.today()
+    done = latest_completions(school, [person.id])
+    rows = []
+    for activity in activities():
+        if not in_audience(person, activity.audience, today):
+            continue
+        completed = done.get((person.id, activity.key))
+        status, expires = state(completed, activity.repeat, today)
+        rows.append({"activity": activity, "completed_on": completed, "expires_on": expires, "state": status})
+    return rows
