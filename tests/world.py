@@ -55,6 +55,7 @@ def _school(tag, marker):
                               sections=["policies-procedures"], tags=[f"Tag {marker}"])
     world.objects["key"] = own.key
     _tracking(world, marker)
+    _people(world, marker)
     for builder in WORLD_BUILDERS:
         builder(world, marker)
     return world
@@ -87,11 +88,37 @@ def _tracking(world, marker):
     world.item = item
 
 
+def _people(world, marker):
+    """A person on the register (linked to the target member) with their checklist and a training session."""
+    from tracker.people.services import add_person
+    from tracker.tracking.models import Item
+    from tracker.training.services import activities, record_session
+
+    school = world.school
+    target_user = world.target_member.user
+    person = add_person(school, full_name=f"Person {marker}", email=target_user.email, category="teaching",
+                        start_on=date(2026, 8, 1), countries=[f"Land {marker}"], groups=["response_team"])
+    check = db.session.execute(db.select(Item).where(Item.school_id == school.id, Item.person_id == person.id)
+                               .order_by(Item.due_on)).scalars().first()
+    session = record_session(school, activity=activities()[0], held_on=date(2026, 8, 20),
+                             provider=f"Provider {marker}", notes=f"Training notes {marker}", people=[person],
+                             certificate=(f"Certificate {marker}.txt", f"Certificate {marker}".encode()),
+                             user=world.members["lead"].user)
+    world.objects.update(person_id=person.id, check_item_id=check.id, session_id=session.id)
+
+
 #: callables (world, marker) that add a feature's objects to a school and record their ids in world.objects
 WORLD_BUILDERS = []
 
 #: URL parameters that are not school objects: the value used everywhere
-FIXED_PARAMS = {"token": "not-a-real-token", "framework_key": "policy-form"}
+FIXED_PARAMS = {"token": "not-a-real-token", "framework_key": "policy-form", "fmt": "csv"}
+
+#: endpoint -> {URL parameter: key in world.objects}, where a parameter names a different object on that page
+ENDPOINT_PARAMS = {
+    "people.update_check": {"item_id": "check_item_id"},
+    "people.risk": {"item_id": "check_item_id"},
+    "people.sign_risk": {"item_id": "check_item_id"},
+}
 
 
 def build_worlds():
@@ -115,9 +142,12 @@ def sign_in(client, user):
 def url_args(rule, school_slug, world):
     """Fill a rule's parameters with the given school's slug and the world's objects."""
     args = {}
+    renamed = ENDPOINT_PARAMS.get(rule.endpoint, {})
     for name in rule.arguments:
         if name == "school":
             args[name] = school_slug
+        elif name in renamed:
+            args[name] = world.objects[renamed[name]]
         elif name in world.objects:
             args[name] = world.objects[name]
         elif name in FIXED_PARAMS:
