@@ -67,14 +67,16 @@ def build(school, filter_key=None) -> tuple[list, list[Row]]:
         query = query.where(Person.id.in_(db.select(Item.person_id).where(
             Item.school_id == school.id, Item.expires_on.is_not(None), Item.expires_on <= today + timedelta(days=30))))
     people = db.session.execute(query).scalars().all()
-    ids = [p.id for p in people]
+    # Sub-selects rather than lists of ids: a large school would otherwise send thousands of bound parameters.
+    chosen = query.with_only_columns(Person.id).order_by(None)
     items = db.session.execute(
-        db.select(Item).where(Item.school_id == school.id, Item.person_id.in_(ids), Item.kind == "check")
+        db.select(Item).where(Item.school_id == school.id, Item.person_id.in_(chosen), Item.kind == "check")
         .order_by(Item.country)
-    ).scalars().all() if ids else []
+    ).scalars().all() if people else []
     risk = {r.item_id: r for r in db.session.execute(
-        db.select(RiskAssessment).where(RiskAssessment.school_id == school.id,
-                                        RiskAssessment.item_id.in_([i.id for i in items]))).scalars()} if items else {}
+        db.select(RiskAssessment).join(Item, Item.id == RiskAssessment.item_id)
+        .where(RiskAssessment.school_id == school.id, Item.school_id == school.id, Item.person_id.in_(chosen))
+    ).scalars()} if items else {}
     cols = columns()
     by_person = {p.id: {c.key: Cell(risk=risk) for c in cols} for p in people}
     for item in items:

@@ -210,10 +210,11 @@ def import_people():
             except ImportFileError as exc:
                 form.file.errors.append(str(exc))
             else:
-                payload = _serializer().dumps([r.values for r in rows if r.ok])
+                bad = sum(1 for r in rows if not r.ok)
+                payload = _serializer().dumps({"rows": [r.values for r in rows if r.ok], "bad": bad})
                 confirm = ConfirmImportForm(payload=payload)
                 return render_template("people/import.html", form=form, rows=rows, confirm=confirm,
-                                       bad=sum(1 for r in rows if not r.ok), categories=CATEGORY_LABELS)
+                                       bad=bad, categories=CATEGORY_LABELS)
     return render_template("people/import.html", form=form, rows=None), 400 if form.errors else 200
 
 
@@ -224,11 +225,13 @@ def confirm_import():
     if not form.validate_on_submit():
         abort(400, "The import form had expired. Upload the file again.")
     try:
-        rows = _serializer().loads(form.payload.data)
-    except BadSignature:
+        checked = _serializer().loads(form.payload.data)
+        rows, bad = checked["rows"], int(checked["bad"])
+    except (BadSignature, KeyError, TypeError, ValueError):
         abort(400, "The import could not be verified. Upload the file again.")
-    skipped = int(form.skip_bad.data or 0)
-    report = services.import_rows(g.school, rows, skipped=skipped)
+    if bad and form.skip_bad.data != "yes":
+        abort(400, f"{bad} row(s) have errors. Fix the file and upload it again, or choose to skip those rows.")
+    report = services.import_rows(g.school, rows, skipped=bad)
     db.session.commit()
     flash(f"Import done: {report.added} added, {report.changed} updated, {report.unchanged} unchanged"
           + (f", {report.skipped} row(s) with errors skipped" if report.skipped else "") + ".", "success")
