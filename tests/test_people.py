@@ -314,7 +314,8 @@ def _bulk_people(school, n):
                                     requirement_id=req.id, requirement_key=req.key, kind="check",
                                     section_title=req.section.title, title=req.title, country=country,
                                     owner_role=req.owner_role, due_on=person.start_on,
-                                    check_status="verified" if len(person.full_name) % 2 else "requested"))
+                                    check_status="verified" if len(person.full_name) % 2 else "requested",
+                                    expires_on=date(2029, 1, 1) if req.per_country else None))
     session = TrainingSession(school_id=school.id, requirement_key="staff-annual-refresher", held_on=date(2026, 9, 1))
     db.session.add(session)
     db.session.flush()

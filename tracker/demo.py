@@ -248,10 +248,12 @@ def load_demo_people(school) -> bool:
             leave_on=today + timedelta(days=leaves) if leaves else None, countries=countries))
     hr, head = members[HR], members[HEAD]
     for person in persons:
-        items = db.session.execute(db.select(Item).where(Item.person_id == person.id).order_by(Item.due_on)).scalars()
+        items = db.session.execute(db.select(Item).where(Item.person_id == person.id).order_by(Item.due_on)).scalars().all()
         started = person.start_on <= today
+        # most people who have started are complete; about one in five still has one check being chased
+        gap = rng.choice(items).id if started and items and rng.random() < 0.2 else None
         for item in items:
-            if started and rng.random() < 0.9:
+            if started and item.id != gap:
                 verified = min(today, person.start_on - timedelta(days=rng.randint(1, 30)))
                 expires = verified + timedelta(days=3 * 365) if item.requirement_key.startswith("police") else None
                 if expires and rng.random() < 0.15:
@@ -279,18 +281,26 @@ def load_demo_people(school) -> bool:
             summary="No certificate can be obtained. Statement from the former school received and references "
                     "followed up by video call; no concerns raised. Probation review includes safeguarding.")
         people.sign_risk_assessment(school, syria, user=head)
-    # Training: the same sessions, recorded once for everyone who attended, at different ages.
-    by_key = {a.key: a for a in training.activities()}
-    staff_now = [p for p in persons if p.category in ("teaching", "support") and p.start_on <= today
-                 and not p.has_left(today)]
-    for key, age_days, share in [(k, d, s) for k, d, s in (
-            ("staff-annual-refresher", 200, 0.6), ("staff-annual-refresher", 350, 0.25), ("staff-annual-refresher", 420, 0.1),
-            ("staff-induction", 300, 0.8), ("lead-formal-training", 500, 1.0))]:
-        activity = by_key.get(key) or next(iter(by_key.values()), None)
-        if activity is None:
-            break
-        group = [p for p in staff_now if rng.random() < share]
-        if group:
-            training.record_session(school, activity=activity, held_on=today - timedelta(days=age_days),
-                                    provider="Safeguarding lead", notes="", people=group, user=members["lead"])
+    # Training: for each activity, its audience split into people trained recently (current), about a
+    # year or two ago (expiring within the month), too long ago (overdue) and not yet (never). One session
+    # per group, recorded once for everyone in it.
+    lead = members["lead"]
+    for activity in training.activities():
+        audience = [p for p in persons if p.start_on <= today and not p.has_left(today)
+                    and training.in_audience(p, activity.audience, today)]
+        rng.shuffle(audience)
+        n = len(audience)
+        lifetime = {"yearly": 365, "every_two_years": 730, "termly": 120}.get(activity.repeat)
+        if lifetime is None:  # once, at induction: most have done it
+            groups = [(audience[: n * 4 // 5], rng.randint(20, 300))]
+        else:
+            cut = [0, n * 11 // 20, n * 3 // 4, n * 7 // 8]
+            groups = [(audience[cut[0]:cut[1]], lifetime // 3),
+                      (audience[cut[1]:cut[2]], lifetime - rng.randint(5, 25)),
+                      (audience[cut[2]:cut[3]], lifetime + rng.randint(10, 60))]
+        for group, age_days in groups:
+            if group:
+                training.record_session(school, activity=activity, held_on=today - timedelta(days=age_days),
+                                        provider=rng.choice(["Safeguarding lead", "Regional safeguarding trainer",
+                                                             "Online course"]), notes="", people=group, user=lead)
     return True
