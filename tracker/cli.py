@@ -176,5 +176,8 @@ def frameworks_list_cmd():
 
 
 def register_cli(app):
+    from .benchdata import bench_cli
+
+    app.cli.add_command(bench_cli)
     for group in (schools_cli, users_cli, audit_cli, demo_cli, frameworks_cli, seed_cmd):
         app.cli.add_command(group)

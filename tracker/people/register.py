@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 from datetime import timedelta
 
 from ..db import db
+from ..pagination import paginate
 from ..tracking.models import OPEN_STATUSES, Item
 from .models import CATEGORY_LABELS, CHECK_STATUS_LABELS, Person, RiskAssessment
 from .services import recruitment_framework
@@ -54,21 +55,38 @@ def columns():
     return framework.requirements if framework else []
 
 
-def build(school, filter_key=None) -> tuple[list, list[Row]]:
+#: people per page of the register: a row has a cell per check, so a page of 50 is already a big table
+PER_PAGE = 50
+
+
+def _people_query(school, filter_key):
+    """The register's people for a filter, as one SELECT (the incomplete filter included, so it can be paged)."""
     today = school.today()
-    query = db.select(Person).where(Person.school_id == school.id).order_by(Person.full_name)
+    query = db.select(Person).where(Person.school_id == school.id).order_by(Person.full_name, Person.id)
     if filter_key == "leavers":
-        query = query.where(Person.leave_on.is_not(None), Person.leave_on < today)
-    else:
-        query = query.where((Person.leave_on.is_(None)) | (Person.leave_on >= today))
+        return query.where(Person.leave_on.is_not(None), Person.leave_on < today)
+    query = query.where((Person.leave_on.is_(None)) | (Person.leave_on >= today))
     if filter_key == "starting":
         query = query.where(Person.start_on.between(today, today + timedelta(days=30)))
     if filter_key == "expiring":
         query = query.where(Person.id.in_(db.select(Item.person_id).where(
             Item.school_id == school.id, Item.expires_on.is_not(None), Item.expires_on <= today + timedelta(days=30))))
-    people = db.session.execute(query).scalars().all()
-    # Sub-selects rather than lists of ids: a large school would otherwise send thousands of bound parameters.
-    chosen = query.with_only_columns(Person.id).order_by(None)
+    if filter_key == "incomplete":  # an open check not covered by a signed risk assessment (as Cell.complete)
+        covered = db.select(RiskAssessment.item_id).where(RiskAssessment.school_id == school.id,
+                                                          RiskAssessment.signed_at.is_not(None))
+        query = query.where(Person.id.in_(db.select(Item.person_id).where(
+            Item.school_id == school.id, Item.kind == "check", Item.status.in_(OPEN_STATUSES),
+            Item.requirement_key.in_([c.key for c in columns()]), Item.id.not_in(covered))))
+    return query
+
+
+def build(school, filter_key=None, paged=False):
+    """(columns, rows, page): every matching person, or one page of them when `paged` (page is then a Page)."""
+    query = _people_query(school, filter_key)
+    page = paginate(query, per_page=PER_PAGE) if paged else None
+    people = page.items if page else db.session.execute(query).scalars().all()
+    # A page names its (few) people; the whole register uses a sub-select, not thousands of bound ids.
+    chosen = [p.id for p in people] if paged else query.with_only_columns(Person.id).order_by(None)
     items = db.session.execute(
         db.select(Item).where(Item.school_id == school.id, Item.person_id.in_(chosen), Item.kind == "check")
         .order_by(Item.country)
@@ -83,10 +101,7 @@ def build(school, filter_key=None) -> tuple[list, list[Row]]:
         cell = by_person[item.person_id].get(item.requirement_key)
         if cell is not None:
             cell.items.append(item)
-    rows = [Row(p, by_person[p.id]) for p in people]
-    if filter_key == "incomplete":
-        rows = [r for r in rows if not r.complete]
-    return cols, rows
+    return cols, [Row(p, by_person[p.id]) for p in people], page
 
 
 def to_table(cols, rows) -> list[list[str]]:

@@ -27,8 +27,8 @@ def index():
     filter_key = request.args.get("filter") or None
     if filter_key and filter_key not in register.FILTERS:
         abort(400, "Unknown filter.")
-    cols, rows = register.build(g.school, filter_key)
-    return render_template("people/index.html", cols=cols, rows=rows, filter_key=filter_key,
+    cols, rows, page = register.build(g.school, filter_key, paged=True)
+    return render_template("people/index.html", cols=cols, rows=rows, page=page, filter_key=filter_key,
                            filters=register.FILTERS, labels=CHECK_STATUS_LABELS, today=g.school.today())
 
 
@@ -40,7 +40,8 @@ def export(fmt):
     filter_key = request.args.get("filter") or None
     if filter_key and filter_key not in register.FILTERS:
         abort(400, "Unknown filter.")
-    table = register.to_table(*register.build(g.school, filter_key))
+    cols, rows, _ = register.build(g.school, filter_key)
+    table = register.to_table(cols, rows)
     name = f"recruitment-register-{g.school.slug}-{g.school.today().isoformat()}.{fmt}"
     if fmt == "csv":
         body, mime = register.to_csv(table), "text/csv; charset=utf-8"
