@@ -5,7 +5,7 @@ BIN    := $(VENV)/bin
 PORT   ?= 5000
 FLASK  := $(BIN)/flask --app tracker
 
-.PHONY: run test test-sqlite browser-deps clean
+.PHONY: run test test-sqlite bench browser-deps clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -37,6 +37,11 @@ test: $(VENV)/.test browser-deps
 
 test-sqlite: $(VENV)/.test browser-deps
 	env -u TRACKER_TEST_DATABASE_URL $(BIN)/python -m pytest -p no:cacheprovider $(PYTEST_ARGS)
+
+## bench: every benchmark in bench/ in one run; figures go to bench/results.md (TRACKER_BENCH_DATABASE_URL for PostgreSQL)
+bench: $(VENV)/.test
+	$(BIN)/pip install -q -e ".[bench]"
+	$(BIN)/python bench/run.py $(BENCH)
 
 browser-deps:
 	scripts/ensure-system-deps browser
