@@ -25,7 +25,7 @@ run: $(VENV)/.runtime
 	$(FLASK) db upgrade
 	$(FLASK) seed
 	$(FLASK) demo load
-	$(FLASK) run --host 127.0.0.1 --port $(PORT)
+	TRACKER_EMBEDDED_SCHEDULER=1 $(FLASK) run --host 127.0.0.1 --port $(PORT)
 
 ## test: the suite on SQLite, then on PostgreSQL when TRACKER_TEST_DATABASE_URL is set
 test: $(VENV)/.test browser-deps

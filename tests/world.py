@@ -171,3 +171,7 @@ FORM_DATA = {
 
 def methods_of(rule):
     return sorted(rule.methods - {"HEAD", "OPTIONS"})
+
+
+from . import world_reminders  # noqa: E402,F401
+from . import world_reports  # noqa: E402,F401

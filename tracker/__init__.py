@@ -45,8 +45,14 @@ def create_app(config: dict | None = None) -> Flask:
     from .security import register_security
     from .templating import register_templating
 
-    for blueprint in (auth_bp, picker_bp, schools_bp, tracking_bp, people_bp, training_bp, library_bp, frameworks_bp, admin_bp, health_bp):
+    from .reminders import init_app as init_reminders
+    from .reports import bp as reports_bp
+    from .review import bp as review_bp
+
+    for blueprint in (auth_bp, picker_bp, schools_bp, tracking_bp, people_bp, training_bp, library_bp,
+                      frameworks_bp, reports_bp, review_bp, admin_bp, health_bp):
         app.register_blueprint(blueprint)
+    init_reminders(app)
     register_error_handlers(app)
     register_security(app)
     register_templating(app)
@@ -54,6 +60,9 @@ def create_app(config: dict | None = None) -> Flask:
     from .cli import register_cli
 
     register_cli(app)
+    from .reminders.scheduler import maybe_start_embedded
+
+    maybe_start_embedded(app)  # `make run` only: refused in production, under TESTING and without the env var
     return app
 
 

@@ -179,5 +179,9 @@ def register_cli(app):
     from .benchdata import bench_cli
 
     app.cli.add_command(bench_cli)
+    from .reminders.cli import reminders_cli, scheduler_cli
+
+    app.cli.add_command(scheduler_cli)
+    app.cli.add_command(reminders_cli)
     for group in (schools_cli, users_cli, audit_cli, demo_cli, frameworks_cli, seed_cmd):
         app.cli.add_command(group)

@@ -10,6 +10,7 @@ from .auth.models import User
 from .auth.passwords import check_password
 from .auth.services import find_user, set_password
 from .db import db
+from .reminders.demo import load_demo_reminders
 from .schools.services import create_school
 from .tenancy import ACCREDITOR, Membership, School
 
@@ -87,6 +88,9 @@ def load_demo() -> tuple[str, bool]:
     db.session.flush()
     load_demo_tracking(schools["demo"])
     load_demo_people(schools["demo"])
+    load_demo_reminders(schools["demo"])
+    from .reports.demo import load_demo_reports
+    load_demo_reports(schools["demo"])  # a signed-off previous year with its frozen report; accreditor queries
     db.session.flush()
     return password, created
 
@@ -271,7 +275,7 @@ def load_demo_people(school) -> bool:
                 people.update_check(school, item, version=item.version, check_status="requested", user=hr,
                                     notes="Chased by e-mail; the certificate is on its way.")
     # One police check that cannot be obtained, covered by a risk assessment the head has signed.
-    syria = db.session.execute(db.select(Item).where(Item.school_id == school.id, Item.country == "Syrian Arab Republic")
+    syria = db.session.execute(db.select(Item).where(Item.school_id == school.id, Item.country == "Syria")
                                ).scalars().first()
     if syria is not None:
         people.update_check(school, syria, version=syria.version, check_status="requested", user=hr,

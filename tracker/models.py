@@ -9,3 +9,6 @@ from .evidence.models import Evidence  # noqa: F401
 from .tracking.models import AnswerVersion, Comment, Item, SchoolYear, SchoolYearFramework  # noqa: F401
 from .people.models import Person, RiskAssessment  # noqa: F401
 from .training.models import TrainingAttendance, TrainingSession  # noqa: F401
+from .reminders.models import CalendarFeed, DigestState, OutboxMessage, ReminderSetting  # noqa: F401
+from .reports.models import Report  # noqa: F401
+from .review.models import ReviewMessage, ReviewQuery  # noqa: F401

@@ -123,7 +123,14 @@ def sign_off(school, year: SchoolYear, user) -> None:
     if year.signed_off_at is not None:
         raise TrackingError(f"{year.label} was already signed off.")
     year.signed_off_at, year.signed_off_by_id = utcnow(), user.id
+    year.signed_off_by = user
     audit.record("year.signed_off", school=school, subject=year, after={"signed_off_by": user.email})
+    from ..reports.services import ReportError, freeze  # the year's report is frozen as it stands now
+
+    try:
+        freeze(school, year, user)
+    except ReportError as exc:
+        raise TrackingError(str(exc)) from exc
 
 
 def _check_version(item, version, submitted):

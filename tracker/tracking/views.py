@@ -141,10 +141,11 @@ def sign_off(year_id):
     try:
         services.sign_off(g.school, year, current_user)
     except services.TrackingError as exc:
+        db.session.rollback()
         flash(str(exc), "error")
     else:
         db.session.commit()
-        flash(f"You signed off {year.label}.", "success")
+        flash(f"You signed off {year.label}. Its accreditation report is frozen under Reports.", "success")
     return redirect(url_for(".years"))
 
 

@@ -1,0 +1,126 @@
+"""The reminder jobs and the two ways to run them.
+
+Production: `flask --app tracker scheduler run`, one BlockingScheduler process. Development (`make run`): an
+embedded BackgroundScheduler, started only when TRACKER_EMBEDDED_SCHEDULER=1, never under TESTING or in
+production, never in the reloader's watcher process, and only by the one process that holds the lock file.
+The jobs themselves are safe to run twice at once: both are driven by database state (the day claim and the
+outbox claim), so the guards prevent wasted work, not duplicate e-mails.
+"""
+import fcntl
+import logging
+import os
+
+from apscheduler.triggers.cron import CronTrigger
+from apscheduler.triggers.interval import IntervalTrigger
+
+log = logging.getLogger(__name__)
+
+MISFIRE_GRACE = 6 * 3600
+JOB_DEFAULTS = {"coalesce": True, "max_instances": 1, "misfire_grace_time": MISFIRE_GRACE}
+_lock_handle = None
+
+
+def build_digests_job(app):
+    from .digest import run_daily_digests
+
+    with app.app_context():
+        from ..db import db
+
+        try:
+            report = run_daily_digests()
+            if report.schools:
+                log.info("digests: %s messages queued for %s schools", report.messages, report.schools)
+            if report.messages:
+                _send_soon(app)
+        finally:
+            db.session.remove()
+
+
+def _send_soon(app):
+    """Wake the outbox job now rather than at its next turn, so new digests go out at once."""
+    from datetime import datetime, timezone
+
+    scheduler = app.extensions.get("reminders_scheduler")
+    job = scheduler.get_job("reminders.send_outbox") if scheduler is not None else None
+    if job is not None:
+        job.modify(next_run_time=datetime.now(timezone.utc))
+
+
+def send_outbox_job(app):
+    from .outbox import send_pending
+
+    with app.app_context():
+        from ..db import db
+
+        try:
+            report = send_pending()
+            if report.sent or report.retrying or report.failed:
+                log.info("outbox: %s sent, %s to retry, %s failed", report.sent, report.retrying, report.failed)
+        finally:
+            db.session.remove()
+
+
+def add_jobs(scheduler, app, send_every_seconds=60):
+    """The jobs, with fixed ids. Digests are checked every quarter hour, which meets 07:00 in every timezone
+    (all UTC offsets are whole quarter hours); each school is built once a day, when its morning has come."""
+    from datetime import datetime, timezone
+
+    now = datetime.now(timezone.utc)
+    scheduler.add_job(build_digests_job, CronTrigger(minute="0,15,30,45", timezone="UTC"), args=[app],
+                      id="reminders.build_digests", name="Build today's digests", replace_existing=True,
+                      next_run_time=now, **JOB_DEFAULTS)
+    scheduler.add_job(send_outbox_job, IntervalTrigger(seconds=send_every_seconds), args=[app],
+                      id="reminders.send_outbox", name="Send the outbox", replace_existing=True,
+                      next_run_time=now, **JOB_DEFAULTS)
+
+
+def acquire_lock(app) -> bool:
+    """Hold an exclusive lock on instance/scheduler.lock (or TRACKER_SCHEDULER_LOCK) for the life of the
+    process; False if another process holds it."""
+    global _lock_handle
+    if _lock_handle is not None:
+        return True
+    path = os.environ.get("TRACKER_SCHEDULER_LOCK") or os.path.join(app.instance_path, "scheduler.lock")
+    os.makedirs(os.path.dirname(path), exist_ok=True)
+    handle = open(path, "a+")
+    try:
+        fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except OSError:
+        handle.close()
+        return False
+    handle.seek(0)
+    handle.truncate()
+    handle.write(str(os.getpid()))
+    handle.flush()
+    _lock_handle = handle
+    return True
+
+
+def embedded_allowed(app) -> tuple[bool, str]:
+    if os.environ.get("TRACKER_EMBEDDED_SCHEDULER") != "1":
+        return False, "TRACKER_EMBEDDED_SCHEDULER is not 1"
+    if app.testing:
+        return False, "testing"
+    if app.config.get("TRACKER_ENV") == "production":
+        return False, "production runs `flask scheduler run` as its own service"
+    if app.debug and os.environ.get("WERKZEUG_RUN_MAIN") != "true":
+        return False, "the reloader's watcher process"
+    return True, ""
+
+
+def maybe_start_embedded(app):
+    """Start the background scheduler for `make run`, once per installation; returns it, or None."""
+    allowed, why = embedded_allowed(app)
+    if not allowed:
+        return None
+    if not acquire_lock(app):
+        app.logger.info("Embedded scheduler not started: another process holds the scheduler lock")
+        return None
+    from apscheduler.schedulers.background import BackgroundScheduler
+
+    scheduler = BackgroundScheduler(timezone="UTC", daemon=True)
+    add_jobs(scheduler, app)
+    scheduler.start()
+    app.extensions["reminders_scheduler"] = scheduler
+    app.logger.info("Embedded scheduler started: digests at 07:00 school time, outbox every minute")
+    return scheduler

@@ -1,0 +1,140 @@
+"""The one PDF renderer: WeasyPrint with a fetcher that serves only our bundled assets, under a time limit.
+
+Every PDF the app makes goes through render_pdf(). Templates are autoescaped, so user text is never HTML;
+the fetcher is the second wall: whatever markup reaches WeasyPrint, it can load nothing but the fonts and
+images listed in ASSETS, by the asset: scheme. file:, http(s):, data:, ftp: and everything else is refused
+(and, having no network code, it can follow no redirect). The render runs in a forked child so a time limit
+can really stop it.
+"""
+import logging
+import multiprocessing
+import os
+import pickle
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from ..config import ROOT
+
+log = logging.getLogger(__name__)
+
+SCHEME = "asset"
+FONT_DIR = Path(os.environ.get("TRACKER_FONT_DIR", "/usr/share/fonts/truetype/dejavu"))
+#: the only things a PDF may load: asset name -> (file, content type)
+ASSETS = {
+    "fonts/sans.ttf": (FONT_DIR / "DejaVuSans.ttf", "font/ttf"),
+    "fonts/sans-bold.ttf": (FONT_DIR / "DejaVuSans-Bold.ttf", "font/ttf"),
+    "fonts/sans-oblique.ttf": (FONT_DIR / "DejaVuSans-Oblique.ttf", "font/ttf"),
+    "fonts/mono.ttf": (FONT_DIR / "DejaVuSansMono.ttf", "font/ttf"),
+    "img/mark.svg": (ROOT / "static" / "favicon.svg", "image/svg+xml"),
+}
+STYLESHEET = Path(__file__).with_name("report.css")
+DEFAULT_TIMEOUT = 300
+
+
+class RenderError(RuntimeError):
+    """The PDF could not be made (time limit, or WeasyPrint failed); the message is for the log and the user."""
+
+
+def _fetcher_class():
+    from weasyprint.urls import URLFetcher, URLFetcherResponse
+
+    class AssetFetcher(URLFetcher):
+        """Serve asset:<name> from ASSETS; refuse every other URL and remember it."""
+
+        def __init__(self):
+            super().__init__(allowed_protocols={SCHEME}, allow_redirects=False, fail_on_errors=False)
+            self.refused: list[str] = []
+
+        def fetch(self, url, headers=None):
+            scheme, _, name = url.partition(":")
+            entry = ASSETS.get(name.lstrip("/")) if scheme.lower() == SCHEME else None
+            if entry is None:
+                self.refused.append(url[:200])
+                raise ValueError(f"refused to fetch {url[:80]!r}: only bundled assets may be loaded")
+            path, content_type = entry
+            return URLFetcherResponse(url, path.read_bytes(), {"Content-Type": content_type})
+
+        def open(self, url, data=None, timeout=None):  # urllib's entry point: never used for the network
+            return self.fetch(getattr(url, "full_url", url))
+
+    return AssetFetcher
+
+
+def make_fetcher():
+    return _fetcher_class()()
+
+
+@dataclass
+class Rendered:
+    pdf: bytes
+    pages: int
+    refused: list = field(default_factory=list)
+
+
+def _render_here(html: str, title: str, on_progress=None) -> Rendered:
+    from weasyprint import CSS, HTML
+    from weasyprint.text.fonts import FontConfiguration
+
+    fetcher = make_fetcher()
+    fonts = FontConfiguration()
+    css = CSS(string=STYLESHEET.read_text(), url_fetcher=fetcher, font_config=fonts, base_url=f"{SCHEME}:/")
+    document = HTML(string=html, url_fetcher=fetcher, base_url=f"{SCHEME}:/").render(
+        stylesheets=[css], font_config=fonts, pdf_variant="pdf/a-3b", presentational_hints=False)
+    if on_progress:
+        on_progress(80, "Writing the PDF")
+    document.metadata.title = title
+    document.metadata.attachments = []  # a <link rel=attachment> embeds nothing, whatever it points at
+    pdf = document.write_pdf(pdf_variant="pdf/a-3b", attachments=None)
+    return Rendered(pdf, len(document.pages), fetcher.refused)
+
+
+def _child(conn, html, title):
+    try:
+        result = _render_here(html, title, lambda pct, stage: conn.send(("progress", pct, stage)))
+        conn.send(("done", pickle.dumps(result)))
+    except BaseException as exc:  # noqa: BLE001 - everything goes back to the parent as a message
+        conn.send(("error", f"{type(exc).__name__}: {exc}"[:500]))
+    finally:
+        conn.close()
+
+
+def render_pdf(html: str, *, title: str, timeout: float = DEFAULT_TIMEOUT, on_progress=None,
+               in_process: bool = False) -> Rendered:
+    """Render `html` (from an autoescaped template) to a PDF/A-3b document within `timeout` seconds.
+
+    The work happens in a forked child that is killed at the time limit (a thread cannot be stopped);
+    `on_progress(percent, stage)` hears about the stages. in_process=True renders here, without the limit
+    (the benchmark uses it to time WeasyPrint alone).
+    """
+    if in_process:
+        return _render_here(html, title, on_progress)
+    ctx = multiprocessing.get_context("fork")
+    parent, child = ctx.Pipe(duplex=False)
+    proc = ctx.Process(target=_child, args=(child, html, title), daemon=True)
+    proc.start()
+    child.close()
+    import time
+
+    deadline = time.monotonic() + timeout
+    try:
+        while True:
+            left = deadline - time.monotonic()
+            if left <= 0 or not parent.poll(left):
+                raise RenderError(f"The report took longer than {int(timeout)} seconds to render and was stopped.")
+            try:
+                message = parent.recv()
+            except EOFError:
+                raise RenderError("The renderer stopped without a result.") from None
+            if message[0] == "progress":
+                if on_progress:
+                    on_progress(message[1], message[2])
+            elif message[0] == "done":
+                return pickle.loads(message[1])
+            else:
+                log.error("PDF render failed: %s", message[1])
+                raise RenderError(f"The PDF could not be made ({message[1]}).")
+    finally:
+        parent.close()
+        if proc.is_alive():
+            proc.kill()
+        proc.join(5)
