@@ -365,7 +365,8 @@ def _bulk_people(school, n):
     db.session.commit()
 
 
-@pytest.mark.parametrize("path", ["people/", "people/?filter=incomplete", "training/", "people/export.csv"])
+@pytest.mark.parametrize("path", ["people/", "people/?filter=incomplete", "training/",
+                                  "training/activities/staff-annual-refresher/current", "people/export.csv"])
 def test_the_register_and_coverage_use_the_same_number_of_queries_for_5_or_500_people(
         app, make_school, make_member, path):
     counts = []
@@ -382,6 +383,11 @@ def test_the_register_and_coverage_use_the_same_number_of_queries_for_5_or_500_p
         body = response.get_data(as_text=True)
         if path.startswith("people/?") or path == "people/":  # paged: the first page, and the right total
             assert "Person 0000" in body and (f"{n} people" in body)
+        elif path == "training/":  # every one of them is current for the refresher, and the number links to them
+            assert f'/training/activities/staff-annual-refresher/current" aria-label="{n} current: see who">{n}</a>' \
+                in body
+        elif path.startswith("training/activities/"):  # the first page of the people behind that number
+            assert "Person 0000" in body and f"Current ({n})" in body and ("Person 0049" in body) == (n > 49)
         else:
             assert f"Person {n - 1:04}" in body  # the last person really is listed
         counts.append(len(statements))

@@ -69,8 +69,9 @@ def test_two_builders_and_two_senders_at_once_deliver_each_message_exactly_once(
     _setup(scratch_url, schools=4, members=10, env=env)
     builders = [subprocess.Popen(_flask("reminders", "build", env=env), cwd=ROOT, env=env, stdout=subprocess.PIPE,
                                  stderr=subprocess.PIPE, text=True) for _ in range(2)]
-    built = [p.communicate(timeout=120)[0] for p in builders]
-    assert all(p.returncode == 0 for p in builders), built
+    results = [p.communicate(timeout=120) for p in builders]
+    built = [out for out, _ in results]
+    assert all(p.returncode == 0 for p in builders), results
     assert sum(int(out.split(" digest")[0]) for out in built) == 40, built  # two builders at once: 40 in all
     assert _statuses(scratch_url) == {"pending": 40}
     with SMTPServer(Recorder(delay=0.05), port=port) as server:

@@ -52,6 +52,7 @@ ROLE_MATRIX = {
     "people.confirm_import": {"POST": {"lead", "hr"}},
     "people.me": {"GET": WRITERS},
     "training.index": {"GET": {"lead", "head", "hr", "accreditor"}},
+    "training.who": {"GET": {"lead", "head", "hr", "accreditor"}},
     "training.record": {"GET": {"lead", "hr"}, "POST": {"lead", "hr"}},
     "training.certificate": {"GET": {"lead", "head", "hr", "accreditor"}},
     "frameworks.index": {"GET": {"lead", "head", "hr"}},

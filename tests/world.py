@@ -111,7 +111,8 @@ def _people(world, marker):
 WORLD_BUILDERS = []
 
 #: URL parameters that are not school objects: the value used everywhere
-FIXED_PARAMS = {"token": "not-a-real-token", "framework_key": "policy-form", "fmt": "csv"}
+FIXED_PARAMS = {"token": "not-a-real-token", "framework_key": "policy-form", "fmt": "csv",
+                "activity_key": "lead-formal-training", "bucket": "current"}  # a training activity of the seeds
 
 #: endpoint -> {URL parameter: key in world.objects}, where a parameter names a different object on that page
 ENDPOINT_PARAMS = {

@@ -1,4 +1,4 @@
-"""Page-number pagination for select() queries: one COUNT and one page of rows."""
+"""Page-number pagination for select() queries (one COUNT and one page of rows) and for computed lists."""
 from dataclasses import dataclass
 
 from flask import abort, request
@@ -26,14 +26,26 @@ class Page:
         return self.page < self.pages
 
 
-def paginate(query, per_page=50) -> Page:
-    """Run `query` for the page named by ?page= (404 past the end, 400 when not a number)."""
+def _requested_page(total, per_page) -> int:
+    """The page named by ?page= (400 when not a whole number from 1, 404 past the end)."""
     raw = request.args.get("page", "1")
     if not raw.isdigit() or int(raw) < 1:
         abort(400, "The page number must be a whole number from 1.")
     page = int(raw)
-    total = db.session.scalar(db.select(db.func.count()).select_from(query.order_by(None).subquery()))
     if page > 1 and (page - 1) * per_page >= total:
         abort(404)
+    return page
+
+
+def paginate(query, per_page=50) -> Page:
+    """Run `query` for the page named by ?page=: one COUNT and one page of rows."""
+    total = db.session.scalar(db.select(db.func.count()).select_from(query.order_by(None).subquery()))
+    page = _requested_page(total, per_page)
     items = db.session.execute(query.limit(per_page).offset((page - 1) * per_page)).scalars().all()
     return Page(items, page, per_page, total)
+
+
+def paginate_list(rows: list, per_page=50) -> Page:
+    """The page named by ?page= of rows already computed in Python."""
+    page = _requested_page(len(rows), per_page)
+    return Page(rows[(page - 1) * per_page:page * per_page], page, per_page, len(rows))

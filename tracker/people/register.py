@@ -27,16 +27,25 @@ class Cell:
         return bool(self.items) and all(
             i.status not in OPEN_STATUSES or (self.risk.get(i.id) and self.risk[i.id].signed_at) for i in self.items)
 
+    def states(self):
+        """(country, check status, verified on, risk assessment) per check: the one reading of a cell that the
+        page, the exports and the PDF format in their own ways. The risk assessment is "signed", "unsigned", or
+        None when there is none or the check is verified anyway."""
+        for i in self.items:
+            status = i.check_status or "not_started"
+            ra = self.risk.get(i.id)
+            risk = None if ra is None or status == "verified" else ("signed" if ra.signed_at else "unsigned")
+            yield i.country, status, i.verified_on if status == "verified" else None, risk
+
     def text(self):
         parts = []
-        for i in self.items:
-            label = CHECK_STATUS_LABELS.get(i.check_status or "not_started")
-            if i.check_status == "verified" and i.verified_on:
-                label += f" {i.verified_on.isoformat()}"
-            ra = self.risk.get(i.id)
-            if ra is not None and i.check_status != "verified":
-                label += " (risk assessed, signed)" if ra.signed_at else " (risk assessment unsigned)"
-            parts.append(f"{i.country}: {label}" if i.country else label)
+        for country, status, verified_on, risk in self.states():
+            label = CHECK_STATUS_LABELS.get(status)
+            if verified_on:
+                label += f" {verified_on.isoformat()}"
+            if risk:
+                label += " (risk assessed, signed)" if risk == "signed" else " (risk assessment unsigned)"
+            parts.append(f"{country}: {label}" if country else label)
         return "; ".join(parts) or "—"
 
 
@@ -54,6 +63,10 @@ def columns():
     framework = recruitment_framework()
     return framework.requirements if framework else []
 
+
+#: what a register cell reads of each check item
+CHECK_COLUMNS = (Item.id, Item.person_id, Item.requirement_key, Item.country, Item.status, Item.check_status,
+                 Item.verified_on, Item.expires_on)
 
 #: people per page of the register: a row has a cell per check, so a page of 50 is already a big table
 PER_PAGE = 50
@@ -87,10 +100,11 @@ def build(school, filter_key=None, paged=False):
     people = page.items if page else db.session.execute(query).scalars().all()
     # A page names its (few) people; the whole register uses a sub-select, not thousands of bound ids.
     chosen = [p.id for p in people] if paged else query.with_only_columns(Person.id).order_by(None)
+    # Plain rows, not Item objects: a page holds about 1,300 checks, and the cells read only these columns.
     items = db.session.execute(
-        db.select(Item).where(Item.school_id == school.id, Item.person_id.in_(chosen), Item.kind == "check")
+        db.select(*CHECK_COLUMNS).where(Item.school_id == school.id, Item.person_id.in_(chosen), Item.kind == "check")
         .order_by(Item.country)
-    ).scalars().all() if people else []
+    ).all() if people else []
     risk = {r.item_id: r for r in db.session.execute(
         db.select(RiskAssessment).join(Item, Item.id == RiskAssessment.item_id)
         .where(RiskAssessment.school_id == school.id, Item.school_id == school.id, Item.person_id.in_(chosen))

@@ -236,14 +236,13 @@ CHECK_CODES = {"verified": "✓", "received": "Rc", "requested": "Rq", "not_requ
 def _cell(cell) -> list[str]:
     """One short line per check item: code, verification date, country; RA when a risk assessment stands in."""
     lines = []
-    for i in cell.items:
-        text = CHECK_CODES.get(i.check_status or "not_started", "–")
-        if i.check_status == "verified" and i.verified_on:
-            text += f" {i.verified_on:%y-%m-%d}"
-        ra = cell.risk.get(i.id)
-        if ra is not None and i.check_status != "verified":
-            text += " RA" if ra.signed_at else " RA unsigned"
-        lines.append(f"{i.country[:12]}: {text}" if i.country else text)
+    for country, status, verified_on, risk in cell.states():
+        text = CHECK_CODES.get(status, "–")
+        if verified_on:
+            text += f" {verified_on:%y-%m-%d}"
+        if risk:
+            text += " RA" if risk == "signed" else " RA unsigned"
+        lines.append(f"{country[:12]}: {text}" if country else text)
     return lines
 
 

@@ -3,7 +3,8 @@ from collections import OrderedDict
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 
-from sqlalchemy import case, func, or_
+from sqlalchemy import func, or_, union_all
+from sqlalchemy.orm import lazyload
 
 from ..db import db
 from ..frameworks.models import Framework
@@ -13,14 +14,20 @@ from .models import DONE, NOT_APPLICABLE, OPEN_STATUSES, Item, SchoolYear
 SEES_EVERYTHING = (LEAD, HEAD, ACCREDITOR)
 
 
-def visible_items(school, membership):
-    """Items this member may see: everything for leads, heads and accreditors; their own for others."""
-    query = db.select(Item).where(Item.school_id == school.id)
-    if membership.role == HR:  # HR also keeps every recruitment check
-        query = query.where(or_(Item.owner_id == membership.user_id, Item.person_id.is_not(None)))
+def visible_criteria(school, membership) -> list:
+    """WHERE clauses for the items this member may see: everything for leads, heads and accreditors; their own
+    for others, and HR also keeps every recruitment check."""
+    criteria = [Item.school_id == school.id]
+    if membership.role == HR:
+        criteria.append(or_(Item.owner_id == membership.user_id, Item.person_id.is_not(None)))
     elif membership.role not in SEES_EVERYTHING:
-        query = query.where(Item.owner_id == membership.user_id)
-    return query
+        criteria.append(Item.owner_id == membership.user_id)
+    return criteria
+
+
+def visible_items(school, membership):
+    """Items this member may see, as a select of Item (see visible_criteria)."""
+    return db.select(Item).where(*visible_criteria(school, membership))
 
 
 @dataclass
@@ -40,29 +47,57 @@ class Progress:
     def percent(self):
         return round(100 * self.done / self.countable) if self.countable else 100
 
+    def add(self, status, count):
+        self.total += count
+        if status == DONE:
+            self.done += count
+        elif status == NOT_APPLICABLE:
+            self.not_applicable += count
+        elif status == "in_progress":
+            self.in_progress += count
+
+
+OWN_ITEMS = "School's own items"
+
+
+def year_counts(school, year, membership):
+    """One grouped query over the member's items of the year: (framework title, section, due date, status,
+    count) rows, at most one per distinct combination, from which progress, tiles and the timeline are made."""
+    return db.session.execute(
+        db.select(Framework.title, Item.section_title, Item.due_on, Item.status, func.count())
+        .select_from(Item).outerjoin(Framework, Framework.id == Item.framework_id)
+        .where(*visible_criteria(school, membership), Item.year_id == year.id)
+        .group_by(Framework.title, Item.section_title, Item.due_on, Item.status)
+    ).all()
+
+
+def progress_from(rows) -> list[Progress]:
+    """Completion per framework (by title, the school's own items last) and per section (by earliest due date)."""
+    frameworks: dict[str, Progress] = {}
+    first_due: dict[tuple, date] = {}
+    for fw_title, section, due_on, status, count in rows:
+        title = fw_title or OWN_ITEMS
+        fw = frameworks.setdefault(title, Progress(title))
+        sec = fw.sections.get(section)
+        if sec is None:
+            sec = fw.sections[section] = Progress(section)
+        sec.add(status, count)
+        fw.add(status, count)
+        key = (title, section)
+        if due_on is not None and (key not in first_due or due_on < first_due[key]):
+            first_due[key] = due_on
+    out = []
+    for title in sorted(frameworks, key=lambda t: (t == OWN_ITEMS, t)):
+        fw = frameworks[title]
+        fw.sections = OrderedDict(sorted(fw.sections.items(),
+                                         key=lambda kv: (first_due.get((title, kv[0])) or date.max, kv[0] or "")))
+        out.append(fw)
+    return out
+
 
 def progress(school, year, membership) -> list[Progress]:
-    """Completion per framework and per section, aggregated in SQL (one query)."""
-    base = visible_items(school, membership).where(Item.year_id == year.id).subquery()
-    rows = db.session.execute(
-        db.select(func.coalesce(Framework.title, "School's own items"), base.c.section_title,
-                  func.count(), func.sum(case((base.c.status == DONE, 1), else_=0)),
-                  func.sum(case((base.c.status == NOT_APPLICABLE, 1), else_=0)),
-                  func.sum(case((base.c.status == "in_progress", 1), else_=0)))
-        .select_from(base).outerjoin(Framework, Framework.id == base.c.framework_id)
-        .group_by(Framework.title, base.c.section_title)
-        .order_by(Framework.title, func.min(base.c.due_on))
-    ).all()
-    out: "OrderedDict[str, Progress]" = OrderedDict()
-    for fw_title, section, total, done, na, in_progress in rows:
-        fw = out.setdefault(fw_title, Progress(fw_title))
-        sec = Progress(section, total, done or 0, na or 0, in_progress or 0)
-        fw.sections[section] = sec
-        fw.total += sec.total
-        fw.done += sec.done
-        fw.not_applicable += sec.not_applicable
-        fw.in_progress += sec.in_progress
-    return list(out.values())
+    """Completion per framework and per section of the member's items of the year (one query)."""
+    return progress_from(year_counts(school, year, membership))
 
 
 def _open(query):
@@ -70,41 +105,63 @@ def _open(query):
 
 
 def dashboard(school, year, membership, user_id) -> dict:
+    """Everything the dashboard shows, in two queries whatever the number of items: the four short lists and one
+    grouped count from which the tiles, the progress bars and the timeline are made."""
     today = school.today()
-    visible = visible_items(school, membership).where(Item.year_id == year.id)
-    lists = {
-        "overdue": _open(visible).where(Item.due_on < today).order_by(Item.due_on).limit(10),
-        "due_soon": _open(visible).where(Item.due_on >= today, Item.due_on <= today + timedelta(days=30))
-        .order_by(Item.due_on).limit(10),
-        "mine": _open(visible).where(Item.owner_id == user_id).order_by(Item.due_on).limit(10),
-        "recent": visible.where(Item.status == DONE).order_by(Item.updated_at.desc()).limit(6),
-    }
-    data = {name: db.session.execute(q).scalars().unique().all() for name, q in lists.items()}
-    open_items = _open(visible).subquery()
-    counts = db.session.execute(
-        db.select(func.sum(case((open_items.c.due_on < today, 1), else_=0)),
-                  func.sum(case((open_items.c.due_on.between(today, today + timedelta(days=30)), 1), else_=0)))
-        .select_from(open_items)
-    ).one()
-    data["overdue_count"], data["due_soon_count"] = counts[0] or 0, counts[1] or 0
-    data["progress"] = progress(school, year, membership)
-    data["timeline"] = timeline(visible, year, today)
+    data = short_lists(visible_items(school, membership).where(Item.year_id == year.id), user_id, today)
+    rows = year_counts(school, year, membership)
+    soon = today + timedelta(days=30)
+    open_rows = [(due_on, count) for _, _, due_on, status, count in rows if status in OPEN_STATUSES]
+    data["overdue_count"] = sum(count for due_on, count in open_rows if due_on < today)
+    data["due_soon_count"] = sum(count for due_on, count in open_rows if today <= due_on <= soon)
+    data["progress"] = progress_from(rows)
+    data["timeline"] = timeline_from(rows, year, today)
     data["today"] = today
     return data
 
 
-def timeline(visible, year, today):
+SHORT_LISTS = {  # name: (which items, sort key, how many); SQL and Python apply the same rule
+    "overdue": (lambda i, today, me: i.status in OPEN_STATUSES and i.due_on < today, "due", 10),
+    "due_soon": (lambda i, today, me: i.status in OPEN_STATUSES and today <= i.due_on <= today + timedelta(days=30),
+                 "due", 10),
+    "mine": (lambda i, today, me: i.status in OPEN_STATUSES and i.owner_id == me, "due", 10),
+    "recent": (lambda i, today, me: i.status == DONE, "recent", 6),
+}
+
+
+def short_lists(visible, user_id, today) -> dict:
+    """The dashboard's four short lists in one query: the ids of each list's first rows (a UNION ALL of four
+    limited selects), loaded once, then split again in Python by the same rules. Orders end on the id, so
+    both sides agree on ties."""
+    def due(q):
+        return q.order_by(Item.due_on, Item.id)
+    open_ = _open(visible)
+    selects = {
+        "overdue": due(open_.where(Item.due_on < today)),
+        "due_soon": due(open_.where(Item.due_on.between(today, today + timedelta(days=30)))),
+        "mine": due(open_.where(Item.owner_id == user_id)),
+        "recent": visible.where(Item.status == DONE).order_by(Item.updated_at.desc(), Item.id.desc()),
+    }
+    ids = union_all(*(db.select(q.limit(SHORT_LISTS[name][2]).with_only_columns(Item.id).subquery().c.id)
+                      for name, q in selects.items()))
+    items = db.session.execute(db.select(Item).where(Item.id.in_(ids)).options(lazyload(Item.framework))
+                               ).scalars().unique().all()
+    keys = {"due": lambda i: (i.due_on, i.id), "recent": lambda i: (i.updated_at, i.id)}
+    out = {}
+    for name, (keep, order, limit) in SHORT_LISTS.items():
+        chosen = sorted((i for i in items if keep(i, today, user_id)), key=keys[order], reverse=order == "recent")
+        out[name] = chosen[:limit]
+    return out
+
+
+def timeline_from(rows, year, today):
     """Month by month: how many items fall due, how many are done, how many are overdue."""
-    sub = visible.subquery()
-    rows = db.session.execute(
-        db.select(sub.c.due_on, sub.c.status, func.count()).group_by(sub.c.due_on, sub.c.status)
-    ).all()
     months = OrderedDict()
     d = year.starts_on
     for _ in range(12):
         months[(d.year, d.month)] = {"month": d, "total": 0, "done": 0, "overdue": 0}
         d = (d.replace(day=28) + timedelta(days=4)).replace(day=1)
-    for due_on, status, count in rows:
+    for _, _, due_on, status, count in rows:
         bucket = months.get((due_on.year, due_on.month))
         if bucket is None:
             continue
@@ -158,4 +215,4 @@ def years(school):
                               .order_by(SchoolYear.starts_on.desc())).scalars().all()
 
 
-__all__ = ["visible_items", "progress", "dashboard", "item_query", "ItemFilters", "years", "or_"]
+__all__ = ["visible_items", "visible_criteria", "progress", "dashboard", "item_query", "ItemFilters", "years", "or_"]

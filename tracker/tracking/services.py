@@ -26,12 +26,14 @@ class EditConflict(Exception):
         super().__init__("edit conflict")
 
 
-def current_year(school) -> SchoolYear | None:
-    """The school's latest year that has started (or the next one, if none has yet)."""
+def current_year(school, years=None) -> SchoolYear | None:
+    """The school's latest year that has started (or the next one, if none has yet). `years`, newest first,
+    saves the query when the caller has them already."""
     today = school.today()
-    years = db.session.execute(
-        db.select(SchoolYear).where(SchoolYear.school_id == school.id).order_by(SchoolYear.starts_on.desc())
-    ).scalars().all()
+    if years is None:
+        years = db.session.execute(
+            db.select(SchoolYear).where(SchoolYear.school_id == school.id).order_by(SchoolYear.starts_on.desc())
+        ).scalars().all()
     for year in years:
         if year.starts_on <= today:
             return year

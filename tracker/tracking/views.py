@@ -69,11 +69,15 @@ def _item_or_404(item_id):
 @bp.route("/")
 @school_roles(*ALL_MEMBERS)
 def home():
-    year = _year_or_404(request.args.get("year") and _uuid(request.args["year"]))
+    years = queries.years(g.school)
+    if request.args.get("year"):
+        year = _year_or_404(_uuid(request.args["year"]))
+    else:
+        year = services.current_year(g.school, years)
     if year is None:
         return render_template("tracking/no_year.html", form=StartYearForm(start_year=_suggested_start()))
     data = queries.dashboard(g.school, year, g.membership, current_user.id)
-    return render_template("tracking/dashboard.html", year=year, years=queries.years(g.school), **data)
+    return render_template("tracking/dashboard.html", year=year, years=years, **data)
 
 
 def _uuid(value):

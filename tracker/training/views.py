@@ -1,16 +1,18 @@
 """Training coverage and recording sessions."""
 from flask import abort, flash, g, redirect, render_template, send_file, url_for
 from flask_login import current_user
+from sqlalchemy.orm import selectinload
 
 from ..access import school_roles
 from ..db import db, get_for_school_or_404
 from ..evidence.checks import UploadRejected, describe_accepted
+from ..pagination import paginate_list
 from ..evidence.storage import EvidenceStore
-from ..people.models import Person
+from ..people.models import CATEGORY_LABELS, Person
 from ..tenancy import ACCREDITOR, HEAD, HR, LEAD
 from . import bp, services
 from .forms import SessionForm
-from .models import TrainingSession
+from .models import TrainingAttendance, TrainingSession
 
 READERS = (LEAD, HEAD, HR, ACCREDITOR)
 RECORDERS = (LEAD, HR)
@@ -19,10 +21,33 @@ RECORDERS = (LEAD, HR)
 @bp.route("/")
 @school_roles(*READERS)
 def index():
-    sessions = db.session.execute(db.select(TrainingSession).where(TrainingSession.school_id == g.school.id)
-                                  .order_by(TrainingSession.held_on.desc()).limit(20)).scalars().all()
+    attended = (db.select(db.func.count()).where(TrainingAttendance.session_id == TrainingSession.id)
+                .correlate(TrainingSession).scalar_subquery())
+    sessions = db.session.execute(
+        db.select(TrainingSession, attended).where(TrainingSession.school_id == g.school.id)
+        .options(selectinload(TrainingSession.requirement))
+        .order_by(TrainingSession.held_on.desc()).limit(20)).all()
     return render_template("training/index.html", coverage=services.coverage(g.school), sessions=sessions,
                            today=g.school.today())
+
+
+BUCKETS = {"current": "Current", "expiring": "Expiring within 30 days", "overdue": "Overdue",
+           "never": "Never trained"}
+
+
+@bp.route("/activities/<activity_key>/<bucket>")
+@school_roles(*READERS)
+def who(activity_key, bucket):
+    """The people behind one number of the coverage table, a page at a time."""
+    if bucket not in BUCKETS:
+        abort(404)
+    found = services.coverage(g.school, only=activity_key)
+    if not found:
+        abort(404)
+    cov = found[0]
+    page = paginate_list(getattr(cov, bucket), per_page=50)
+    return render_template("training/who.html", cov=cov, bucket=bucket, buckets=BUCKETS, page=page,
+                           categories=CATEGORY_LABELS, today=g.school.today())
 
 
 def _form():
