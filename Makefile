@@ -29,7 +29,8 @@ run: $(VENV)/.runtime
 
 ## test: the suite on SQLite, then on PostgreSQL when TRACKER_TEST_DATABASE_URL is set
 test: $(VENV)/.test browser-deps
-	$(BIN)/python -m pytest -p no:cacheprovider $(PYTEST_ARGS)
+	@echo "== the suite on SQLite"
+	env -u TRACKER_TEST_DATABASE_URL $(BIN)/python -m pytest -p no:cacheprovider $(PYTEST_ARGS)
 	@if [ -n "$$TRACKER_TEST_DATABASE_URL" ]; then \
 	  echo "== the same suite on $$TRACKER_TEST_DATABASE_URL"; \
 	  $(BIN)/python -m pytest -p no:cacheprovider $(PYTEST_ARGS); \
@@ -40,6 +41,7 @@ test-sqlite: $(VENV)/.test browser-deps
 
 ## bench: every benchmark in bench/ in one run; figures go to bench/results.md (TRACKER_BENCH_DATABASE_URL for PostgreSQL)
 bench: $(VENV)/.test
+	scripts/ensure-system-deps bench
 	$(BIN)/pip install -q -e ".[bench]"
 	$(BIN)/python bench/run.py $(BENCH)
 

@@ -29,8 +29,10 @@ def _bench_hash():
 
 def generate_school(slug, *, staff, seed=1, lead_email=None):
     """One school with a current and a previous year of every framework, `staff` people with checklists in
-    every state, training sessions and comments. Returns the school; idempotent on `slug`."""
+    every state, training sessions, comments, evidence files on half the completed items and the audit history
+    all of that writes. Returns the school; idempotent on `slug`."""
     from .auth.models import User
+    from .evidence import services as evidence
     from .people import services as people
     from .schools.services import create_school
     from .tenancy import Membership, School
@@ -54,10 +56,13 @@ def generate_school(slug, *, staff, seed=1, lead_email=None):
     db.session.flush()
     items = db.session.execute(db.select(Item).where(Item.school_id == school.id, Item.year_id == current.id)
                                ).scalars().all()
-    for item in items:
+    for n, item in enumerate(items):
         if item.due_on < today:
             item.status = DONE if rng.random() < 0.8 else IN_PROGRESS
             item.completed_on = item.due_on if item.status == DONE else None
+            if item.status == DONE and rng.random() < 0.5:  # a small real file, checked and stored as uploads are
+                evidence.add_files(school, item, [(f"minutes-{n:03}.txt", _evidence_text(slug, item.title))],
+                                   applies_on=item.due_on, user=lead)
         if rng.random() < 0.3:
             db.session.add(Comment(school_id=school.id, item_id=item.id, author_id=lead.id,
                                    body="Discussed at the safeguarding team meeting; next step agreed."))
@@ -82,6 +87,11 @@ def generate_school(slug, *, staff, seed=1, lead_email=None):
                                         provider="Bench", notes="", people=group, user=lead)
     db.session.flush()
     return school
+
+
+def _evidence_text(slug, title) -> bytes:
+    return (f"Bench school {slug}\nMinutes: {title}\nDiscussed, agreed and recorded by the safeguarding team.\n"
+            ).encode()
 
 
 @bench_cli.command("generate")

@@ -1,9 +1,12 @@
 """Error pages: every failure gets a clear message, the right status, and a rolled-back transaction."""
-from flask import render_template, request
+from flask import g, render_template, request
 from flask_wtf.csrf import CSRFError
+from markupsafe import escape
+from sqlalchemy.exc import DBAPIError, OperationalError
 from werkzeug.exceptions import HTTPException, InternalServerError
 
 from .db import db
+from .extensions import login_manager
 
 MESSAGES = {
     400: ("The request could not be understood", "Something in what was sent is not valid. Go back, check the form and try again."),
@@ -13,7 +16,18 @@ MESSAGES = {
     413: ("Too large", "What you sent is larger than this installation accepts."),
     429: ("Too many attempts", "Wait a few minutes and try again."),
     500: ("Something went wrong", "The error has been logged. Nothing was half-saved: try again in a moment."),
+    503: ("Temporarily unavailable", "The database is not reachable right now. Nothing was saved; "
+          "try again in a minute."),
 }
+#: seconds a client (or a proxy) is asked to wait after a 503
+RETRY_AFTER = 30
+
+
+def database_unreachable(exc) -> bool:
+    """Whether a database error means the server cannot be reached (down, restarting, connection cut), rather
+    than a fault in a statement. SQLAlchemy wraps the driver's OperationalError (psycopg, sqlite3) in its own,
+    and marks any other error it recognised as a lost connection with `connection_invalidated`."""
+    return isinstance(exc, OperationalError) or (isinstance(exc, DBAPIError) and exc.connection_invalidated)
 
 
 def _render(status, detail=None):
@@ -24,7 +38,58 @@ def _render(status, detail=None):
                            detail=detail), status
 
 
+def _rollback(app):
+    """Roll the session back; with the database gone the rollback itself can fail, which must not turn the
+    answer into a bare 500."""
+    try:
+        db.session.rollback()
+    except Exception:  # noqa: BLE001  the connection is already gone: there is nothing left to roll back
+        app.logger.warning("Rollback failed after a database error on %s %s", request.method, request.path,
+                           exc_info=True)
+
+
+def _render_unreachable():
+    """The 503 answer, built without touching the database: the signed-in user, the school and the membership
+    were loaded from it and expired by the rollback, so the page is drawn as for a visitor."""
+    g._login_user = login_manager.anonymous_user()  # current_user for the template and the after-request hooks
+    g.school = g.membership = None
+    headers = {"Retry-After": str(RETRY_AFTER), "Cache-Control": "no-store"}
+    try:
+        body, status = _render(503)
+    except Exception:  # noqa: BLE001  the page must not fail for a reason of its own
+        title, message = MESSAGES[503]
+        body, status = (f"<!doctype html><title>{escape(title)}</title><h1>{escape(title)}</h1>"
+                        f"<p>{escape(message)}</p>"), 503
+    return body, status, headers
+
+
 def register_error_handlers(app):
+    @app.teardown_appcontext
+    def end_session(exc):
+        """End the request's session before Flask-SQLAlchemy's own teardown does (teardowns run last registered
+        first). Ending it rolls back on the connection, which fails if the server cut the connection after the
+        request's last statement (a restart): the answer is already made and must go out, not become the WSGI
+        server's bare 500."""
+        try:
+            db.session.remove()
+        except DBAPIError as error:
+            if not database_unreachable(error):
+                raise
+            db.session.registry.clear()  # the connection is already invalidated and back in the pool
+            app.logger.warning("Database connection lost while ending a request: %s", error.orig or error)
+
+    @app.errorhandler(DBAPIError)
+    def database_error(exc):
+        if not database_unreachable(exc):
+            return server_error(exc)
+        _rollback(app)
+        if exc.connection_invalidated:
+            app.logger.warning("Database connection lost on %s %s: %s", request.method, request.path,
+                               exc.orig or exc)
+        else:  # also a locked SQLite file, a cancelled statement, a missing table: keep the traceback
+            app.logger.error("Database unreachable on %s %s", request.method, request.path, exc_info=exc)
+        return _render_unreachable()
+
     @app.errorhandler(CSRFError)
     def csrf_error(exc):
         db.session.rollback()
@@ -47,6 +112,8 @@ def register_error_handlers(app):
     def server_error(exc):
         if isinstance(exc, HTTPException) and not isinstance(exc, InternalServerError):
             return http_error(exc)
+        if isinstance(exc, InternalServerError) and database_unreachable(exc.original_exception):
+            return database_error(exc.original_exception)  # raised where no handler sees it (after_request)
         db.session.rollback()
         app.logger.exception("Unhandled error on %s %s", request.method, request.path)
         return _render(500)

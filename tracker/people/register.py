@@ -64,9 +64,9 @@ def columns():
     return framework.requirements if framework else []
 
 
-#: what a register cell reads of each check item
-CHECK_COLUMNS = (Item.id, Item.person_id, Item.requirement_key, Item.country, Item.status, Item.check_status,
-                 Item.verified_on, Item.expires_on)
+#: what a register cell (and the accreditation report's evidence index) reads of each check item
+CHECK_COLUMNS = (Item.id, Item.person_id, Item.requirement_key, Item.title, Item.section_title, Item.country,
+                 Item.status, Item.check_status, Item.verified_on, Item.expires_on)
 
 #: people per page of the register: a row has a cell per check, so a page of 50 is already a big table
 PER_PAGE = 50

@@ -20,6 +20,7 @@ from ..tenancy import ACCREDITOR, HR, LEAD, Membership, School
 from ..tracking.models import OPEN_STATUSES, Item
 from ..training import services as training
 from .models import DAILY, OFF, PENDING, WEEKLY, DigestState, OutboxMessage, ReminderSetting
+from .outbox import with_write_retries
 
 log = logging.getLogger(__name__)
 
@@ -150,8 +151,8 @@ def run_daily_digests(now: datetime | None = None) -> RunReport:
             if local.hour < REMINDER_HOUR or (last is not None and last >= local.date()):
                 continue
             try:
-                count = build_school_digests(school, now, activities)
-                db.session.commit()
+                # built and committed; tried again while SQLite says another builder holds the lock
+                count = with_write_retries(lambda: build_school_digests(school, now, activities))
             except Exception:  # one school's problem must not stop the others' reminders
                 db.session.rollback()
                 log.exception("digests for %s failed", school.slug)

@@ -35,7 +35,7 @@ class SendReport:
     errors: list = field(default_factory=list)
 
 
-def _with_retries(fn, tries=20):
+def with_write_retries(fn, tries=20):
     """Run a short write transaction, trying again when SQLite says the database is busy."""
     for attempt in range(tries):
         try:
@@ -70,7 +70,7 @@ def claim(now: datetime, limit: int = BATCH, stale_after: timedelta = STALE_AFTE
                 .values(status=SENDING, claim_id=claim_id, claimed_at=now, attempts=OutboxMessage.attempts + 1)
                 .execution_options(synchronize_session=False))
 
-    _with_retries(work)
+    with_write_retries(work)
     messages = db.session.execute(select(OutboxMessage).where(OutboxMessage.claim_id == claim_id)
                                   .order_by(OutboxMessage.next_attempt_at, OutboxMessage.created_at)).scalars().all()
     for message in messages:  # detached copies: nothing is held open while talking to the SMTP server
@@ -85,7 +85,7 @@ def _record(message, claim_id, now, **values):
             update(OutboxMessage).where(OutboxMessage.id == message.id, OutboxMessage.claim_id == claim_id)
             .values(claim_id=None, **values).execution_options(synchronize_session=False)).rowcount
 
-    if _with_retries(work) != 1:
+    if with_write_retries(work) != 1:
         log.warning("outbox message %s was reclaimed by another sender before its outcome was recorded", message.id)
 
 
