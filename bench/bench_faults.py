@@ -30,7 +30,7 @@ OUT = ROOT / "bench" / "out"
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "bench"))
 
-from common import database_url, serve, sign_in  # noqa: E402
+from common import database_url, serve, sign_in, target  # noqa: E402
 from tests.smtp_server import Recorder, SMTPServer, free_port  # noqa: E402
 
 MESSAGE = "The database is not reachable right now."
@@ -362,7 +362,11 @@ def main():
         log.unlink()
 
     postgres = bool(os.environ.get("TRACKER_BENCH_DATABASE_URL"))
-    rows = [smtp_row(smtp_down_run(args.schools, args.members)), kill_row(kill_run(args.schools, args.members))]
+    smtp, kill = smtp_down_run(args.schools, args.members), kill_run(args.schools, args.members)
+    rows = [smtp_row(smtp), kill_row(kill)]
+    targets = [target(f"{what}: messages lost / duplicated", "0 / 0", f"{r['lost']} / {r['duplicated']}",
+                      not r["lost"] and not r["duplicated"])
+               for what, r in (("SMTP down for part of the run", smtp), ("scheduler killed and restarted", kill))]
     if not postgres:
         rows.append("| PostgreSQL restarted under load | does not apply: SQLite is in-process, there is no server "
                     "to restart | – | – | – | – | – | run with TRACKER_BENCH_DATABASE_URL |")
@@ -371,7 +375,13 @@ def main():
         rows.append(f"| PostgreSQL restarted under load | left out ({why}) | – | – | – | – | – | |")
     else:
         url = database_url("unused")
-        rows.append(restart_row(restart_run(url, args.load_seconds, args.clients), args.load_seconds, args.clients))
+        restart = restart_run(url, args.load_seconds, args.clients)
+        rows.append(restart_row(restart, args.load_seconds, args.clients))
+        targets.append(target("PostgreSQL restarted under load: unclean failures / failures once it was back",
+                              "0 / 0 (in-flight requests fail cleanly, counted)",
+                              f"{sum(restart['unclean'].values())} / {sum(restart['failed_after'].values())} "
+                              f"({restart['clean']} clean 503s)",
+                              not restart["unclean"] and not restart["failed_after"]))
 
     print("\n".join([
         f"## Fault runs ({'PostgreSQL' if postgres else 'SQLite'})", "",
@@ -380,6 +390,7 @@ def main():
         "counted by Message-ID at the server. Logs in bench/out/faults-*.log.", "",
         "| fault | what happened | messages expected | delivered | lost | duplicated | user-facing errors | notes |",
         "|---|---|---|---|---|---|---|---|", *rows]))
+    print("\n".join(targets))
 
 
 if __name__ == "__main__":

@@ -19,7 +19,7 @@ import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from common import OUT, ROOT, database_url, flask, serve, sign_in  # noqa: E402
+from common import OUT, ROOT, database_url, flask, serve, sign_in, target  # noqa: E402
 
 PAGES = [("health (ceiling)", "/healthz"), ("dashboard", "/s/{slug}/"), ("item list", "/s/{slug}/items"),
          ("recruitment register", "/s/{slug}/people/"), ("training coverage", "/s/{slug}/training/")]
@@ -150,6 +150,13 @@ def main():
         small, large = budgets[(label, "small-1")], budgets[(label, "large-1")]
         lines.append(f"| {label} | {small} | {large} | {'yes' if small == large else '**no**'} |")
     print("\n".join(lines))
+    share = one["rps"] / health["rps"]
+    ratio = many["p50"] / one["p50"]
+    equal = all(budgets[(label, "small-1")] == budgets[(label, "large-1")] for label, _ in PAGES[1:])
+    print(target("dashboard throughput, share of the health endpoint's", "at least 10%", f"{share:.1%}", share >= 0.1))
+    print(target("dashboard p99 at 8 connections", "under 150 ms", f"{one['p99']:.0f} ms", one["p99"] < 150))
+    print(target(f"dashboard p50, {args.schools} schools / 1 school", "within 1.2", f"{ratio:.2f}", ratio <= 1.2))
+    print(target("SQL statements per page, small / large school", "equal", "equal" if equal else "differ", equal))
 
 
 if __name__ == "__main__":

@@ -13,6 +13,12 @@ ROOT = Path(__file__).resolve().parent.parent
 OUT = ROOT / "bench" / "out"
 
 
+def target(measure, goal, value, met) -> str:
+    """A line bench/run.py gathers into the targets table at the top of results.md (and leaves out of the
+    section): the measure, its target, the figure and whether the target is met."""
+    return f"TARGET\t{measure}\t{goal}\t{value}\t{'yes' if met else '**no**'}"
+
+
 def database_url(name="pages.sqlite3"):
     """An empty database: TRACKER_BENCH_DATABASE_URL (PostgreSQL; its name must contain "bench", because it is
     emptied), else a fresh SQLite file bench/out/NAME. Stored evidence files from an earlier run go too."""
