@@ -34,7 +34,7 @@ def load(port, path, cookie, duration, connections):
     """Requests per second, p50/p99 latency (ms) and errors of `path`, from wrk in its own process (one thread,
     `connections` connections), after a one-second warm-up."""
     url = f"http://127.0.0.1:{port}{path}"
-    command = ["wrk", "-t1", f"-c{connections}", "--latency", "-H", f"Cookie: {cookie}"]
+    command = ["wrk", "-t1", f"-c{connections}", "--latency", *(["-H", f"Cookie: {cookie}"] if cookie else [])]
     subprocess.run([*command, "-d1s", url], check=True, capture_output=True)
     out = subprocess.run([*command, f"-d{duration:g}s", url], check=True, capture_output=True, text=True).stdout
     if not re.search(r"^\s+99%\s+\S+", out, re.M):
@@ -90,7 +90,9 @@ def measure_pages(env, args, pages):
     proc, port = serve(env)
     try:
         cookie = sign_in(port, "lead@large-1.bench", "bench-password-123")
-        return {label: load(port, path.format(slug="large-1"), cookie, args.duration, args.connections)
+        # the ceiling is the trivial endpoint as a load balancer calls it: no session cookie to look up
+        return {label: load(port, path.format(slug="large-1"), None if path == "/healthz" else cookie,
+                            args.duration, args.connections)
                 for label, path in pages}
     finally:
         proc.terminate()
@@ -117,6 +119,8 @@ def main():
     setup = time.perf_counter() - t0
 
     alone = measure_pages(env, args, PAGES)  # the large school is the only one in the database
+    # the dashboard again with its page cache off: every request gathers and renders it (a cache miss)
+    uncached = measure_pages({**env, "TRACKER_PAGE_CACHE": "0"}, args, PAGES[:2])
 
     t1 = time.perf_counter()
     flask(env, "bench", "generate", "--schools", "1", "--staff", "10", "--prefix", "small")
@@ -134,8 +138,14 @@ def main():
     for label, r in alone.items():
         lines.append(f"| {label} | {r['rps']:.0f} | {r['rps'] / health['rps']:.1%} | {r['p50']:.1f} | "
                      f"{r['p99']:.1f} | {r['errors']} |")
+    miss, miss_health = uncached["dashboard"], uncached["health (ceiling)"]
+    lines.append(f"| dashboard, page cache off (every request a miss; ceiling {miss_health['rps']:.0f} req/s) | "
+                 f"{miss['rps']:.0f} | {miss['rps'] / miss_health['rps']:.1%} | {miss['p50']:.1f} | "
+                 f"{miss['p99']:.1f} | {miss['errors']} |")
     one, many = alone["dashboard"], crowded["dashboard"]
-    lines += ["", "Targets: dashboard at least 10% of the health endpoint's throughput, p99 under 150 ms.", "",
+    lines += ["", "Targets: dashboard at least 10% of the health endpoint's throughput, p99 under 150 ms. The dashboard "
+              "keeps its rendered part while the school's audit head stands still (tracker/pagecache.py); the "
+              "row with the cache off shows every request paying for the queries and the template.", "",
               f"## Tenant scale ({db_kind})", "",
               "| schools in the database | health req/s | dashboard req/s | dashboard p50 ms | p99 ms |",
               "|---|---|---|---|---|",
@@ -155,6 +165,10 @@ def main():
     equal = all(budgets[(label, "small-1")] == budgets[(label, "large-1")] for label, _ in PAGES[1:])
     print(target("dashboard throughput, share of the health endpoint's", "at least 10%", f"{share:.1%}", share >= 0.1))
     print(target("dashboard p99 at 8 connections", "under 150 ms", f"{one['p99']:.0f} ms", one["p99"] < 150))
+    miss_share = miss["rps"] / miss_health["rps"]
+    print(target("dashboard throughput with the page cache off", "at least 10%", f"{miss_share:.1%}",
+                 miss_share >= 0.1))
+    print(target("dashboard p99 with the page cache off", "under 150 ms", f"{miss['p99']:.0f} ms", miss["p99"] < 150))
     print(target(f"dashboard p50, {args.schools} schools / 1 school", "within 1.2", f"{ratio:.2f}", ratio <= 1.2))
     print(target("SQL statements per page, small / large school", "equal", "equal" if equal else "differ", equal))
 

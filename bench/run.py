@@ -39,7 +39,9 @@ def merge(existing: str, kind: str, part: str) -> str:
         if b in existing and e in existing:
             parts[other] = existing[existing.index(b):existing.index(e) + len(e)]
     parts[kind] = f"{begin}\n{part}\n{end}"
-    return (HEADER + "\n\n" + "\n\n".join(parts[k] for k in ("SQLite", "PostgreSQL") if k in parts) + "\n")
+    profiles = (HERE / "profiling.md").read_text().strip() if (HERE / "profiling.md").exists() else ""
+    return (HEADER + "\n\n" + "\n\n".join(parts[k] for k in ("SQLite", "PostgreSQL") if k in parts)
+            + ("\n\n" + profiles if profiles else "") + "\n")
 
 
 HEADER = """# Benchmark results

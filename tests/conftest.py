@@ -58,6 +58,7 @@ def app(database_url, tmp_path_factory):
     set_hasher_for_tests(CHEAP_HASHER)
     app = create_app({
         "TESTING": True,
+        "TRACKER_PAGE_CACHE": False,  # tests change rows directly, without audit events; test_page_cache turns it on
         "SQLALCHEMY_DATABASE_URI": database_url,
         "SECRET_KEY": "test-secret-key",
         "WTF_CSRF_ENABLED": False,

@@ -207,3 +207,35 @@ def test_a_school_never_reminds_about_another_schools_items(make_school, make_me
     body = digests(school_a)[team_a["lead"].user.email].body_text
     assert "A item" in body and "Secret B item" not in body
     assert set(digests(school_b)) == {team_b["lead"].user.email}
+
+
+def test_an_unassigned_item_reminds_the_holders_of_its_role_only_when_they_can_open_it(
+        make_school, make_member, client, login_as):
+    """HR may open unassigned HR items, so HR is reminded of them and the link works; staff see only their own
+    items, so an unassigned staff item reminds the leads, who assign owners, rather than every member of staff."""
+    school, team = _team(make_school, make_member)
+    hr_item = add_item(school, "Unassigned HR item today", TODAY, owner_role="hr")
+    staff_item = add_item(school, "Unassigned staff item today", TODAY, owner_role="staff")
+    lead_item = add_item(school, "Unassigned lead item today", TODAY, owner_role="lead")
+
+    _run(BANGKOK_MORNING)
+
+    got = digests(school)
+    hr_text = got[team["hr"].user.email].body_text
+    lead_text = got[team["lead"].user.email].body_text
+    assert "Unassigned HR item today" in hr_text and "Unassigned staff item today" not in hr_text
+    assert "Unassigned staff item today" in lead_text and "Unassigned lead item today" in lead_text
+    assert team["staff"].user.email not in got, "staff could not open that item: no reminder for them"
+
+    from tracker.tracking.services import start_year
+
+    year = start_year(school, 2026)  # the item list shows a school year's items
+    for item in (hr_item, staff_item, lead_item):
+        item.year_id = year.id
+    db.session.commit()
+    login_as(team["hr"].user)
+    assert client.get(f"/s/{school.slug}/items/{hr_item.id}").status_code == 200, "the reminder's link opens"
+    assert client.get(f"/s/{school.slug}/items/{staff_item.id}").status_code == 404
+    assert client.get(f"/s/{school.slug}/items/{lead_item.id}").status_code == 404
+    listed = client.get(f"/s/{school.slug}/items").get_data(as_text=True)
+    assert "Unassigned HR item today" in listed and "Unassigned lead item today" not in listed

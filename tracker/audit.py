@@ -76,6 +76,13 @@ class AuditHead(db.Model):
     hash: Mapped[str] = mapped_column(String(64), default=GENESIS)
 
 
+def school_stamp(school) -> str:
+    """Where the school's audit chain stands ("seq:hash"): every change to a school's data writes an event, so
+    while this is unchanged nothing the school shows has changed. One primary-key read."""
+    head = db.session.get(AuditHead, str(school.id))
+    return f"{head.seq}:{head.hash}" if head is not None else "0:"
+
+
 def _jsonable(value):
     return json.loads(json.dumps(value, default=str)) if value is not None else None
 

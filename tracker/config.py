@@ -66,6 +66,8 @@ def build_config(instance_path: Path, overrides: dict | None = None) -> dict:
         "TRACKER_SEEDS_DIR": str(ROOT / "seeds"),
         "TRACKER_EVIDENCE_DIR": _env("EVIDENCE_DIR", str(instance_path / "evidence")),
         "TRACKER_MAX_FILE_MB": int(_env("MAX_FILE_MB", "20")),
+        # rendered dashboard parts, kept while the school's audit head stands still (tracker/pagecache.py)
+        "TRACKER_PAGE_CACHE": _env("PAGE_CACHE", "1") not in ("0", "false", "no"),
     }
     config.update(overrides)
     return config

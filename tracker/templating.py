@@ -1,5 +1,7 @@
 """Template globals: the current school, the user's schools, role names."""
-from flask import g
+from urllib.parse import quote
+
+from flask import g, url_for
 from flask_login import current_user
 
 from .tenancy import MANAGERS, ROLE_LABELS, memberships_for
@@ -7,6 +9,7 @@ from .tenancy import MANAGERS, ROLE_LABELS, memberships_for
 
 def register_templating(app):
     app.add_template_filter(lambda values, mapping: [mapping.get(v, v) for v in values], "labels")
+    app.add_template_global(url_pattern)  # a global, so that imported macros see it too
 
     @app.context_processor
     def globals_():
@@ -24,6 +27,22 @@ def register_templating(app):
             "role_labels": ROLE_LABELS,
             "is_manager": membership is not None and membership.role in MANAGERS,
         }
+
+
+_SLOT = "__URL_SLOT__"
+
+
+def url_pattern(endpoint, slot, **values):
+    """url_for once for a list of links that differ in one value: `url_pattern('tracking.item', 'item_id')(i.id)`.
+    A page with dozens of item links builds each in microseconds instead of a full url_for (a profile of the
+    dashboard found url_for to be a tenth of its time). The value is quoted as url_for would quote it."""
+    base = url_for(endpoint, **{slot: _SLOT}, **values)
+    head, _, tail = base.partition(_SLOT)
+
+    def build(value):
+        return f"{head}{quote(str(value), safe='-._~')}{tail}"
+
+    return build
 
 
 def tag_params(tags, toggle=None):

@@ -3,10 +3,10 @@ import uuid
 import zoneinfo
 from datetime import date, datetime
 
-from flask import abort, g
+from flask import abort, g, has_request_context
 from flask_login import current_user
 from sqlalchemy import CheckConstraint, Date, ForeignKey, Integer, String, UniqueConstraint, Uuid
-from sqlalchemy.orm import Mapped, mapped_column, relationship
+from sqlalchemy.orm import Mapped, contains_eager, mapped_column, relationship
 
 from .db import SchoolScoped, UTCDateTime, UUIDPk, db, utcnow
 
@@ -88,12 +88,24 @@ class Membership(SchoolScoped, db.Model):
         }
 
 
+def _all_memberships(user) -> list[Membership]:
+    """Every membership of the user with its school, schools by name: one query, kept for the request (the
+    school pages look up theirs in it, and the school switcher lists the current ones)."""
+    cached = g.get("_memberships") if has_request_context() else None
+    if cached is not None and cached[0] == user.id:
+        return cached[1]
+    rows = db.session.execute(
+        db.select(Membership).join(School).options(contains_eager(Membership.school))
+        .where(Membership.user_id == user.id).order_by(School.name, School.id)
+    ).scalars().all()
+    if has_request_context():
+        g._memberships = (user.id, rows)
+    return rows
+
+
 def memberships_for(user) -> list[Membership]:
     """Return the user's current memberships, schools by name."""
-    rows = db.session.execute(
-        db.select(Membership).join(School).where(Membership.user_id == user.id).order_by(School.name)
-    ).scalars()
-    return [m for m in rows if m.is_current()]
+    return [m for m in _all_memberships(user) if m.is_current()]
 
 
 def load_school(endpoint, values):
@@ -106,15 +118,12 @@ def load_school(endpoint, values):
     if not current_user.is_authenticated:
         # the access decorator sends anonymous callers to sign in, whether or not the school exists
         return
-    school = db.session.execute(db.select(School).where(School.slug == slug)).scalar_one_or_none()
-    if school is None:
-        abort(404)
-    membership = db.session.execute(
-        db.select(Membership).where(Membership.school_id == school.id, Membership.user_id == current_user.id)
-    ).scalar_one_or_none()
+    # the school is found among the caller's own memberships: a school that does not exist and one they are
+    # not a member of are the same 404
+    membership = next((m for m in _all_memberships(current_user) if m.school.slug == slug), None)
     if membership is None or not membership.is_current():
         abort(404)
-    g.school = school
+    g.school = membership.school
     g.membership = membership
 
 

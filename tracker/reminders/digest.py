@@ -18,6 +18,7 @@ from ..db import db, new_id, utcnow
 from ..people.models import Person
 from ..tenancy import ACCREDITOR, HR, LEAD, Membership, School
 from ..tracking.models import OPEN_STATUSES, Item
+from ..tracking.queries import sees_unassigned
 from ..training import services as training
 from .models import DAILY, OFF, PENDING, WEEKLY, DigestState, OutboxMessage, ReminderSetting
 from .outbox import with_write_retries
@@ -283,7 +284,10 @@ def collect_lines(data, since: date, today: date, activities) -> dict:
         else:
             endpoint, args = "tracking.item", (("item_id", row.id),)
         line = Line(item_section(row.due_on, today), row.title, detail, row.due_on, endpoint, args)
-        targets = {row.owner_id} if row.owner_id in recipients else set(by_role.get(row.owner_role) or leads)
+        if row.owner_id in recipients:
+            targets = {row.owner_id}
+        else:  # nobody assigned: the role's holders if they can open it, else the leads, who assign owners
+            targets = set((by_role.get(row.owner_role) if sees_unassigned(row.owner_role) else None) or leads)
         for uid in targets:
             out[uid].add(line)
     for (uid, person_id), rows in checks.items():

@@ -16,13 +16,27 @@ SEES_EVERYTHING = (LEAD, HEAD, ACCREDITOR)
 
 def visible_criteria(school, membership) -> list:
     """WHERE clauses for the items this member may see: everything for leads, heads and accreditors; their own
-    for others, and HR also keeps every recruitment check."""
+    for others. HR also keeps every recruitment check and the HR items nobody is assigned yet (reminders about
+    those go to HR, so HR must be able to open them). may_see() is the same rule for one item."""
     criteria = [Item.school_id == school.id]
     if membership.role == HR:
-        criteria.append(or_(Item.owner_id == membership.user_id, Item.person_id.is_not(None)))
+        criteria.append(or_(Item.owner_id == membership.user_id, Item.person_id.is_not(None),
+                            (Item.owner_id.is_(None)) & (Item.owner_role == HR)))
     elif membership.role not in SEES_EVERYTHING:
         criteria.append(Item.owner_id == membership.user_id)
     return criteria
+
+
+def may_see(membership, item) -> bool:
+    """visible_criteria for one item already loaded."""
+    if membership.role in SEES_EVERYTHING or item.owner_id == membership.user_id:
+        return True
+    return membership.role == HR and (item.person_id is not None or (item.owner_id is None and item.owner_role == HR))
+
+
+def sees_unassigned(role) -> bool:
+    """Whether holders of `role` can open an unassigned item meant for their role (so may be reminded of it)."""
+    return role in SEES_EVERYTHING or role == HR
 
 
 def visible_items(school, membership):
@@ -215,4 +229,4 @@ def years(school):
                               .order_by(SchoolYear.starts_on.desc())).scalars().all()
 
 
-__all__ = ["visible_items", "visible_criteria", "progress", "dashboard", "item_query", "ItemFilters", "years", "or_"]
+__all__ = ["visible_items", "visible_criteria", "may_see", "sees_unassigned", "progress", "dashboard", "item_query", "ItemFilters", "years", "or_"]

@@ -6,7 +6,7 @@ from flask import abort, flash, g, redirect, render_template, request, send_file
 from flask_login import current_user
 from sqlalchemy.orm.exc import StaleDataError
 
-from .. import audit
+from .. import audit, pagecache
 from ..access import school_roles
 from ..auth.models import User
 from ..db import db, get_for_school_or_404
@@ -59,11 +59,9 @@ def _year_or_404(year_id=None):
 
 def _item_or_404(item_id):
     item = get_for_school_or_404(Item, item_id, g.school)
-    if g.membership.role in queries.SEES_EVERYTHING or item.owner_id == current_user.id:
+    if queries.may_see(g.membership, item):
         return item
-    if g.membership.role == "hr" and item.person_id is not None:
-        return item  # HR keeps every recruitment check
-    abort(404)  # staff and HR see only what is assigned to them
+    abort(404)  # staff see only what is assigned to them; HR also recruitment checks and unassigned HR items
 
 
 @bp.route("/")
@@ -76,8 +74,13 @@ def home():
         year = services.current_year(g.school, years)
     if year is None:
         return render_template("tracking/no_year.html", form=StartYearForm(start_year=_suggested_start()))
-    data = queries.dashboard(g.school, year, g.membership, current_user.id)
-    return render_template("tracking/dashboard.html", year=year, years=years, **data)
+
+    def render():
+        data = queries.dashboard(g.school, year, g.membership, current_user.id)
+        return render_template("tracking/_dashboard_body.html", year=year, years=years, **data)
+
+    body = pagecache.school_fragment(g.school, ("dashboard", year.id, g.membership.role, current_user.id), render)
+    return render_template("tracking/dashboard.html", body=body)
 
 
 def _uuid(value):

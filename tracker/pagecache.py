@@ -1,0 +1,62 @@
+"""Rendered page parts kept per process, keyed by where the school's audit chain stands.
+
+Every change to a school's data writes an audit event (the audit tests check each service), so a part
+rendered for the same school, audit head, day, member and role is still right. Each worker keeps its own
+small LRU; each request reads the head from the database, so workers never serve each other's stale parts.
+What the audit chain does not cover (a user renaming themselves, which is not a school's event) shows after
+the school's next change. TRACKER_PAGE_CACHE=0 turns it off (the benchmark measures both ways); tests run with
+it off unless they ask for it.
+"""
+import threading
+from collections import OrderedDict
+
+from flask import current_app
+from markupsafe import Markup
+
+from . import audit
+
+MAX_ENTRIES = 512
+
+
+class FragmentCache:
+    def __init__(self, size=MAX_ENTRIES):
+        self.size = size
+        self._items: OrderedDict = OrderedDict()
+        self._lock = threading.Lock()
+
+    def get(self, key):
+        with self._lock:
+            value = self._items.get(key)
+            if value is not None:
+                self._items.move_to_end(key)
+            return value
+
+    def put(self, key, value):
+        with self._lock:
+            self._items[key] = value
+            self._items.move_to_end(key)
+            while len(self._items) > self.size:
+                self._items.popitem(last=False)
+
+    def clear(self):
+        with self._lock:
+            self._items.clear()
+
+
+fragments = FragmentCache()
+
+
+def enabled() -> bool:
+    return bool(current_app.config.get("TRACKER_PAGE_CACHE", True))
+
+
+def school_fragment(school, key: tuple, render) -> Markup:
+    """`render()`'s HTML for this school and key, made again only when the school's data has changed."""
+    if not enabled():
+        return Markup(render())
+    full = (school.id, audit.school_stamp(school), school.today(), *key)
+    html = fragments.get(full)
+    if html is None:
+        html = Markup(render())
+        fragments.put(full, html)
+    return html
