@@ -3,7 +3,7 @@ from collections import OrderedDict
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 
-from sqlalchemy import func, or_, union_all
+from sqlalchemy import func, literal, or_, union_all
 from sqlalchemy.orm import lazyload
 
 from ..db import db
@@ -134,37 +134,43 @@ def dashboard(school, year, membership, user_id) -> dict:
     return data
 
 
-SHORT_LISTS = {  # name: (which items, sort key, how many); SQL and Python apply the same rule
-    "overdue": (lambda i, today, me: i.status in OPEN_STATUSES and i.due_on < today, "due", 10),
-    "due_soon": (lambda i, today, me: i.status in OPEN_STATUSES and today <= i.due_on <= today + timedelta(days=30),
-                 "due", 10),
-    "mine": (lambda i, today, me: i.status in OPEN_STATUSES and i.owner_id == me, "due", 10),
-    "recent": (lambda i, today, me: i.status == DONE, "recent", 6),
-}
+#: the dashboard's short lists: how many rows each shows
+SHORT_LIST_SIZES = {"overdue": 10, "due_soon": 10, "mine": 10, "recent": 6}
+
+
+def _by_due(item):
+    return (item.due_on, item.id)
+
+
+def _by_recent(item):
+    return (item.updated_at, item.id)
 
 
 def short_lists(visible, user_id, today) -> dict:
-    """The dashboard's four short lists in one query: the ids of each list's first rows (a UNION ALL of four
-    limited selects), loaded once, then split again in Python by the same rules. Orders end on the id, so
-    both sides agree on ties."""
-    def due(q):
-        return q.order_by(Item.due_on, Item.id)
+    """The dashboard's four short lists in one query: each list's first rows (a limited select per list, their
+    ids labelled with the list's name and joined in one UNION ALL), loaded once. The rules live only in the
+    SQL; Python puts each list back in its order (orders end on the id, so ties agree)."""
     open_ = _open(visible)
     selects = {
-        "overdue": due(open_.where(Item.due_on < today)),
-        "due_soon": due(open_.where(Item.due_on.between(today, today + timedelta(days=30)))),
-        "mine": due(open_.where(Item.owner_id == user_id)),
-        "recent": visible.where(Item.status == DONE).order_by(Item.updated_at.desc(), Item.id.desc()),
+        "overdue": (open_.where(Item.due_on < today), _by_due),
+        "due_soon": (open_.where(Item.due_on.between(today, today + timedelta(days=30))), _by_due),
+        "mine": (open_.where(Item.owner_id == user_id), _by_due),
+        "recent": (visible.where(Item.status == DONE), _by_recent),
     }
-    ids = union_all(*(db.select(q.limit(SHORT_LISTS[name][2]).with_only_columns(Item.id).subquery().c.id)
-                      for name, q in selects.items()))
-    items = db.session.execute(db.select(Item).where(Item.id.in_(ids)).options(lazyload(Item.framework))
-                               ).scalars().unique().all()
-    keys = {"due": lambda i: (i.due_on, i.id), "recent": lambda i: (i.updated_at, i.id)}
-    out = {}
-    for name, (keep, order, limit) in SHORT_LISTS.items():
-        chosen = sorted((i for i in items if keep(i, today, user_id)), key=keys[order], reverse=order == "recent")
-        out[name] = chosen[:limit]
+    ordered = {"overdue": (Item.due_on, Item.id), "due_soon": (Item.due_on, Item.id),
+               "mine": (Item.due_on, Item.id), "recent": (Item.updated_at.desc(), Item.id.desc())}
+    firsts = []
+    for name, (query, _) in selects.items():
+        sub = query.order_by(*ordered[name]).limit(SHORT_LIST_SIZES[name]).with_only_columns(Item.id).subquery()
+        firsts.append(db.select(sub.c.id, literal(name).label("list")))
+    chosen = union_all(*firsts).subquery()
+    rows = db.session.execute(db.select(Item, chosen.c.list).join(chosen, chosen.c.id == Item.id)
+                              .options(lazyload(Item.framework))).all()
+    out = {name: [] for name in selects}
+    for item, name in rows:
+        out[name].append(item)
+    for name, (_, key) in selects.items():
+        out[name].sort(key=key, reverse=key is _by_recent)
     return out
 
 
