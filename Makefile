@@ -4,6 +4,9 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 PORT   ?= 5000
 FLASK  := $(BIN)/flask --app tracker
+# the suite runs in parallel, a database per worker (tests/conftest.py); PYTEST_WORKERS=0 runs it in one process
+PYTEST_WORKERS ?= 2
+PYTEST := $(BIN)/python -m pytest -p no:cacheprovider -n $(PYTEST_WORKERS) --dist loadfile
 
 .PHONY: run test test-sqlite bench browser-deps clean
 
@@ -30,14 +33,14 @@ run: $(VENV)/.runtime
 ## test: the suite on SQLite, then on PostgreSQL when TRACKER_TEST_DATABASE_URL is set
 test: $(VENV)/.test browser-deps
 	@echo "== the suite on SQLite"
-	env -u TRACKER_TEST_DATABASE_URL $(BIN)/python -m pytest -p no:cacheprovider $(PYTEST_ARGS)
+	env -u TRACKER_TEST_DATABASE_URL $(PYTEST) $(PYTEST_ARGS)
 	@if [ -n "$$TRACKER_TEST_DATABASE_URL" ]; then \
 	  echo "== the same suite on $$TRACKER_TEST_DATABASE_URL"; \
-	  $(BIN)/python -m pytest -p no:cacheprovider $(PYTEST_ARGS); \
+	  $(PYTEST) $(PYTEST_ARGS); \
 	else echo "(set TRACKER_TEST_DATABASE_URL=postgresql+psycopg://... to run it on PostgreSQL too)"; fi
 
 test-sqlite: $(VENV)/.test browser-deps
-	env -u TRACKER_TEST_DATABASE_URL $(BIN)/python -m pytest -p no:cacheprovider $(PYTEST_ARGS)
+	env -u TRACKER_TEST_DATABASE_URL $(PYTEST) $(PYTEST_ARGS)
 
 ## bench: every benchmark in bench/ in one run; figures go to bench/results.md (TRACKER_BENCH_DATABASE_URL for PostgreSQL)
 bench: $(VENV)/.test

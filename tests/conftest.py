@@ -20,6 +20,21 @@ PASSWORD = "correct horse battery"
 CHEAP_HASHER = PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1)
 
 
+def pytest_configure(config):
+    """Under pytest-xdist each worker gets a PostgreSQL database of its own (`<name>_gw0`, ...).
+
+    The variable is rewritten before any fixture reads it, so every fixture that derives a database from
+    it (the browser tests' live server, the process tests' scratch databases) is per worker too.
+    """
+    worker = os.environ.get("PYTEST_XDIST_WORKER")
+    url = os.environ.get("TRACKER_TEST_DATABASE_URL")
+    if not (worker and url) or f"_{worker}" in url:
+        return
+    from .databases import fresh_postgres
+
+    os.environ["TRACKER_TEST_DATABASE_URL"] = fresh_postgres(url, f"_{worker}")
+
+
 def _database_url(tmp_path_factory):
     url = os.environ.get("TRACKER_TEST_DATABASE_URL")
     if url:

@@ -44,6 +44,9 @@ def test_school_a_never_reaches_school_b(app):
                     body = response.get_data(as_text=True)
                     if MARKER in body or MARKER.lower() in body:
                         failures.append(f"{role} {method} {url}: B's marker in the response")
+                    if response.status_code >= 500:
+                        failures.append(f"{role} {method} {url} ({label}): server error "
+                                        f"{response.status_code}")
                     if label == "global page":
                         continue
                     ok = response.status_code in (403, 404) or (

@@ -10,12 +10,13 @@ import sqlite3
 
 import pytest
 import sqlalchemy as sa
-from flask import Blueprint, g
+from flask import Blueprint, g, request
 from flask_login import current_user
 
 from tracker import create_app
 from tracker.access import public, school_roles
 from tracker.audit import AuditEvent
+from tracker.db import RETRY_IMMEDIATE
 from tracker.extensions import db
 from tracker.schools.models import Invitation
 from tracker.schools.services import create_school
@@ -28,6 +29,13 @@ def db_url():
 
 
 MESSAGE = "The database is not reachable right now. Nothing was saved; try again in a minute."
+#: a page (GET) saves nothing, so its 503 says the page could not be loaded instead
+NOT_LOADED = ("The database is not reachable right now, so this page could not be loaded. Try again in a "
+              "minute.")
+#: a change whose COMMIT was sent but never answered may have been saved: the page must not say it was not
+MAYBE_SAVED = ("The database is not reachable right now. It stopped answering while your change was being "
+               "saved, so it may or may not have been saved: in a minute, reload the page to check before you "
+               "send it again.")
 JSON = {"Accept": "application/json"}
 
 
@@ -98,6 +106,35 @@ def outage_app(app):
                     break
         return "answered"
 
+    @outage.route("/_outage/commit-lost", methods=["POST"])
+    @public
+    def commit_lost():
+        """The COMMIT is sent and the connection drops before the answer: the save may or may not be in."""
+        create_school(slug="outage-commit", name="Sent to COMMIT when the database went away")
+        engine = db.session.get_bind()
+
+        def cut(conn):
+            raise ERRORS["psycopg"]()
+
+        sa.event.listen(engine, "commit", cut)
+        try:
+            db.session.commit()
+        finally:
+            sa.event.remove(engine, "commit", cut)
+        return "saved"
+
+    busy_calls = outage.config["BUSY_CALLS"] = []
+
+    @outage.route("/_outage/busy-once", methods=["GET", "POST"])
+    @public
+    def busy_once():
+        """SQLite refuses the first attempt (another connection is writing), as a read that writes can."""
+        busy_calls.append(request.environ.get(RETRY_IMMEDIATE))
+        if len(busy_calls) == 1:
+            raise sa.exc.OperationalError("INSERT INTO audit_events", {},
+                                          sqlite3.OperationalError("database is locked"))
+        return f"read again, waiting for the lock: {busy_calls}"
+
     late = Blueprint("outage_late", __name__)
 
     @late.route("/_outage/late")
@@ -137,13 +174,15 @@ def count(model, *where):
     return db.session.scalar(sa.select(sa.func.count()).select_from(model).where(*where))
 
 
-def assert_unreachable_page(response):
+def assert_unreachable_page(response, message=MESSAGE):
     assert response.status_code == 503
     assert response.headers["Retry-After"] == "30"
     assert response.headers["Cache-Control"] == "no-store"
     assert response.mimetype == "text/html"
     page = text(response)
-    assert MESSAGE in page
+    assert message in page
+    if message != MESSAGE:
+        assert "Nothing was saved" not in page
     assert "Error 503" in page and "Safeguarding Tracker" in page  # the app's own error page, not a bare one
 
 
@@ -180,12 +219,12 @@ def test_a_signed_in_school_page_is_drawn_without_the_database(browser, make_sch
     lead = make_member(school, "lead")
     assert login(browser, lead.user.email).status_code == 302
     response = browser.get(f"/s/{school.slug}/_outage/")
-    assert_unreachable_page(response)
+    assert_unreachable_page(response, NOT_LOADED)
     assert school.name not in text(response)  # the expired school is not reloaded from a database that is gone
 
 
 def test_a_database_error_after_the_view_is_a_503_too(browser):
-    assert_unreachable_page(browser.get("/_outage/late"))
+    assert_unreachable_page(browser.get("/_outage/late"), NOT_LOADED)
 
 
 def test_a_connection_cut_after_the_last_statement_does_not_spoil_the_answer(browser):
@@ -235,7 +274,7 @@ def test_a_real_page_whose_queries_fail_is_a_503(browser, make_school, make_memb
     lead = make_member(school, "lead")
     assert login(browser, lead.user.email).status_code == 302
     failing_statements(lambda statement: True)  # from signing the user in onwards, nothing reaches the database
-    assert_unreachable_page(browser.get(f"/s/{school.slug}/"))
+    assert_unreachable_page(browser.get(f"/s/{school.slug}/"), NOT_LOADED)
 
 
 def test_a_form_cut_off_halfway_through_its_writes_saves_nothing(browser, make_school, make_member,
@@ -249,3 +288,27 @@ def test_a_form_cut_off_halfway_through_its_writes_saves_nothing(browser, make_s
     assert_unreachable_page(response)
     assert any(s.startswith("INSERT INTO invitations") for s in seen)  # the invitation was written, then ...
     assert (count(Invitation), count(AuditEvent)) == (invitations, audits)  # ... rolled back with the rest
+
+
+def test_a_change_whose_commit_went_unanswered_is_not_said_to_be_unsaved(browser, monkeypatch):
+    monkeypatch.setattr(db, "session", db._make_scoped_session({}))  # a real session: its COMMIT is sent
+    response = browser.post("/_outage/commit-lost")
+    assert_unreachable_page(response, MAYBE_SAVED)
+    json = browser.post("/_outage/commit-lost", headers=JSON)
+    assert (json.status_code, json.get_json()["detail"]) == (503, MAYBE_SAVED)
+
+
+def test_a_read_that_sqlite_refused_because_someone_was_writing_is_run_again_and_waits(browser, outage_app):
+    calls = outage_app.config["BUSY_CALLS"]
+    calls.clear()
+    response = browser.get("/_outage/busy-once")
+    assert (response.status_code, calls) == (200, [None, "running"])  # the second run begins immediate
+
+
+def test_a_change_that_sqlite_kept_waiting_too_long_is_a_503_that_says_nothing_was_saved(browser, outage_app):
+    calls = outage_app.config["BUSY_CALLS"]
+    calls.clear()
+    response = browser.post("/_outage/busy-once")
+    assert (response.status_code, calls) == (503, [None])  # a form is never sent twice behind the user's back
+    page = text(response)
+    assert "busy with other people's changes right now. Nothing was saved" in page

@@ -14,6 +14,7 @@ from pathlib import Path
 import pytest
 import sqlalchemy as sa
 
+from .databases import drop_postgres, fresh_postgres
 from .smtp_server import Recorder, SMTPServer, free_port
 
 pytestmark = pytest.mark.smtp
@@ -26,16 +27,9 @@ def scratch_url(tmp_path):
     if not base or not base.startswith("postgresql"):
         yield f"sqlite:///{tmp_path / 'scratch.sqlite3'}"
         return
-    url = sa.engine.make_url(base)
-    name = f"{url.database}_scratch"
-    admin = sa.create_engine(url.set(database="postgres"), isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.exec_driver_sql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        conn.exec_driver_sql(f'CREATE DATABASE "{name}"')
-    yield url.set(database=name).render_as_string(hide_password=False)
-    with admin.connect() as conn:
-        conn.exec_driver_sql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-    admin.dispose()
+    scratch = fresh_postgres(base, "_scratch")
+    yield scratch
+    drop_postgres(scratch)
 
 
 def _env(url, port, tmp_path):

@@ -50,11 +50,15 @@ ROLE_MATRIX = {
     "people.sign_risk": {"POST": {"head"}},
     "people.import_people": {"GET": {"lead", "hr"}, "POST": {"lead", "hr"}},
     "people.confirm_import": {"POST": {"lead", "hr"}},
+    "people.import_job": {"GET": {"lead", "hr"}},
+    "people.import_job_status": {"GET": {"lead", "hr"}},
     "people.me": {"GET": WRITERS},
     "training.index": {"GET": {"lead", "head", "hr", "accreditor"}},
     "training.who": {"GET": {"lead", "head", "hr", "accreditor"}},
     "training.record": {"GET": {"lead", "hr"}, "POST": {"lead", "hr"}},
     "training.certificate": {"GET": {"lead", "head", "hr", "accreditor"}},
+    "training.edit": {"GET": {"lead", "hr"}, "POST": {"lead", "hr"}},
+    "training.delete": {"POST": {"lead", "hr"}},
     "frameworks.index": {"GET": {"lead", "head", "hr"}},
     "frameworks.detail": {"GET": {"lead", "head", "hr"}},
     "reminders.settings": {"GET": WRITERS, "POST": WRITERS},
@@ -98,7 +102,7 @@ CASES = [(endpoint, method, role, role in allowed)
 @pytest.mark.parametrize("endpoint,method,role,allowed", CASES,
                          ids=[f"{e}-{m}-{r}-{'yes' if a else 'no'}" for e, m, r, a in CASES])
 def test_role_matrix(app, endpoint, method, role, allowed):
-    """Allowed roles get through (no 403/404); every other role gets 403 and changes nothing."""
+    """Allowed roles get through (no 403/404, never a 5xx); every other role gets 403 and changes nothing."""
     from .conftest import audit_count
 
     a, _ = build_worlds()
@@ -112,6 +116,7 @@ def test_role_matrix(app, endpoint, method, role, allowed):
     before = audit_count()
     response = client.open(url, method=method, data=FORM_DATA if method != "GET" else None)
     db.session.rollback()
+    assert response.status_code < 500, f"{method} {url} as {role}: {response.status_code}"
     if allowed:
         assert response.status_code not in (403, 404), response.status_code
     else:

@@ -5,7 +5,7 @@ names (PARAM_TARGETS); the cross-tenant, role and CSRF suites then cover their r
 """
 import uuid
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, timedelta
 
 from tracker.auth.models import LoginSession
 from tracker.extensions import db
@@ -159,11 +159,14 @@ def url_args(rule, school_slug, world):
     return args
 
 
+#: a last day of access inside the date policy (tracker/validation.py: up to five years ahead)
+ACCESS_UNTIL = (date.today() + timedelta(days=90)).isoformat()
+
 #: form data sent with every POST: plausible values, so a missing check would let the change through
 FORM_DATA = {
     "email": "someone-new@example.org", "role": "lead", "name": "New Name", "country": "Nowhere",
-    "timezone": "UTC", "year_start_month": "1", "access_until": "2999-01-01", "password": "x" * 12,
-    "confirm": "x" * 12, "current": PASSWORD, "slug": "new-school", "lead_email": "lead-new@example.org",
+    "timezone": "UTC", "year_start_month": "1", "access_until": ACCESS_UNTIL,
+    "password": "lantern orchard quietly hums", "confirm": "lantern orchard quietly hums", "current": PASSWORD, "slug": "new-school", "lead_email": "lead-new@example.org",
     "school": "", "status": "done", "sections": "introduction", "tags": "One, Two", "url": "https://example.org",
     "start_year": "2031", "answer": "An answer", "answer_status": "partly", "due_on": "2026-09-01",
     "notes": "Some notes", "na_reason": "", "version": "1", "link_title": "Link", "owner": "", "body": "text", "title": "A title", "note": "note",
@@ -176,3 +179,4 @@ def methods_of(rule):
 
 from . import world_reminders  # noqa: E402,F401
 from . import world_reports  # noqa: E402,F401
+from . import world_people_import  # noqa: E402,F401

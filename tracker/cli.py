@@ -11,7 +11,7 @@ from .tenancy import ACCREDITOR, ROLES, School
 
 schools_cli = AppGroup("schools", help="Create and list schools.")
 users_cli = AppGroup("users", help="Invite users and make platform admins.")
-audit_cli = AppGroup("audit", help="Check the audit trail.")
+audit_cli = AppGroup("audit", help="Check the audit trail and its anchors.")
 demo_cli = AppGroup("demo", help="Demo data for trying the tracker.")
 
 
@@ -55,7 +55,8 @@ def list_schools_cmd():
 @click.option("--school", "slug", required=True)
 @click.option("--email", required=True)
 @click.option("--role", type=click.Choice(ROLES), default="lead", show_default=True)
-@click.option("--until", "until", type=click.DateTime(["%Y-%m-%d"]), help="Last day of access (accreditors)")
+@click.option("--until", "until", type=click.DateTime(["%Y-%m-%d"]),
+              help="Last day of access (accreditors: at most TRACKER_ACCREDITOR_MAX_DAYS, default 90, from today)")
 def invite_cmd(slug, email, role, until):
     """Invite someone to a school and print the one-time link."""
     from .schools.services import ServiceError, invite
@@ -65,6 +66,11 @@ def invite_cmd(slug, email, role, until):
         _fail(f"no school with slug {slug!r}")
     if role == ACCREDITOR and until is None:
         _fail("an accreditor needs --until YYYY-MM-DD")
+    from .validation import check_date
+
+    problem = check_date("access", until.date() if until else None)
+    if problem:
+        _fail(f"--until: {problem}")
     try:
         issued = invite(school, email=email, role=role, access_until=until.date() if until else None)
     except ServiceError as exc:
@@ -80,13 +86,16 @@ def invite_cmd(slug, email, role, until):
 def make_admin_cmd(email, password):
     """Create (or promote) a platform admin who can add schools from /admin/schools."""
     from .auth.models import User
-    from .auth.passwords import MIN_LENGTH
+    from .auth.passwords import MIN_LENGTH, password_problem, strength_inputs
     from .auth.services import find_user, set_password
 
-    if len(password) < MIN_LENGTH:
-        _fail(f"use at least {MIN_LENGTH} characters")
     user = find_user(email)
     if user is None:
+        if len(password) < MIN_LENGTH:
+            _fail(f"use at least {MIN_LENGTH} characters")
+        problem = password_problem(password, strength_inputs(email, "Platform admin"))
+        if problem:
+            _fail(problem)
         user = User(email=email.strip().lower(), name="Platform admin")
         db.session.add(user)
         db.session.flush()
@@ -98,15 +107,70 @@ def make_admin_cmd(email, password):
 
 
 @audit_cli.command("verify")
-def verify_cmd():
-    """Check every audit chain; name the first broken event of each."""
-    problems = audit.verify_chains()
-    count = db.session.scalar(db.select(db.func.count()).select_from(audit.AuditEvent))
-    if problems:
-        for problem in problems:
-            click.echo(f"BROKEN {problem}")
+@click.option("--school", "slug", help="Check only this school's chain")
+@click.option("--anchor", "anchors", multiple=True, metavar="SEQ:HASH",
+              help="An anchor from the school's reports or anchor e-mails, which its history must still "
+                   "contain (repeatable; needs --school)")
+def verify_cmd(slug, anchors):
+    """Check every audit chain (or one school's) with the audit keys; name the first broken event of each,
+    and check that the school's history still contains each anchor given."""
+    if anchors and not slug:
+        _fail("--anchor needs --school: an anchor belongs to one school's chain")
+    if not slug:
+        problems = audit.verify_chains()
+        count = db.session.scalar(db.select(db.func.count()).select_from(audit.AuditEvent))
+        if problems:
+            for problem in problems:
+                click.echo(f"BROKEN {problem}")
+            sys.exit(1)
+        click.echo(f"OK: {count} events, every chain intact.")
+        return
+    school = db.session.execute(db.select(School).where(School.slug == slug)).scalar_one_or_none()
+    if school is None:
+        _fail(f"no school {slug!r}; `flask --app tracker schools list` shows them")
+    try:
+        parsed = [audit.parse_anchor(text) for text in anchors]
+    except ValueError as exc:
+        _fail(str(exc))
+    chain = str(school.id)
+    problem = audit.verify_chain(chain)
+    checks = [audit.check_anchor(chain, f"{seq}:{prefix}", problem) for seq, prefix in parsed]
+    if problem:
+        click.echo(f"BROKEN {problem}")
+    for check in checks:
+        click.echo(f"{'OK' if check.ok else check.outcome.upper()}: {check.message}")
+    if problem or not all(check.ok for check in checks):
         sys.exit(1)
-    click.echo(f"OK: {count} events, every chain intact.")
+    head = audit.anchor(school)
+    click.echo(f"OK: {school.slug}: chain intact up to #{head.split(':')[0]} (anchor now {head}).")
+
+
+@audit_cli.command("anchor")
+@click.option("--school", "slug", required=True)
+def anchor_cmd(slug):
+    """Print where the school's audit chain stands now (SEQ:HASH), to keep outside the database."""
+    school = db.session.execute(db.select(School).where(School.slug == slug)).scalar_one_or_none()
+    if school is None:
+        _fail(f"no school {slug!r}; `flask --app tracker schools list` shows them")
+    click.echo(audit.anchor(school))
+
+
+@audit_cli.command("mail-anchors")
+@click.option("--now", help="Pretend it is this UTC time (ISO 8601), for trying things out")
+def mail_anchors_cmd(now):
+    """Queue this week's audit-anchor e-mail to every school's leads (idempotent; the scheduler does it
+    weekly)."""
+    from datetime import datetime, timezone
+
+    from .anchors import queue_anchor_mail
+
+    moment = None
+    if now:
+        moment = datetime.fromisoformat(now)
+        moment = moment if moment.tzinfo else moment.replace(tzinfo=timezone.utc)
+    report = queue_anchor_mail(moment, force=True)
+    click.echo(f"{report.messages} anchor e-mail(s) queued for {report.schools} school(s); "
+               "`flask --app tracker reminders send` sends them.")
 
 
 @demo_cli.command("load")
@@ -183,5 +247,8 @@ def register_cli(app):
 
     app.cli.add_command(scheduler_cli)
     app.cli.add_command(reminders_cli)
+    from .auth.cli import sessions_cli
+
+    app.cli.add_command(sessions_cli)
     for group in (schools_cli, users_cli, audit_cli, demo_cli, frameworks_cli, seed_cmd):
         app.cli.add_command(group)

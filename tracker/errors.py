@@ -1,11 +1,14 @@
-"""Error pages: every failure gets a clear message, the right status, and a rolled-back transaction."""
+"""Error pages: every failure gets a clear message, the right status, and a rolled-back transaction.
+
+A database that cannot be reached (or a SQLite lock held too long) is a 503 whose message says what happened
+to the request: a page that could not be loaded, nothing saved, or a change that may or may not be saved."""
 from flask import g, render_template, request
 from flask_wtf.csrf import CSRFError
 from markupsafe import escape
 from sqlalchemy.exc import DBAPIError, OperationalError
 from werkzeug.exceptions import HTTPException, InternalServerError
 
-from .db import db
+from .db import RETRY_IMMEDIATE, SAFE_METHODS, RetryBusyReads, commit_sent, db, sqlite_busy
 from .extensions import login_manager
 
 MESSAGES = {
@@ -19,6 +22,16 @@ MESSAGES = {
     503: ("Temporarily unavailable", "The database is not reachable right now. Nothing was saved; "
           "try again in a minute."),
 }
+#: the 503 message of a read (GET): nothing was meant to be saved
+NOT_LOADED = ("The database is not reachable right now, so this page could not be loaded. Try again in a "
+              "minute.")
+#: the 503 message of a change whose COMMIT was sent but never confirmed
+MAYBE_SAVED = ("The database is not reachable right now. It stopped answering while your change was being "
+               "saved, so it may or may not have been saved: in a minute, reload the page to check before you "
+               "send it again.")
+#: the 503 message of a change that waited too long for other people's changes (SQLite's lock)
+BUSY = ("The database is busy with other people's changes right now. Nothing was saved; try again in a "
+        "minute.")
 #: seconds a client (or a proxy) is asked to wait after a 503
 RETRY_AFTER = 30
 
@@ -28,6 +41,15 @@ def database_unreachable(exc) -> bool:
     than a fault in a statement. SQLAlchemy wraps the driver's OperationalError (psycopg, sqlite3) in its own,
     and marks any other error it recognised as a lost connection with `connection_invalidated`."""
     return isinstance(exc, OperationalError) or (isinstance(exc, DBAPIError) and exc.connection_invalidated)
+
+
+def unreachable_message(exc=None) -> str:
+    """What the 503 page tells the user: only a change that never reached COMMIT can be said to be unsaved."""
+    if request.method in SAFE_METHODS:
+        return NOT_LOADED
+    if commit_sent():
+        return MAYBE_SAVED
+    return BUSY if exc is not None and sqlite_busy(exc) else MESSAGES[503][1]
 
 
 def _render(status, detail=None):
@@ -48,22 +70,25 @@ def _rollback(app):
                            exc_info=True)
 
 
-def _render_unreachable():
+def _render_unreachable(exc=None):
     """The 503 answer, built without touching the database: the signed-in user, the school and the membership
     were loaded from it and expired by the rollback, so the page is drawn as for a visitor."""
+    message = unreachable_message(exc)
     g._login_user = login_manager.anonymous_user()  # current_user for the template and the after-request hooks
     g.school = g.membership = None
     headers = {"Retry-After": str(RETRY_AFTER), "Cache-Control": "no-store"}
     try:
-        body, status = _render(503)
+        body, status = _render(503, message)
     except Exception:  # noqa: BLE001  the page must not fail for a reason of its own
-        title, message = MESSAGES[503]
+        title = MESSAGES[503][0]
         body, status = (f"<!doctype html><title>{escape(title)}</title><h1>{escape(title)}</h1>"
                         f"<p>{escape(message)}</p>"), 503
     return body, status, headers
 
 
 def register_error_handlers(app):
+    app.wsgi_app = RetryBusyReads(app.wsgi_app)  # a read refused by SQLite's lock is run once more, waiting
+
     @app.teardown_appcontext
     def end_session(exc):
         """End the request's session before Flask-SQLAlchemy's own teardown does (teardowns run last registered
@@ -83,12 +108,17 @@ def register_error_handlers(app):
         if not database_unreachable(exc):
             return server_error(exc)
         _rollback(app)
+        if sqlite_busy(exc) and request.method in SAFE_METHODS and RETRY_IMMEDIATE not in request.environ:
+            request.environ[RETRY_IMMEDIATE] = "asked"  # RetryBusyReads runs it again; this answer is dropped
+            app.logger.info("SQLite was busy on %s %s: running it again, waiting for the lock",
+                            request.method, request.path)
+            return _render_unreachable(exc)
         if exc.connection_invalidated:
             app.logger.warning("Database connection lost on %s %s: %s", request.method, request.path,
                                exc.orig or exc)
         else:  # also a locked SQLite file, a cancelled statement, a missing table: keep the traceback
             app.logger.error("Database unreachable on %s %s", request.method, request.path, exc_info=exc)
-        return _render_unreachable()
+        return _render_unreachable(exc)
 
     @app.errorhandler(CSRFError)
     def csrf_error(exc):

@@ -1,8 +1,55 @@
-"""Form pieces shared by every feature: trimmed strings, e-mail and password fields."""
-from wtforms import EmailField, PasswordField
-from wtforms.validators import DataRequired, Email, EqualTo, Length
+"""Form pieces shared by every feature: the `Form` base class, trimmed strings, e-mail and password fields.
 
-from .auth.passwords import MIN_LENGTH
+Every form of the tracker derives from `Form` (tests/test_text_fields.py checks it):
+- on a submission (POST ...) its values come from the request only: `obj=` and `data=` are ignored, so a
+  field the request leaves out is empty (or its declared default), never the stored object's value;
+- every one-line text field gets `SingleLine()` and every text area `MultiLine()` (tracker/validation.py).
+"""
+from flask import has_request_context, request
+from flask_wtf import FlaskForm
+from flask_wtf.form import _Auto
+from wtforms import EmailField, HiddenField, PasswordField, StringField, TextAreaField
+from wtforms.validators import DataRequired, Email, EqualTo, InputRequired, Length, Regexp
+
+from .auth.passwords import MIN_LENGTH, StrongPassword
+from .validation import MultiLine, SingleLine
+
+SUBMIT_METHODS = {"POST", "PUT", "PATCH", "DELETE"}
+
+
+def _text_check(field):
+    """The text validator a field needs (None for passwords: hashed, never shown or sent anywhere)."""
+    if isinstance(field, TextAreaField):
+        return MultiLine
+    if isinstance(field, StringField) and not isinstance(field, PasswordField):
+        return SingleLine
+    return None
+
+
+class Form(FlaskForm):
+    """The base of every form: values from the request on submission, text checked for control characters."""
+
+    class Meta:
+        def bind_field(self, form, unbound_field, options):
+            field = super().bind_field(form, unbound_field, options)
+            check = _text_check(field)
+            if check is not None and not any(type(v) is check for v in field.validators):
+                field.validators = [*field.validators, check()]
+            return field
+
+    def __init__(self, formdata=_Auto, obj=None, prefix="", data=None, meta=None, **kwargs):
+        if formdata is _Auto and has_request_context() and request.method in SUBMIT_METHODS:
+            names = {name for name, _ in self._unbound_fields}
+            obj, data = None, None
+            kwargs = {k: v for k, v in kwargs.items() if k not in names}
+        super().__init__(formdata, obj=obj, prefix=prefix, data=data, meta=meta, **kwargs)
+
+    def process(self, formdata=None, obj=None, data=None, extra_filters=None, **kwargs):
+        super().process(formdata, obj, data=data, extra_filters=extra_filters, **kwargs)
+        if formdata is not None:  # a text field the request left out is empty text, as a browser sends it
+            for field in self:
+                if isinstance(field, StringField) and field.data is None:
+                    field.data = ""
 
 
 def strip(value):
@@ -11,6 +58,13 @@ def strip(value):
 
 def lower_strip(value):
     return value.strip().lower() if isinstance(value, str) else value
+
+
+def version_field():
+    """The hidden version of the row a page shows (optimistic locking): a whole number, else it is stale."""
+    return HiddenField(validators=[
+        InputRequired("This page is out of date. Reload it and make the change again."),
+        Regexp(r"^\d{1,9}$", message="This page is out of date. Reload it and make the change again.")])
 
 
 def email_field(label="E-mail address"):
@@ -28,8 +82,10 @@ def new_password_fields():
     password = PasswordField(
         "New password",
         validators=[DataRequired("Choose a password."),
-                    Length(min=MIN_LENGTH, max=200, message=f"Use at least {MIN_LENGTH} characters.")],
-        description=f"At least {MIN_LENGTH} characters. A short sentence is easy to remember and hard to guess.",
+                    Length(min=MIN_LENGTH, max=200, message=f"Use at least {MIN_LENGTH} characters."),
+                    StrongPassword()],
+        description=f"At least {MIN_LENGTH} characters, hard to guess, and not your name or e-mail address. "
+                    "A short sentence is easy to remember and hard to guess.",
         render_kw={"autocomplete": "new-password"},
     )
     confirm = PasswordField(

@@ -7,7 +7,7 @@ from .frameworks.models import Framework, FrameworkSection, Requirement, Require
 from .library.models import LibrarySection, Resource, ResourceSection, ResourceTag  # noqa: F401
 from .evidence.models import Evidence  # noqa: F401
 from .tracking.models import AnswerVersion, Comment, Item, SchoolYear, SchoolYearFramework  # noqa: F401
-from .people.models import Person, RiskAssessment  # noqa: F401
+from .people.models import ImportJob, Person, RiskAssessment  # noqa: F401
 from .training.models import TrainingAttendance, TrainingSession  # noqa: F401
 from .reminders.models import CalendarFeed, DigestState, OutboxMessage, ReminderSetting  # noqa: F401
 from .reports.models import Report  # noqa: F401

@@ -11,7 +11,8 @@ import urllib.request
 from pathlib import Path
 
 import pytest
-import sqlalchemy as sa
+
+from ..databases import fresh_postgres
 
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
@@ -38,14 +39,7 @@ def _live_database(tmp_path):
     url = os.environ.get("TRACKER_TEST_DATABASE_URL")
     if not url:
         return f"sqlite:///{tmp_path / 'live.sqlite3'}"
-    base = sa.engine.make_url(url)
-    live = base.set(database=f"{base.database}_live")
-    admin = sa.create_engine(base.set(database="postgres"), isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.exec_driver_sql(f'DROP DATABASE IF EXISTS "{live.database}"')
-        conn.exec_driver_sql(f'CREATE DATABASE "{live.database}"')
-    admin.dispose()
-    return live.render_as_string(hide_password=False)
+    return fresh_postgres(url, "_live")
 
 
 @pytest.fixture(scope="session")

@@ -1,39 +1,39 @@
-from flask_wtf import FlaskForm
+"""Sign-in, password and profile forms (on tracker.forms_common.Form)."""
 from wtforms import BooleanField, PasswordField, StringField
 from wtforms.validators import DataRequired, Length
 
-from ..forms_common import email_field, new_password_fields, strip
+from ..forms_common import Form, email_field, new_password_fields, strip
 
 
-class LoginForm(FlaskForm):
+class LoginForm(Form):
     email = email_field()
     password = PasswordField("Password", validators=[DataRequired("Enter your password.")],
                              render_kw={"autocomplete": "current-password"})
     remember = BooleanField("Keep me signed in on this device for 14 days")
 
 
-class ForgotPasswordForm(FlaskForm):
+class ForgotPasswordForm(Form):
     email = email_field()
 
 
-class ResetPasswordForm(FlaskForm):
+class ResetPasswordForm(Form):
     password, confirm = new_password_fields()
 
 
-class AcceptInvitationForm(FlaskForm):
+class AcceptInvitationForm(Form):
     name = StringField("Your name", filters=[strip],
                        validators=[DataRequired("Enter your name."), Length(max=200)],
                        render_kw={"autocomplete": "name"})
     password, confirm = new_password_fields()
 
 
-class ProfileForm(FlaskForm):
+class ProfileForm(Form):
     name = StringField("Your name", filters=[strip],
                        validators=[DataRequired("Enter your name."), Length(max=200)],
                        render_kw={"autocomplete": "name"})
 
 
-class ChangePasswordForm(FlaskForm):
+class ChangePasswordForm(Form):
     current = PasswordField("Current password", validators=[DataRequired("Enter your current password.")],
                             render_kw={"autocomplete": "current-password"})
     password, confirm = new_password_fields()

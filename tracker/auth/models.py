@@ -56,14 +56,20 @@ class LoginSession(db.Model):
     token_hash: Mapped[str] = mapped_column(String(64), primary_key=True)
     user_id: Mapped[uuid.UUID] = mapped_column(Uuid, ForeignKey("users.id", ondelete="CASCADE"), index=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    #: last request seen with this session, updated at most every few minutes (services.TOUCH_EVERY)
+    last_seen_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    #: opened with "keep me signed in": a longer idle limit applies (TRACKER_SESSION_REMEMBER_IDLE_DAYS)
+    remembered: Mapped[bool] = mapped_column(Boolean, default=False)
     user_agent: Mapped[str] = mapped_column(String(255), default="")
     ip: Mapped[str] = mapped_column(String(64), default="")
 
     user: Mapped[User] = relationship(lazy="joined")
 
     @classmethod
-    def open(cls, user, ip="", user_agent=""):
+    def open(cls, user, ip="", user_agent="", remembered=False):
         """Create a session row for `user` and return its raw token."""
         token = secrets.token_urlsafe(32)
-        db.session.add(cls(token_hash=token_digest(token), user_id=user.id, ip=ip, user_agent=user_agent[:255]))
+        now = utcnow()
+        db.session.add(cls(token_hash=token_digest(token), user_id=user.id, created_at=now, last_seen_at=now,
+                           remembered=remembered, ip=ip, user_agent=user_agent[:255]))
         return token

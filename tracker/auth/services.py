@@ -1,14 +1,29 @@
-"""Account services: sign-in and sign-out, password changes and resets. Callers commit."""
-import hashlib
+"""Account services: sign-in and sign-out, session expiry and pruning, password changes and resets.
 
-from flask import current_app, request
+Callers commit, except the session loader: it commits its own last-seen update or expiry at once, since it
+runs on pages (GETs) that otherwise never commit.
+"""
+import hashlib
+import logging
+from datetime import timedelta
+
+from flask import current_app, flash, has_request_context, request, session
 from flask_login import login_user, logout_user
 from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
+from sqlalchemy import and_, or_
+from sqlalchemy.exc import OperationalError
 
 from .. import audit
 from ..db import db, utcnow
 from .models import LoginSession, User, token_digest
 from .passwords import check_password, hash_password
+
+log = logging.getLogger(__name__)
+
+#: a session's last-seen time is written at most this often, so reading pages does not write every time
+TOUCH_EVERY = timedelta(minutes=5)
+SESSION_EXPIRED_MESSAGE = ("Your session has expired, so you have been signed out to keep the school's "
+                           "records safe. Sign in again to carry on.")
 
 
 def find_user(email: str) -> User | None:
@@ -26,19 +41,93 @@ def authenticate(email: str, password: str) -> User | None:
 
 def sign_in(user: User, remember: bool = False) -> None:
     """Open a server-side session for this browser and set the cookies."""
-    user.session_token = LoginSession.open(
-        user, ip=request.remote_addr or "", user_agent=request.headers.get("User-Agent", "")
-    )
+    user.session_token = LoginSession.open(user, ip=request.remote_addr or "", remembered=remember,
+                                           user_agent=request.headers.get("User-Agent", ""))
     login_user(user, remember=remember)
 
 
+def session_limits() -> tuple[timedelta, timedelta, timedelta]:
+    """(idle limit, idle limit with "keep me signed in", absolute lifetime) from the settings."""
+    config = current_app.config
+    return (timedelta(minutes=config["TRACKER_SESSION_IDLE_MINUTES"]),
+            timedelta(days=config["TRACKER_SESSION_REMEMBER_IDLE_DAYS"]),
+            timedelta(days=config["TRACKER_SESSION_MAX_DAYS"]))
+
+
+def session_expired(row: LoginSession, now) -> bool:
+    """True when the session has been idle too long or has reached its absolute lifetime."""
+    idle, remembered_idle, lifetime = session_limits()
+    if now - row.created_at >= lifetime:
+        return True
+    return now - row.last_seen_at >= (remembered_idle if row.remembered else idle)
+
+
 def load_session_user(token: str) -> User | None:
-    """Flask-Login loader: the user behind a live session token, else None."""
+    """Flask-Login loader (session cookie and remember cookie alike): the user behind a live session token,
+    else None. An aged session is deleted and refused; a live one has its last-seen time moved on, at most
+    every TOUCH_EVERY."""
     row = db.session.get(LoginSession, token_digest(token))
     if row is None or not row.user.active:
         return None
-    row.user.session_token = token
-    return row.user
+    now = utcnow()
+    if session_expired(row, now):
+        _end_expired_session(row)
+        return None
+    user = row.user
+    if now - row.last_seen_at >= TOUCH_EVERY and _nothing_else_pending(row):
+        _write_quietly("last-seen time", lambda: setattr(row, "last_seen_at", now))
+    user.session_token = token
+    return user
+
+
+def _nothing_else_pending(row: LoginSession) -> bool:
+    """The loader commits its own write only when the request has changed nothing yet (it runs first, see
+    load_user_first in auth/__init__.py), so it never commits half of someone's change; otherwise the write
+    is left to a later request."""
+    orm = db.session
+    return not orm.new and not orm.deleted and all(obj is row for obj in orm.dirty)
+
+
+def _end_expired_session(row: LoginSession) -> None:
+    user = row.user
+
+    def end():
+        gone = db.session.execute(db.delete(LoginSession).where(LoginSession.token_hash == row.token_hash))
+        if gone.rowcount:  # two requests racing on one expired session record it once
+            audit.record("auth.session_expired", actor=user, subject=user)
+
+    if _nothing_else_pending(row):
+        _write_quietly("expiry", end)
+    if has_request_context():
+        session.pop("_user_id", None)
+        session["_remember"] = "clear"  # Flask-Login deletes the remember cookie on the way out
+        flash(SESSION_EXPIRED_MESSAGE, "info")
+
+
+def _write_quietly(what: str, write) -> None:
+    """Make and commit the loader's own write; if the database is busy, give up: the session is refused or
+    kept all the same, and the write happens on a later request (or the pruning job)."""
+    try:
+        write()
+        db.session.commit()
+    except OperationalError as exc:
+        db.session.rollback()
+        log.warning("session %s not saved, will retry later: %s", what, exc.orig)
+
+
+def prune_sessions(now=None) -> int:
+    """Delete every expired session row; return how many went. Run by the scheduler and `sessions prune`."""
+    now = now or utcnow()
+    idle, remembered_idle, lifetime = session_limits()
+    expired = or_(
+        LoginSession.created_at <= now - lifetime,
+        and_(LoginSession.remembered.is_(False), LoginSession.last_seen_at <= now - idle),
+        and_(LoginSession.remembered.is_(True), LoginSession.last_seen_at <= now - remembered_idle),
+    )
+    count = db.session.execute(db.delete(LoginSession).where(expired)).rowcount
+    if count:
+        audit.record("auth.sessions_pruned", after={"count": count})
+    return count
 
 
 def sign_out(user: User) -> None:

@@ -25,6 +25,12 @@ def safe_next(target: str | None) -> str | None:
     return target
 
 
+def _known_words(user):
+    """What a guesser knows about this person: e-mail, name and the names of their schools (for the password
+    strength check, see passwords.StrongPassword)."""
+    return [user.email, user.name, *(m.school.name for m in user.memberships)]
+
+
 def _account_key():
     return "account:" + (request.form.get("email") or "").strip().lower()[:254]
 
@@ -89,6 +95,7 @@ def reset_password(token):
     if user is None:
         return render_template("auth/link_invalid.html", what="password reset link"), 404
     form = ResetPasswordForm()
+    form.password_user_inputs = _known_words(user)
     if form.validate_on_submit():
         set_password(user, form.password.data, reason="reset")
         db.session.commit()
@@ -112,6 +119,8 @@ def accept_invitation(token):
         flash(f"Sign in as {invitation.email} to accept the invitation to {invitation.school.name}.", "info")
         return redirect(url_for("auth.login", next=request.path))
     form = AcceptInvitationForm() if not current_user.is_authenticated else None
+    if form is not None:
+        form.password_user_inputs = [invitation.email, invitation.school.name]
     error = None
     if request.method == "POST":
         if current_user.is_authenticated or form.validate_on_submit():
@@ -156,6 +165,7 @@ def account():
 def change_password():
     form = ChangePasswordForm()
     user = current_user._get_current_object()
+    form.password_user_inputs = _known_words(user)
     if form.validate_on_submit():
         if not check_password(user, form.current.data):
             form.current.errors.append("That is not your current password.")
@@ -165,4 +175,5 @@ def change_password():
             db.session.commit()
             flash("Password changed. Every other device has been signed out.", "success")
             return redirect(url_for("auth.account"))
-    return render_template("auth/account.html", form=ProfileForm(obj=user), password_form=form), 400
+    return render_template("auth/account.html", form=ProfileForm(formdata=None, obj=user),
+                           password_form=form), 400

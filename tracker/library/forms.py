@@ -1,9 +1,9 @@
-from flask_wtf import FlaskForm
+"""The form for a school's own library resource."""
 from wtforms import SelectMultipleField, StringField, TextAreaField
 from wtforms.validators import DataRequired, Length, Optional, Regexp, ValidationError
 from wtforms.widgets import CheckboxInput, ListWidget
 
-from ..forms_common import strip
+from ..forms_common import Form, strip
 
 
 class CheckboxList(SelectMultipleField):
@@ -17,7 +17,7 @@ def _safe_url(form, field):
         raise ValidationError("Give a full web address starting with https:// (or http://).")
 
 
-class ResourceForm(FlaskForm):
+class ResourceForm(Form):
     """A school's own document or link. `section_choices` come from the library's sections."""
 
     title = StringField("Title", filters=[strip], validators=[DataRequired("Give the resource a title."),

@@ -1,17 +1,18 @@
-from flask_wtf import FlaskForm
+"""Register forms: a person, a recruitment check, a risk assessment, a register import."""
 from flask_wtf.file import FileField
 from wtforms import DateField, HiddenField, SelectField, SelectMultipleField, StringField, TextAreaField
 from wtforms.validators import DataRequired, InputRequired, Length, Optional, ValidationError
 from wtforms.widgets import CheckboxInput, ListWidget
 
-from ..forms_common import strip
+from ..forms_common import Form, strip, version_field
+from ..validation import DatePolicy
 from . import countries
 from .models import CATEGORIES, CATEGORY_LABELS, CHECK_STATUS_LABELS, CHECK_STATUSES, GROUP_LABELS, GROUPS
 
 NOTES_HINT = "Only what the check needs: dates, references, who saw the document. No case details."
 
 
-class PersonForm(FlaskForm):
+class PersonForm(Form):
     full_name = StringField("Full name", filters=[strip], validators=[DataRequired("Enter the person's name."),
                                                                        Length(max=200)])
     email = StringField("E-mail address", filters=[lambda v: v.strip().lower() if isinstance(v, str) else v],
@@ -20,8 +21,9 @@ class PersonForm(FlaskForm):
     category = SelectField("Works as", choices=[(c, CATEGORY_LABELS[c]) for c in CATEGORIES])
     groups = SelectMultipleField("Also part of", choices=[(g, GROUP_LABELS[g]) for g in GROUPS],
                                  widget=ListWidget(prefix_label=False), option_widget=CheckboxInput())
-    start_on = DateField("Start date", validators=[InputRequired("Give the start date.")])
-    leave_on = DateField("Leaving date", validators=[Optional()])
+    start_on = DateField("Start date", validators=[InputRequired("Give the start date."),
+                                                   DatePolicy("start")])
+    leave_on = DateField("Leaving date", validators=[Optional(), DatePolicy("leave")])
     countries = StringField("Countries lived or worked in", filters=[strip], validators=[Length(max=1000)],
                             description="Separate with commas, e.g. Thailand, United Kingdom, Kenya. "
                                         "One police check is added for each.")
@@ -43,16 +45,18 @@ class PersonForm(FlaskForm):
         return countries.parse_list(self.countries.data)[0]
 
 
-class CheckForm(FlaskForm):
-    version = HiddenField(validators=[InputRequired()])
+class CheckForm(Form):
+    version = version_field()
     check_status = SelectField("Stage", choices=[(s, CHECK_STATUS_LABELS[s]) for s in CHECK_STATUSES])
-    verified_on = DateField("Verified on", validators=[Optional()], description="Empty means today.")
-    expires_on = DateField("Valid until", validators=[Optional()], description="If the document has an expiry date.")
+    verified_on = DateField("Verified on", validators=[Optional(), DatePolicy("happened")],
+                            description="Empty means today.")
+    expires_on = DateField("Valid until", validators=[Optional(), DatePolicy("expiry")],
+                           description="If the document has an expiry date.")
     na_reason = StringField("Why not required", filters=[strip], validators=[Length(max=500)])
     notes = TextAreaField("Notes", filters=[strip], validators=[Length(max=2000)], description=NOTES_HINT)
 
 
-class RiskAssessmentForm(FlaskForm):
+class RiskAssessmentForm(Form):
     summary = TextAreaField("Risk assessment", filters=[strip],
                             validators=[DataRequired("Summarise the assessment."), Length(max=5000)],
                             description="Why the check cannot be obtained, what was done instead (e.g. a statement "
@@ -60,10 +64,10 @@ class RiskAssessmentForm(FlaskForm):
                                         "document as evidence on the check.")
 
 
-class ImportForm(FlaskForm):
+class ImportForm(Form):
     file = FileField("Register file (.csv or .xlsx)")
 
 
-class ConfirmImportForm(FlaskForm):
+class ConfirmImportForm(Form):
     payload = HiddenField(validators=[InputRequired()])
     skip_bad = HiddenField()

@@ -1,8 +1,9 @@
-"""The staff register: every adult who works with students, kept to what the checks need."""
+"""The staff register (every adult who works with students, kept to what the checks need), risk assessments,
+and the jobs of large register imports."""
 import uuid
 from datetime import date, datetime
 
-from sqlalchemy import JSON, Date, ForeignKey, String, Text, UniqueConstraint, Uuid
+from sqlalchemy import JSON, Date, ForeignKey, Integer, String, Text, UniqueConstraint, Uuid
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..db import SchoolScoped, UTCDateTime, db, utcnow
@@ -72,3 +73,42 @@ class RiskAssessment(SchoolScoped, db.Model):
 
     written_by = relationship("User", foreign_keys=[written_by_id], lazy="joined")
     signed_by = relationship("User", foreign_keys=[signed_by_id], lazy="joined")
+
+
+IMPORT_QUEUED, IMPORT_RUNNING, IMPORT_DONE, IMPORT_FAILED = "queued", "running", "done", "failed"
+
+
+class ImportJob(SchoolScoped, db.Model):
+    """A confirmed register import too large for one request, run in the background (tracker/people/jobs.py).
+
+    The people, their checklists, their audit events and the job's `done` are committed in one transaction:
+    a job that fails or is stopped leaves nothing of the import behind.
+    """
+
+    __tablename__ = "people_import_jobs"
+
+    #: the checked rows the preview showed (what is imported); emptied when the job ends
+    rows: Mapped[list] = mapped_column(JSON, default=list)
+    total: Mapped[int] = mapped_column(Integer, default=0)
+    #: rows with errors the user chose to skip
+    skipped: Mapped[int] = mapped_column(Integer, default=0)
+    #: queued, running, done or failed
+    status: Mapped[str] = mapped_column(String(20), default=IMPORT_QUEUED)
+    #: 0-100 and what is being done, shown on the job's page
+    progress: Mapped[int] = mapped_column(Integer, default=0)
+    stage: Mapped[str] = mapped_column(String(100), default="")
+    error: Mapped[str] = mapped_column(Text, default="")
+    added: Mapped[int] = mapped_column(Integer, default=0)
+    changed: Mapped[int] = mapped_column(Integer, default=0)
+    unchanged: Mapped[int] = mapped_column(Integer, default=0)
+    created_by_id: Mapped[uuid.UUID | None] = mapped_column(Uuid, ForeignKey("users.id", ondelete="SET NULL"),
+                                                            nullable=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    started_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+
+    created_by = relationship("User")
+
+    def audit_view(self):
+        return {"rows": self.total, "skipped": self.skipped, "status": self.status, "added": self.added,
+                "changed": self.changed, "unchanged": self.unchanged}

@@ -3,7 +3,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 
 from .. import audit
-from ..db import db, utcnow
+from ..db import db, new_id, utcnow
 from ..frameworks.models import PERSON, Framework
 from ..frameworks.services import latest_versions
 from ..tracking.models import DONE, IN_PROGRESS, NOT_APPLICABLE, NOT_STARTED, Item
@@ -48,20 +48,9 @@ def sync_checklist(school, person, framework=None) -> int:
         return 0
     existing = db.session.execute(db.select(Item).where(Item.school_id == school.id,
                                                         Item.person_id == person.id)).scalars().all()
-    have = {(i.requirement_key, i.country) for i in existing}
-    added = 0
-    for requirement in framework.requirements:
-        countries = list(person.countries or []) if requirement.per_country else [""]
-        for country in countries:
-            if (requirement.key, country) in have:
-                continue
-            due = person.start_on + timedelta(days=(requirement.timing or {}).get("days_from_start", 0))
-            db.session.add(Item(
-                school_id=school.id, person_id=person.id, framework_id=framework.id, requirement_id=requirement.id,
-                requirement_key=requirement.key, kind="check", section_title=requirement.section.title,
-                title=f"{requirement.title}: {country}" if country else requirement.title, country=country,
-                owner_role=requirement.owner_role, due_on=due, check_status="not_started"))
-            added += 1
+    items = missing_items(school, person, framework, {(i.requirement_key, i.country) for i in existing})
+    db.session.add_all(items)
+    added = len(items)
     for item in existing:
         if item.country and item.country not in (person.countries or []) and item.check_status == "not_started":
             item.check_status, item.status = "not_required", NOT_APPLICABLE
@@ -70,7 +59,31 @@ def sync_checklist(school, person, framework=None) -> int:
     return added
 
 
-def add_person(school, *, full_name, email, category, start_on, leave_on=None, countries=(), groups=()) -> Person:
+def missing_items(school, person, framework, have=frozenset()) -> list[Item]:
+    """The checklist items `person` lacks (not added to the session): one per check, one police check per
+    country; `have` holds the (requirement key, country) pairs they already have."""
+    return [Item(**values) for values in missing_item_values(school, person, framework, have)]
+
+
+def missing_item_values(school, person, framework, have=frozenset()) -> list[dict]:
+    """missing_items() as column values, for inserting many at once (imports)."""
+    items = []
+    for requirement in framework.requirements:
+        countries = list(person.countries or []) if requirement.per_country else [""]
+        for country in countries:
+            if (requirement.key, country) in have:
+                continue
+            due = person.start_on + timedelta(days=(requirement.timing or {}).get("days_from_start", 0))
+            items.append(dict(
+                school_id=school.id, person_id=person.id, framework_id=framework.id, requirement_id=requirement.id,
+                requirement_key=requirement.key, kind="check", section_title=requirement.section.title,
+                title=f"{requirement.title}: {country}" if country else requirement.title, country=country,
+                owner_role=requirement.owner_role, due_on=due, check_status="not_started"))
+    return items
+
+
+def add_person(school, *, full_name, email, category, start_on, leave_on=None, countries=(), groups=(),
+               framework=None, actor=None) -> Person:
     email = (email or "").strip().lower() or None
     if email and db.session.execute(db.select(Person.id).where(Person.school_id == school.id,
                                                                Person.email == email)).first():
@@ -80,12 +93,13 @@ def add_person(school, *, full_name, email, category, start_on, leave_on=None, c
     _link_account(school, person)
     db.session.add(person)
     db.session.flush()
-    added = sync_checklist(school, person)
-    audit.record("person.added", school=school, subject=person, after={**person.audit_view(), "checks": added})
+    added = sync_checklist(school, person, framework)
+    audit.record("person.added", school=school, subject=person, actor=actor,
+                 after={**person.audit_view(), "checks": added})
     return person
 
 
-def update_person(school, person, **values) -> bool:
+def update_person(school, person, *, actor=None, **values) -> bool:
     """Change a person's record; the checklist follows new countries and a new start date. True if changed."""
     before = person.audit_view()
     email = (values.pop("email", person.email) or "").strip().lower() or None
@@ -103,7 +117,7 @@ def update_person(school, person, **values) -> bool:
     if "start_on" in new:
         _move_due_dates(school, person)
     sync_checklist(school, person)
-    audit.record("person.changed", school=school, subject=person, before=old, after=new)
+    audit.record("person.changed", school=school, subject=person, before=old, after=new, actor=actor)
     return True
 
 
@@ -182,28 +196,80 @@ class ImportReport:
     skipped: int = 0
 
 
-def import_rows(school, rows: list[dict], *, skipped=0) -> "ImportReport":
-    """Add or update people from checked rows (matched by e-mail). Importing the same rows again changes nothing."""
+def import_rows(school, rows: list[dict], *, skipped=0, progress=None, actor=None) -> "ImportReport":
+    """Add or update people from checked rows (matched by e-mail). Importing the same rows again changes
+    nothing.
+
+    `progress(done, total)` is called every PROGRESS_EVERY rows; `actor` is who confirmed the import
+    (background jobs have no signed-in user). The caller commits once: an import is saved whole or not at
+    all."""
     from datetime import date as _date
 
     report = ImportReport(skipped=skipped)
+    framework = recruitment_framework()
+    # held for the whole import, so that every person's checklist finds them in the session instead of
+    # loading each requirement's section again (the session keeps only objects someone refers to)
+    held = [(r, r.section) for r in framework.requirements] if framework is not None else []
     emails = [r["email"] for r in rows if r["email"]]
-    existing = {p.email: p for p in db.session.execute(
-        db.select(Person).where(Person.school_id == school.id, Person.email.in_(emails))).scalars()} if emails else {}
-    for r in rows:
+    existing = {}
+    for start in range(0, len(emails), 500):
+        existing.update((p.email, p) for p in db.session.execute(
+            db.select(Person).where(Person.school_id == school.id,
+                                    Person.email.in_(emails[start:start + 500]))).scalars())
+    accounts = _member_accounts(school)
+    added = []  # (person, checks) waiting for their audit event
+    written = 0  # of `added`, those flushed
+    pending_checks = []  # column values of the checklist items of the people added since the last flush
+    for done, r in enumerate(rows, start=1):
         values = dict(full_name=r["full_name"], category=r["category"],
                       start_on=_date.fromisoformat(r["start_on"]),
                       leave_on=_date.fromisoformat(r["leave_on"]) if r["leave_on"] else None,
-                      countries=r["countries"], groups=r["groups"])
+                      countries=list(r["countries"]), groups=list(r["groups"]))
         person = existing.get(r["email"]) if r["email"] else None
         if person is None:
-            add_person(school, email=r["email"], **values)
+            # a new person: built without a query or a flush of its own (the rows were checked for duplicate
+            # e-mails, and the register was read above); written IMPORT_BATCH at a time
+            person = Person(id=new_id(), school_id=school.id, email=r["email"],
+                            user_id=accounts.get(r["email"]), **values)
+            checks = missing_item_values(school, person, framework) if framework is not None else []
+            db.session.add(person)
+            pending_checks.extend(checks)
+            added.append((person, len(checks)))
             report.added += 1
-        elif update_person(school, person, email=r["email"], **values):
+        elif update_person(school, person, email=r["email"], actor=actor, **values):
             report.changed += 1
         else:
             report.unchanged += 1
-    audit.record("people.imported", school=school, subject_type="people",
+        if len(added) - written >= IMPORT_BATCH or (done == len(rows) and pending_checks):
+            db.session.flush()  # the people, before their checklists refer to them
+            if pending_checks:  # one statement, not an object each
+                db.session.execute(Item.__table__.insert(), pending_checks)
+            written = len(added)
+            pending_checks.clear()
+        if progress is not None and (done % PROGRESS_EVERY == 0 or done == len(rows)):
+            progress(done, len(rows))
+    del held
+    # The audit events last: appending one locks the school's audit head until the import commits, and
+    # every other change in the school waits for that lock; this keeps the wait to this loop.
+    for person, checks in added:
+        audit.record("person.added", school=school, subject=person, actor=actor,
+                     after={**person.audit_view(), "checks": checks})
+    audit.record("people.imported", school=school, subject_type="people", actor=actor,
                  after={"added": report.added, "changed": report.changed, "unchanged": report.unchanged,
                         "skipped": report.skipped})
     return report
+
+
+#: rows between two progress reports of an import, and new people written to the database at once
+PROGRESS_EVERY = 100
+IMPORT_BATCH = 250
+
+
+def _member_accounts(school) -> dict:
+    """{e-mail: user id} of the school's members (what _link_account looks up one person at a time)."""
+    from ..auth.models import User
+    from ..tenancy import Membership
+
+    return dict(db.session.execute(db.select(User.email, User.id)
+                                   .join(Membership, Membership.user_id == User.id)
+                                   .where(Membership.school_id == school.id)).all())

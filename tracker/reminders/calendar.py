@@ -18,6 +18,7 @@ from .. import audit
 from ..db import db, new_id, utcnow
 from ..tenancy import ACCREDITOR, Membership, School
 from ..tracking.models import OPEN_STATUSES, STATUS_LABELS, Item
+from ..validation import add_days
 from .models import CalendarFeed
 
 #: items due this long ago or earlier drop off the feed (they are on the overdue list in the app)
@@ -119,7 +120,7 @@ def render_ics(school, membership, items) -> bytes:
         event.add("uid", f"{item.id}@safeguarding-tracker")
         event.add("dtstamp", stamp)
         event.add("dtstart", item.due_on)
-        event.add("dtend", item.due_on + timedelta(days=1))
+        event.add("dtend", add_days(item.due_on, 1))  # a row stored before the date policy may say 9999
         event.add("summary", f"Due: {item.title}")
         event.add("description", f"{item.section_title}\nStatus: {STATUS_LABELS[item.status]}\n{link}".strip())
         event.add("url", link)

@@ -21,7 +21,7 @@ from ..tracking.models import OPEN_STATUSES, Item
 from ..templating import url_pattern
 from ..tracking.queries import sees_unassigned
 from ..training import services as training
-from .models import DAILY, OFF, PENDING, WEEKLY, DigestState, OutboxMessage, ReminderSetting
+from .models import DAILY, FAILED, OFF, PENDING, WEEKLY, DigestState, OutboxMessage, ReminderSetting
 from .outbox import with_write_retries
 
 log = logging.getLogger(__name__)
@@ -219,7 +219,12 @@ def build_school_digests(school, now: datetime, activities=None) -> int | None:
         lines = (weekly if recipient.frequency == WEEKLY else daily).get(user_id)
         if not lines:  # nobody gets an empty digest
             continue
-        rows.append(render_message(school, recipient, lines, today, now))
+        try:
+            rows.append(render_message(school, recipient, lines, today, now))
+        except Exception as exc:  # noqa: BLE001  one digest that cannot be written must not stop the others
+            log.warning("digest for %s in %s could not be written", recipient.user_id, school.slug,
+                        exc_info=exc)
+            rows.append(unwritten_message(school, recipient, today, now, exc))
     if rows:
         db.session.execute(_insert(OutboxMessage).on_conflict_do_nothing(
             index_elements=["school_id", "idempotency_key"]), rows)
@@ -333,6 +338,20 @@ def _link(school, line, patterns) -> str:
     if (line.endpoint, name) not in patterns:
         patterns[(line.endpoint, name)] = url_pattern(line.endpoint, name, school=school.slug, _external=True)
     return patterns[(line.endpoint, name)](value)
+
+
+def unwritten_message(school, recipient: Recipient, today: date, now: datetime, exc) -> dict:
+    """The outbox row of a digest that could not be written: failed at once, with the reason for the outbox
+    page, and nothing to send (`Send again` fails it again rather than send an empty e-mail)."""
+    reason = (f"This digest could not be written ({exc.__class__.__name__}: {exc}), so it was not sent. "
+              "Correct the school's or the person's details it uses; tomorrow's digest is written afresh.")
+    return {
+        "id": new_id(), "school_id": school.id, "kind": "digest", "user_id": recipient.user_id,
+        "idempotency_key": f"digest:{recipient.user_id}:{today.isoformat()}", "to_address": recipient.email[:254],
+        "subject": f"Safeguarding reminders for {_day(today)}", "body_text": "", "body_html": "",
+        "digest_on": today, "status": FAILED, "attempts": 0, "next_attempt_at": now,
+        "last_error": reason[:2000], "created_at": now,
+    }
 
 
 def render_message(school, recipient: Recipient, lines, today: date, now: datetime) -> dict:

@@ -1,5 +1,6 @@
 """The outbox: senders claim pending messages (SKIP LOCKED on PostgreSQL, a conditional UPDATE on SQLite),
-deliver them, and record each outcome at once: sent, retried later with backoff, or failed."""
+deliver them, and record each outcome at once: sent, retried later with backoff, or failed. A message that
+cannot even be built into an e-mail fails on its own, with the reason; the rest of its batch is sent."""
 import logging
 import time
 import uuid
@@ -10,7 +11,7 @@ from sqlalchemy import select, update
 from sqlalchemy.exc import OperationalError
 
 from .. import audit
-from ..db import db, utcnow
+from ..db import db, utcnow, write_transactions
 from .mailer import DeliveryError, build_email, open_transport, setting
 from .models import FAILED, PENDING, SENDING, SENT, OutboxMessage
 
@@ -36,11 +37,14 @@ class SendReport:
 
 
 def with_write_retries(fn, tries=20):
-    """Run a short write transaction, trying again when SQLite says the database is busy."""
+    """Run a short write transaction, trying again when SQLite says the database is busy. On SQLite the
+    transaction takes the write lock when it begins (`write_transactions`), so it waits for the web app's
+    writers rather than failing when one commits between its reads and its writes."""
     for attempt in range(tries):
         try:
-            result = fn()
-            db.session.commit()
+            with write_transactions():
+                result = fn()
+                db.session.commit()
             return result
         except OperationalError:
             db.session.rollback()
@@ -102,6 +106,18 @@ def _outcome(message, error: DeliveryError, now, report, max_attempts):
     report.errors.append(error.reason)
 
 
+def _unsendable(message, exc, now, report):
+    """A message that cannot be made into an e-mail (a line break in a name, an address that cannot be
+    encoded): sending it again cannot help, so it fails at once with the reason, for the outbox page."""
+    log.warning("outbox message %s could not be built: %s", message.id, exc, exc_info=exc)
+    reason = (f"This e-mail could not be built, so it was not sent ({exc.__class__.__name__}: {exc}). "
+              "Correct the name or address it uses (for example a line break in the school's or the person's "
+              "name), then press Send again.")
+    _record(message, message.claim_id, now, status=FAILED, last_error=reason[:2000])
+    report.failed += 1
+    report.errors.append(reason)
+
+
 def send_pending(now: datetime | None = None, *, limit: int = BATCH, max_batches: int | None = None,
                  max_attempts: int = MAX_ATTEMPTS, stale_after: timedelta | None = None) -> SendReport:
     """Deliver every due message, a batch at a time; each outcome is committed as soon as it is known."""
@@ -123,11 +139,22 @@ def send_pending(now: datetime | None = None, *, limit: int = BATCH, max_batches
                     _outcome(message, down, now or utcnow(), report, max_attempts)
                     continue
                 try:
-                    transport.send(build_email(message, sender))
+                    if not (message.body_text or message.body_html):
+                        raise ValueError("there is nothing to send: the digest could not be written")
+                    email = build_email(message, sender)
+                except Exception as exc:  # noqa: BLE001  one unbuildable message must not hold up the batch
+                    _unsendable(message, exc, now or utcnow(), report)
+                    continue
+                try:
+                    transport.send(email)
                 except DeliveryError as error:
                     _outcome(message, error, now or utcnow(), report, max_attempts)
                     if error.connection:
                         down = DeliveryError(f"not tried: {error.reason}", connection=True)
+                    continue
+                except Exception as exc:  # noqa: BLE001  e.g. a header that cannot be encoded for SMTP
+                    transport.close()  # the next message starts on a fresh connection
+                    _unsendable(message, exc, now or utcnow(), report)
                     continue
                 _record(message, message.claim_id, now or utcnow(), status=SENT, sent_at=now or utcnow(),
                         last_error="")

@@ -1,4 +1,4 @@
-"""The reminder jobs and the two ways to run them.
+"""The reminder jobs (and the hourly removal of expired sign-in sessions) and the two ways to run them.
 
 Production: `flask --app tracker scheduler run`, one BlockingScheduler process. Development (`make run`): an
 embedded BackgroundScheduler, started only when TRACKER_EMBEDDED_SCHEDULER=1, never under TESTING or in
@@ -30,10 +30,21 @@ def build_digests_job(app):
             report = run_daily_digests()
             if report.schools:
                 log.info("digests: %s messages queued for %s schools", report.messages, report.schools)
-            if report.messages:
+            anchors = _queue_anchor_mail()
+            if report.messages or anchors:
                 _send_soon(app)
         finally:
             db.session.remove()
+
+
+def _queue_anchor_mail() -> int:
+    """The weekly audit-anchor e-mail to each school's leads (tracker/anchors.py), after the digests."""
+    from ..anchors import queue_anchor_mail
+
+    report = queue_anchor_mail()
+    if report.messages:
+        log.info("audit anchors: %s messages queued for %s schools", report.messages, report.schools)
+    return report.messages
 
 
 def _send_soon(app):
@@ -60,6 +71,22 @@ def send_outbox_job(app):
             db.session.remove()
 
 
+def prune_sessions_job(app):
+    """Delete expired sign-in sessions (they are refused anyway; this keeps the table small)."""
+    from ..auth.services import prune_sessions
+
+    with app.app_context():
+        from ..db import db
+
+        try:
+            count = prune_sessions()
+            db.session.commit()
+            if count:
+                log.info("sessions: %s expired sign-in sessions removed", count)
+        finally:
+            db.session.remove()
+
+
 def add_jobs(scheduler, app, send_every_seconds=60):
     """The jobs, with fixed ids. Digests are checked every quarter hour, which meets 07:00 in every timezone
     (all UTC offsets are whole quarter hours); each school is built once a day, when its morning has come."""
@@ -72,6 +99,8 @@ def add_jobs(scheduler, app, send_every_seconds=60):
     scheduler.add_job(send_outbox_job, IntervalTrigger(seconds=send_every_seconds), args=[app],
                       id="reminders.send_outbox", name="Send the outbox", replace_existing=True,
                       next_run_time=now, **JOB_DEFAULTS)
+    scheduler.add_job(prune_sessions_job, IntervalTrigger(hours=1), args=[app], id="auth.prune_sessions",
+                      name="Remove expired sign-in sessions", replace_existing=True, **JOB_DEFAULTS)
 
 
 def acquire_lock(app) -> bool:

@@ -12,7 +12,7 @@ from datetime import timedelta
 from flask import current_app, render_template
 
 from .. import audit
-from ..db import db, utcnow
+from ..db import db, utcnow, write_transactions
 from . import data as gather
 from .models import (ACCREDITATION, DONE, FAILED, FRAMEWORK, KIND_LABELS, QUEUED, REGISTER, RUNNING,
                      TRAINING_RECORD, Report)
@@ -63,7 +63,8 @@ def collect(school, req: Request) -> dict:
 def html_for(data: dict, digest: str, generated_at=None) -> str:
     generated_at = generated_at or utcnow()
     return render_template(TEMPLATES[data["kind"]], d=data, data_hash=digest, kind_label=KIND_LABELS[data["kind"]],
-                           generated_at=generated_at.strftime("%Y-%m-%d %H:%M UTC"))
+                           generated_at=generated_at.strftime("%Y-%m-%d %H:%M UTC"),
+                           anchor=audit.chain_anchor(data["school"]["id"]))  # printed on every page
 
 
 def setting(name, default: int) -> int:
@@ -188,11 +189,13 @@ def run_job(school, row: Report, req: Request, commit=lambda: None) -> None:
         row.status, row.error, row.finished_at = FAILED, str(exc), utcnow()
         commit()
         return
-    row.data_hash = digest  # the data may have moved on since the job was queued: the PDF shows this data
-    _store(row, rendered)
-    _prune(school, req, row)
-    audit.record("report.generated", school=school, subject=row, actor=row.created_by, after=row.audit_view())
-    commit()
+    commit()  # end the reading transaction: on SQLite the last step must queue for the write lock, not fail
+    with write_transactions():
+        row.data_hash = digest  # the data may have moved on since the job was queued: the PDF shows this data
+        _store(row, rendered)
+        _prune(school, req, row)
+        audit.record("report.generated", school=school, subject=row, actor=row.created_by, after=row.audit_view())
+        commit()
 
 
 def start_job(report_id, school_id, req_args: dict) -> threading.Thread:
@@ -219,10 +222,11 @@ def start_job(report_id, school_id, req_args: dict) -> threading.Thread:
             except Exception:
                 log.exception("report job %s failed", report_id)
                 db.session.rollback()
-                row = db.session.get(Report, report_id)
-                if row is not None:
-                    row.status, row.error = FAILED, "The report could not be made; the error is in the server log."
-                    db.session.commit()
+                with write_transactions():
+                    row = db.session.get(Report, report_id)
+                    if row is not None:
+                        row.status, row.error = FAILED, "The report could not be made; the error is in the server log."
+                        db.session.commit()
             finally:
                 db.session.remove()
 

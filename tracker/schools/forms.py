@@ -1,12 +1,13 @@
+"""School forms: invitations, roles, settings and a new school."""
 import zoneinfo
 from calendar import month_name
 
-from flask_wtf import FlaskForm
 from wtforms import DateField, SelectField, StringField
 from wtforms.validators import DataRequired, Length, Optional, Regexp
 
-from ..forms_common import email_field, strip
-from ..tenancy import ACCREDITOR, ROLE_LABELS, ROLES
+from ..forms_common import Form, email_field, strip
+from ..tenancy import ACCREDITOR, LEAD, ROLE_LABELS, ROLES
+from ..validation import DatePolicy
 
 ROLE_CHOICES = [(r, ROLE_LABELS[r]) for r in ROLES]
 MONTH_CHOICES = [(i, month_name[i]) for i in range(1, 13)]
@@ -15,9 +16,21 @@ TIMEZONE_CHOICES = sorted(zoneinfo.available_timezones())
 
 class AccessUntilMixin:
     access_until = DateField(
-        "Access ends on", validators=[Optional()],
+        "Access ends on", validators=[Optional(), DatePolicy("access")],
         description="Required for accreditors: their access stops after this day. Optional for others.",
     )
+
+    def __init__(self, *args, lead_allowed=True, latest_end=None, **kwargs):
+        """`lead_allowed`: offer the lead role (only a lead may give it). `latest_end`: the last end of access
+        an accreditor may be given today, shown in the hint (the service enforces it)."""
+        super().__init__(*args, **kwargs)
+        if not lead_allowed:
+            self.role.choices = [c for c in self.role.choices if c[0] != LEAD]
+            self.role.invalid_choice_message = ("Choose one of the roles listed. Only a safeguarding lead "
+                                                "can make someone a lead.")
+        if latest_end is not None:
+            self.access_until.description = (f"Required for accreditors: their access stops after this day, "
+                                             f"at the latest {latest_end:%-d %B %Y}. Optional for others.")
 
     def validate(self, extra_validators=None):
         valid = super().validate(extra_validators)
@@ -28,16 +41,16 @@ class AccessUntilMixin:
         return valid
 
 
-class InviteForm(AccessUntilMixin, FlaskForm):
+class InviteForm(AccessUntilMixin, Form):
     email = email_field("E-mail address of the person to invite")
     role = SelectField("Role", choices=ROLE_CHOICES, default="staff")
 
 
-class RoleForm(AccessUntilMixin, FlaskForm):
+class RoleForm(AccessUntilMixin, Form):
     role = SelectField("Role", choices=ROLE_CHOICES)
 
 
-class SchoolSettingsForm(FlaskForm):
+class SchoolSettingsForm(Form):
     name = StringField("School name", filters=[strip], validators=[DataRequired("Enter the school's name."),
                                                                     Length(max=200)])
     country = StringField("Country", filters=[strip], validators=[Length(max=100)])

@@ -1,7 +1,11 @@
-"""School and membership services. Each takes the school first, flushes, audits, and never commits."""
+"""School and membership services. Each takes the school first, flushes, audits, and never commits.
+
+Who may change whom: nobody changes their own membership or removes themselves through these services
+when they act as `by` (the acting member); only a lead makes someone a lead, changes a lead or removes one;
+a school keeps at least one current lead; an accreditor's access ends within TRACKER_ACCREDITOR_MAX_DAYS."""
 import secrets
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import date, timedelta
 
 from flask import current_app
 
@@ -14,7 +18,11 @@ from .models import Invitation
 
 
 class ServiceError(ValueError):
-    """A request that cannot be carried out; the message is shown to the user."""
+    """A request that cannot be carried out; the message is shown to the user, beside `field` when given."""
+
+    def __init__(self, message, field=None):
+        super().__init__(message)
+        self.field = field
 
 
 def create_school(*, slug, name, country="", timezone="UTC", year_start_month=8, actor=None) -> School:
@@ -45,9 +53,45 @@ def current_member(school: School, email: str) -> Membership | None:
     return row if row is not None and row.is_current() else None
 
 
-def _check_role(role, access_until):
+def accreditor_max_days() -> int:
+    return int(current_app.config.get("TRACKER_ACCREDITOR_MAX_DAYS", 90))
+
+
+def latest_accreditor_end(school: School) -> date:
+    """The last end date an accreditor's access may be given today."""
+    return school.today() + timedelta(days=accreditor_max_days())
+
+
+def _check_role(school, role, access_until):
+    """Refuse an end of access that is missing for an accreditor, in the past, or too far off for one."""
     if role == ACCREDITOR and access_until is None:
-        raise ServiceError("An accreditor's access needs an end date.")
+        raise ServiceError("An accreditor's access needs an end date.", field="access_until")
+    if access_until is not None and access_until < school.today():
+        raise ServiceError("The end date of access is in the past. Give today or a later day.",
+                           field="access_until")
+    if role == ACCREDITOR and access_until > latest_accreditor_end(school):
+        raise ServiceError(f"An accreditor's access can last at most {accreditor_max_days()} days: give an "
+                           f"end date on or before {latest_accreditor_end(school):%-d %B %Y}. You can extend "
+                           "it later if the visit runs on.", field="access_until")
+
+
+def _lead_only(by, message):
+    if by is not None and by.role != LEAD:
+        raise ServiceError(message, field="role")
+
+
+def refusal(by: Membership | None, membership: Membership, *, removing=False) -> str | None:
+    """Why the acting member `by` may not change (or remove) `membership` at all, or None when they may."""
+    if by is None:
+        return None
+    if by.id == membership.id:
+        if removing:
+            return "You cannot remove yourself from the school. Another safeguarding lead can do it for you."
+        return ("You cannot change your own role or end of access. Another safeguarding lead can do it "
+                "for you.")
+    if membership.role == LEAD and by.role != LEAD:
+        return "Only a safeguarding lead can change a lead's role or remove a lead."
+    return None
 
 
 @dataclass
@@ -56,12 +100,14 @@ class IssuedInvitation:
     token: str
 
 
-def invite(school: School, *, email: str, role: str, access_until=None, invited_by=None) -> IssuedInvitation:
-    """Create an invitation (replacing any pending one for the same address) and return its token."""
+def invite(school: School, *, email: str, role: str, access_until=None, invited_by=None,
+           by: Membership | None = None) -> IssuedInvitation:
+    """Create an invitation (replacing any pending one for the same address) and return its token.
+    `by` is the inviting member (None from the command line)."""
     email = email.strip().lower()
-    _check_role(role, access_until)
-    if access_until is not None and access_until < school.today():
-        raise ServiceError("The end date of access is in the past.")
+    if role == LEAD:
+        _lead_only(by, "Only a safeguarding lead can invite a lead. Choose another role, or ask your lead.")
+    _check_role(school, role, access_until)
     if current_member(school, email):
         raise ServiceError(f"{email} is already a member of {school.name}. Change their role instead.")
     for old in db.session.execute(
@@ -128,6 +174,20 @@ def accept_invitation(invitation: Invitation, *, user: User | None = None, name=
     return user
 
 
+def _lock_for_change(school: School, *members) -> None:
+    """Lock the school's lead memberships and `members` (PostgreSQL; SQLite writers already queue for the
+    database) and read them afresh, so that two managers changing each other at the same moment are taken one
+    after the other and the second decides on what the first did. Rows are locked in id order (no deadlock)."""
+    ids = [m.id for m in members if m is not None]
+    found = db.session.execute(
+        db.select(Membership).where(Membership.school_id == school.id,
+                                    (Membership.role == LEAD) | Membership.id.in_(ids))
+        .order_by(Membership.id).with_for_update(of=Membership).execution_options(populate_existing=True)
+    ).scalars().all()
+    if set(ids) - {m.id for m in found}:
+        raise ServiceError("Someone else changed these members a moment ago. Open the page again.")
+
+
 def _is_last_current_lead(school: School, membership: Membership) -> bool:
     """True when `membership` is the school's only lead whose access has not ended."""
     if membership.role != LEAD or not membership.is_current():
@@ -139,11 +199,23 @@ def _is_last_current_lead(school: School, membership: Membership) -> bool:
     return not any(m.is_current() for m in others)
 
 
-def change_role(school: School, membership: Membership, *, role: str, access_until=None) -> None:
-    _check_role(role, access_until)
+def change_role(school: School, membership: Membership, *, role: str, access_until=None,
+                by: Membership | None = None) -> None:
+    """Give a member a new role or end of access; `by` is the member doing it (None from the command line)."""
+    _lock_for_change(school, membership, by)
     stays_current_lead = role == LEAD and (access_until is None or access_until >= school.today())
     if not stays_current_lead and _is_last_current_lead(school, membership):
-        raise ServiceError("A school needs at least one safeguarding lead: make someone else lead first.")
+        raise ServiceError("A school needs at least one safeguarding lead: make someone else lead first.",
+                           field="role")
+    reason = refusal(by, membership)
+    if reason:
+        raise ServiceError(reason, field="role")
+    if role == LEAD and membership.role != LEAD:
+        _lead_only(by, "Only a safeguarding lead can make someone a lead.")
+    if role == ACCREDITOR and access_until is None:
+        raise ServiceError("An accreditor's access needs an end date.", field="access_until")
+    if access_until != membership.access_until or (role == ACCREDITOR and membership.role != ACCREDITOR):
+        _check_role(school, role, access_until)  # an end date kept as it was is not checked again
     before = membership.audit_view()
     membership.role = role
     membership.access_until = access_until
@@ -152,10 +224,14 @@ def change_role(school: School, membership: Membership, *, role: str, access_unt
         audit.record("member.role_changed", school=school, subject=membership, before=old, after=new)
 
 
-def remove_member(school: School, membership: Membership) -> None:
-    """Remove a member; their sessions end so that no open page keeps working."""
+def remove_member(school: School, membership: Membership, *, by: Membership | None = None) -> None:
+    """Remove a member; their sessions end so that no open page keeps working. `by` is the member doing it."""
+    _lock_for_change(school, membership, by)
     if _is_last_current_lead(school, membership):
         raise ServiceError("You cannot remove the school's only safeguarding lead.")
+    reason = refusal(by, membership, removing=True)
+    if reason:
+        raise ServiceError(reason)
     audit.record("member.removed", school=school, subject=membership, before=membership.audit_view())
     user = membership.user
     db.session.delete(membership)
@@ -164,4 +240,5 @@ def remove_member(school: School, membership: Membership) -> None:
 
 
 __all__ = ["ServiceError", "create_school", "update_settings", "invite", "revoke_invitation",
-           "pending_invitation", "accept_invitation", "change_role", "remove_member", "set_password"]
+           "pending_invitation", "accept_invitation", "change_role", "remove_member", "set_password",
+           "refusal", "latest_accreditor_end"]

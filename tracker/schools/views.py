@@ -8,11 +8,12 @@ from ..access import school_roles, signed_in
 from ..db import db, get_for_school_or_404
 from ..mail import deliver_link
 from ..pagination import paginate
-from ..tenancy import MANAGERS, Membership, memberships_for
+from ..tenancy import LEAD, MANAGERS, Membership, memberships_for
 from . import bp, picker_bp
 from .forms import InviteForm, RoleForm, SchoolSettingsForm
 from .models import Invitation
-from .services import ServiceError, change_role, invite, remove_member, revoke_invitation, update_settings
+from .services import (ServiceError, change_role, invite, latest_accreditor_end, refusal, remove_member,
+                       revoke_invitation, update_settings)
 
 
 @picker_bp.route("/")
@@ -56,19 +57,40 @@ def members():
         db.select(Invitation).where(Invitation.school_id == g.school.id, Invitation.accepted_at.is_(None),
                                     Invitation.revoked_at.is_(None)).order_by(Invitation.created_at.desc())
     ).scalars().all()
-    return render_template("schools/members.html", members=rows, invitations=invitations, form=InviteForm())
+    return render_template("schools/members.html", members=rows, invitations=invitations, form=_invite_form(),
+                           locked=_locked(rows))
+
+
+def _locked(rows):
+    """Ids of the memberships the current member may look at but not change."""
+    return {m.id for m in rows if refusal(g.membership, m)}
+
+
+def _leads_only():
+    """Whether the current member may give the lead role (only a lead may)."""
+    return g.membership.role == LEAD
+
+
+def _invite_form():
+    return InviteForm(lead_allowed=_leads_only(), latest_end=latest_accreditor_end(g.school))
+
+
+def _field_error(form, exc, default):
+    """Show a service's refusal beside the field it is about."""
+    field = exc.field if exc.field and exc.field in form else default
+    form[field].errors = list(form[field].errors) + [str(exc)]
 
 
 @bp.route("/members/invite", methods=["POST"])
 @school_roles(*MANAGERS)
 def invite_member():
-    form = InviteForm()
+    form = _invite_form()
     if form.validate_on_submit():
         try:
             issued = invite(g.school, email=form.email.data, role=form.role.data,
-                            access_until=form.access_until.data, invited_by=current_user)
+                            access_until=form.access_until.data, invited_by=current_user, by=g.membership)
         except ServiceError as exc:
-            form.email.errors.append(str(exc))
+            _field_error(form, exc, "email")
         else:
             db.session.commit()
             link = _invitation_link(issued.token)
@@ -88,7 +110,8 @@ def _members_with_errors(form):
         db.select(Invitation).where(Invitation.school_id == g.school.id, Invitation.accepted_at.is_(None),
                                     Invitation.revoked_at.is_(None))
     ).scalars().all()
-    return render_template("schools/members.html", members=rows, invitations=invitations, form=form)
+    return render_template("schools/members.html", members=rows, invitations=invitations, form=form,
+                           locked=_locked(rows))
 
 
 @bp.route("/invitations/<uuid:invitation_id>/revoke", methods=["POST"])
@@ -105,22 +128,34 @@ def revoke(invitation_id):
     return redirect(url_for(".members"))
 
 
+def _role_form(membership, **kwargs):
+    return RoleForm(obj=membership, lead_allowed=_leads_only() or membership.role == LEAD,
+                    latest_end=latest_accreditor_end(g.school), **kwargs)
+
+
+def _member_page(membership, form, *, status=200, remove_error=None):
+    """The member page; `locked` explains why this member cannot be changed by the one looking, if so."""
+    return render_template("schools/member.html", member=membership, form=form, remove_error=remove_error,
+                           locked=refusal(g.membership, membership)), status
+
+
 @bp.route("/members/<uuid:member_id>", methods=["GET", "POST"])
 @school_roles(*MANAGERS)
 def member(member_id):
     membership = get_for_school_or_404(Membership, member_id, g.school)
-    form = RoleForm(obj=membership)
+    form = _role_form(membership)
     if form.validate_on_submit():
         try:
-            change_role(g.school, membership, role=form.role.data, access_until=form.access_until.data)
+            change_role(g.school, membership, role=form.role.data, access_until=form.access_until.data,
+                        by=g.membership)
         except ServiceError as exc:
-            form.role.errors.append(str(exc))
+            db.session.rollback()
+            _field_error(form, exc, "role")
         else:
             db.session.commit()
             flash(f"{membership.user.display_name} is now: {membership.role_label}.", "success")
             return redirect(url_for(".members"))
-    status = 400 if form.errors else 200
-    return render_template("schools/member.html", member=membership, form=form), status
+    return _member_page(membership, form, status=400 if form.errors else 200)
 
 
 @bp.route("/members/<uuid:member_id>/remove", methods=["POST"])
@@ -129,14 +164,14 @@ def remove(member_id):
     membership = get_for_school_or_404(Membership, member_id, g.school)
     name = membership.user.display_name
     try:
-        remove_member(g.school, membership)
+        remove_member(g.school, membership, by=g.membership)
     except ServiceError as exc:
-        flash(str(exc), "error")
-        return redirect(url_for(".member", member_id=member_id))
+        db.session.rollback()
+        membership = get_for_school_or_404(Membership, member_id, g.school)
+        return _member_page(membership, _role_form(membership, formdata=None), status=400,
+                            remove_error=str(exc))
     db.session.commit()
     flash(f"{name} is no longer a member of {g.school.name}.", "success")
-    if membership.user_id == current_user.id:
-        return redirect(url_for("picker.choose"))
     return redirect(url_for(".members"))
 
 

@@ -9,6 +9,7 @@ from sqlalchemy.orm import lazyload
 from ..db import db
 from ..frameworks.models import Framework
 from ..tenancy import ACCREDITOR, HEAD, HR, LEAD
+from ..validation import add_months
 from .models import DONE, NOT_APPLICABLE, OPEN_STATUSES, Item, SchoolYear
 
 SEES_EVERYTHING = (LEAD, HEAD, ACCREDITOR)
@@ -221,7 +222,7 @@ def item_query(school, year, membership, user_id, f: ItemFilters, today):
     elif f.framework:
         query = query.where(Item.framework_id.in_(db.select(Framework.id).where(Framework.key == f.framework)))
     if f.month:
-        nxt = (f.month.replace(day=28) + timedelta(days=4)).replace(day=1)
+        nxt = add_months(f.month, 1, 1)  # held at date.max for a month of year 9999
         query = query.where(Item.due_on >= f.month, Item.due_on < nxt)
     if f.overdue:
         query = _open(query).where(Item.due_on < today)

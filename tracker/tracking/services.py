@@ -5,6 +5,8 @@ Every service takes the school first, only flushes, and records an audit event i
 from dataclasses import dataclass, field
 from datetime import date
 
+from sqlalchemy.exc import IntegrityError
+
 from .. import audit
 from ..db import db, utcnow
 from ..frameworks.models import SCHOOL_YEAR, Framework, Requirement
@@ -58,16 +60,26 @@ def _school_year_frameworks():
 
 def _create_year(school, start_year: int, previous=None) -> SchoolYear:
     starts_on = schedule.year_start(start_year, school.year_start_month)
-    if db.session.execute(db.select(SchoolYear.id).where(SchoolYear.school_id == school.id,
-                                                         SchoolYear.starts_on == starts_on)).first():
-        raise TrackingError(f"The school year starting {starts_on:%B %Y} already exists.")
+    exists = TrackingError(f"The school year starting {starts_on:%B %Y} already exists.")
+    same = db.select(SchoolYear.id).where(SchoolYear.school_id == school.id,
+                                          SchoolYear.starts_on == starts_on)
+    if db.session.execute(same).first():
+        raise exists
     year = SchoolYear(school_id=school.id, label=schedule.year_label(starts_on), starts_on=starts_on,
                       ends_on=schedule.year_end(starts_on), previous_id=previous.id if previous else None)
     year.frameworks = _school_year_frameworks()
     if not year.frameworks:
         raise TrackingError("No framework templates are loaded yet: ask a platform admin to run `flask seed`.")
-    db.session.add(year)
-    db.session.flush()
+    try:
+        # someone else starting the same year at the same moment (PostgreSQL: both passed the check above)
+        # meets the unique (school, start) constraint here; the savepoint keeps this transaction usable
+        with db.session.begin_nested():
+            db.session.add(year)
+            db.session.flush()
+    except IntegrityError:
+        if db.session.execute(same).first():  # committed by the other request meanwhile
+            raise exists from None
+        raise
     return year
 
 
@@ -122,6 +134,10 @@ def roll_over(school, previous: SchoolYear) -> SchoolYear:
 
 
 def sign_off(school, year: SchoolYear, user) -> None:
+    # the year's row is locked and read again (PostgreSQL), so of two sign-offs at the same moment the second
+    # waits for the first and is told it is done; SQLite's write lock serializes them already
+    year = db.session.execute(db.select(SchoolYear).where(SchoolYear.id == year.id).with_for_update()
+                              .execution_options(populate_existing=True)).scalar_one()
     if year.signed_off_at is not None:
         raise TrackingError(f"{year.label} was already signed off.")
     year.signed_off_at, year.signed_off_by_id = utcnow(), user.id

@@ -257,11 +257,12 @@ def _item_page(item, *, form=None, answer_form=None, comment_form=None, evidence
     ids = [item.id] + ([item.carried_from_id] if item.carried_from_id else [])
     files = evidence.for_items(g.school, ids)
     if form is None:
-        form = ItemForm(obj=item, owner_choices=_owner_choices())
-        form.owner.data = str(item.owner_id) if item.owner_id else ""
+        form = _item_form(formdata=None, obj=item)  # shows the stored item, even while another form posts
+        if "owner" in form:
+            form.owner.data = str(item.owner_id) if item.owner_id else ""
         form.version.data = item.version
     if answer_form is None and item.kind == "answer":
-        answer_form = AnswerForm(obj=item)
+        answer_form = AnswerForm(formdata=None, obj=item)
         answer_form.version.data = item.version
     return render_template(
         "tracking/item.html", item=item, requirement=services.requirement_for(item), form=form,
@@ -273,20 +274,30 @@ def _item_page(item, *, form=None, answer_form=None, comment_form=None, evidence
     ), status
 
 
+def _item_form(**kwargs):
+    """The item form as the page shows it to this member: owner and due date for leads and heads only."""
+    manage = _manages()
+    return ItemForm(owner_choices=_owner_choices() if manage else (), manage=manage, **kwargs)
+
+
 @bp.route("/items/<uuid:item_id>", methods=["GET", "POST"])
 @school_roles(*ALL_MEMBERS)
 def item(item_id):
     item = _item_or_404(item_id)
     if request.method == "GET":
         return _item_page(item)
-    form = ItemForm(owner_choices=_owner_choices())
+    if item.kind == "check":
+        abort(400, "A recruitment check is updated on the person's page, not here.")
+    form = _item_form()
     if not form.validate_on_submit():
         return _item_page(item, form=form, status=400)
+    manage = "owner" in form
     try:
         services.update_item(g.school, item, version=form.version.data, status=form.status.data,
-                             owner=_owner(form.owner.data) if _manages() else None,
-                             due_on=form.due_on.data if _manages() else None, notes=form.notes.data,
-                             na_reason=form.na_reason.data, completed_on=form.completed_on.data, manage=_manages())
+                             owner=_owner(form.owner.data) if manage else None,
+                             due_on=form.due_on.data if manage else None, notes=form.notes.data,
+                             na_reason=form.na_reason.data, completed_on=form.completed_on.data,
+                             manage=manage)
         db.session.commit()
     except services.TrackingError as exc:
         db.session.rollback()
@@ -294,8 +305,11 @@ def item(item_id):
         return _item_page(_item_or_404(item_id), form=form, status=400)
     except (services.EditConflict, StaleDataError):
         db.session.rollback()
-        return _conflict(item_id, {"Status": STATUS_LABELS.get(form.status.data, form.status.data),
-                                   "Notes": form.notes.data, "Due date": form.due_on.data})
+        submitted = {"Status": STATUS_LABELS.get(form.status.data, form.status.data),
+                     "Notes": form.notes.data}
+        if "due_on" in form:
+            submitted["Due date"] = form.due_on.data
+        return _conflict(item_id, submitted)
     flash("Saved.", "success")
     return redirect(url_for(".item", item_id=item.id))
 

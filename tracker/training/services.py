@@ -1,6 +1,8 @@
-"""Training services and coverage: who in each activity's audience is current, expiring, overdue or never trained."""
+"""Training services and coverage: who in each activity's audience is current, expiring, overdue or never
+trained; recording, changing and deleting sessions. Date arithmetic goes through tracker/validation.py, so a session
+stored with an impossible date (before the date policy) cannot break a page."""
 from dataclasses import dataclass, field
-from datetime import date, timedelta
+from datetime import date
 
 from flask import current_app
 
@@ -11,32 +13,25 @@ from ..evidence.storage import EvidenceStore
 from ..frameworks.models import AUDIENCE_LABELS, SCHOOL_YEAR, Requirement
 from ..frameworks.services import latest_versions
 from ..people.models import Person
+from ..validation import add_days, add_months, add_years
 from .models import TrainingAttendance, TrainingSession
 
 EXPIRING_DAYS = 30
 
 
-def _add_years(d: date, years: int) -> date:
-    try:
-        return d.replace(year=d.year + years)
-    except ValueError:  # 29 February
-        return d.replace(year=d.year + years, day=28)
-
-
 def expiry(completed_on: date, repeat: str) -> date | None:
     """When training done on `completed_on` stops counting, by the activity's repeat rule (None: never)."""
     if repeat == "yearly":
-        return _add_years(completed_on, 1)
+        return add_years(completed_on, 1)
     if repeat == "every_two_years":
-        return _add_years(completed_on, 2)
+        return add_years(completed_on, 2)
     if repeat == "termly":
-        month = completed_on.month - 1 + 4
-        return date(completed_on.year + month // 12, month % 12 + 1, min(completed_on.day, 28))
+        return add_months(completed_on, 4)
     return None  # at induction, once
 
 
 def _new_staff(p, today):
-    return p.category in ("teaching", "support") and p.start_on >= today - timedelta(days=365)
+    return p.category in ("teaching", "support") and p.start_on >= add_days(today, -365)
 
 
 #: who on the register belongs to each training audience (parents and students are not on it)
@@ -101,7 +96,7 @@ def state(completed_on, repeat, today) -> tuple[str, date | None]:
     if completed_on is None:
         return "never", None
     expires = expiry(completed_on, repeat)
-    if expires is None or expires > today + timedelta(days=EXPIRING_DAYS):
+    if expires is None or expires > add_days(today, EXPIRING_DAYS):
         return "current", expires
     if expires >= today:
         return "expiring", expires
@@ -158,6 +153,78 @@ def record_session(school, *, activity: Requirement, held_on: date, provider: st
                         "people": [p.full_name for p in people], "certificate_sha256": session.certificate_sha256
                         or None})
     return session
+
+
+def session_view(session) -> dict:
+    """What the audit trail keeps of a session."""
+    return {"activity": session.requirement_key, "held_on": session.held_on.isoformat(),
+            "provider": session.provider, "notes": session.notes,
+            "people": sorted(a.person.full_name for a in session.attendances),
+            "certificate_sha256": session.certificate_sha256 or None}
+
+
+def _store():
+    return EvidenceStore(current_app.config["TRACKER_EVIDENCE_DIR"])
+
+
+def update_session(school, session, *, activity: Requirement | None, held_on: date, provider: str, notes: str,
+                   people: list, certificate=None, user) -> str | None:
+    """Change a recorded session (audited). `activity` None keeps the session's own. `certificate` (filename,
+    bytes) replaces the stored one. Returns the stored name of a replaced certificate, for the caller to
+    delete once the change is committed (see `delete_file`)."""
+    before = session_view(session)
+    if activity is not None:
+        session.requirement_key, session.requirement_id = activity.key, activity.id
+    session.held_on, session.provider, session.notes = held_on, provider, notes
+    replaced = None
+    if certificate is not None:
+        limit = current_app.config["TRACKER_MAX_FILE_MB"] * 1024 * 1024
+        checked = check_upload(certificate[0], certificate[1], limit)
+        replaced = session.certificate_stored
+        session.certificate_stored = _store().save(school.id, checked)
+        session.certificate_name, session.certificate_sha256 = checked.name, checked.sha256
+        session.certificate_type = checked.content_type
+    wanted = {p.id: p for p in people}
+    for attendance in list(session.attendances):
+        if attendance.person_id not in wanted:
+            session.attendances.remove(attendance)
+    present = {a.person_id for a in session.attendances}
+    for person in people:
+        if person.id not in present:
+            session.attendances.append(TrainingAttendance(school_id=school.id, person_id=person.id,
+                                                          person=person))
+    db.session.flush()
+    changed_before, changed_after = audit.changes(before, session_view(session))
+    if changed_after:
+        audit.record("training.changed", school=school, subject=session, before=changed_before,
+                     after=changed_after, actor=user)
+    return replaced
+
+
+def delete_session(school, session, *, user) -> str | None:
+    """Delete a recorded session and its attendance (audited). Returns the stored certificate name, for the
+    caller to delete once the deletion is committed."""
+    audit.record("training.deleted", school=school, subject=session, before=session_view(session), actor=user)
+    stored = session.certificate_stored
+    db.session.delete(session)
+    db.session.flush()
+    return stored
+
+
+def delete_file(school, stored_name) -> None:
+    """Remove a certificate file no committed row refers to any more."""
+    if stored_name:
+        _store().delete(school.id, stored_name)
+
+
+def person_sessions(school, person) -> list:
+    """The sessions a person attended, latest first."""
+    return db.session.execute(
+        db.select(TrainingSession)
+        .join(TrainingAttendance, TrainingAttendance.session_id == TrainingSession.id)
+        .where(TrainingAttendance.school_id == school.id, TrainingAttendance.person_id == person.id,
+               TrainingSession.school_id == school.id)
+        .order_by(TrainingSession.held_on.desc())).scalars().all()
 
 
 def person_record(school, person) -> list[dict]:

@@ -1,8 +1,9 @@
-"""Training coverage and recording sessions."""
-from flask import abort, flash, g, redirect, render_template, send_file, url_for
+"""Training coverage; recording, changing and deleting sessions; certificates."""
+from flask import abort, flash, g, redirect, render_template, request, send_file, url_for
 from flask_login import current_user
 from sqlalchemy.orm import selectinload
 
+from .. import audit
 from ..access import school_roles
 from ..db import db, get_for_school_or_404
 from ..evidence.checks import UploadRejected, describe_accepted
@@ -50,14 +51,22 @@ def who(activity_key, bucket):
                            categories=CATEGORY_LABELS, today=g.school.today())
 
 
-def _form():
+def _form(session=None):
+    """The session form with its choices: the activities and the people who have not left (and, when changing
+    a session, its own activity and attendees, even if the activity is retired or they have left)."""
     form = SessionForm()
     activities = services.activities()
     form.activity.choices = [(a.key, f"{a.title} ({a.section.title})") for a in activities]
     today = g.school.today()
-    people = db.session.execute(db.select(Person).where(
-        Person.school_id == g.school.id, (Person.leave_on.is_(None)) | (Person.leave_on >= today))
-        .order_by(Person.full_name)).scalars().all()
+    current = (Person.leave_on.is_(None)) | (Person.leave_on >= today)
+    if session is not None:
+        attended = db.select(TrainingAttendance.person_id).where(TrainingAttendance.session_id == session.id)
+        current = current | Person.id.in_(attended)
+        if session.requirement_key not in {a.key for a in activities}:
+            title = session.requirement.title if session.requirement else session.requirement_key
+            form.activity.choices.append((session.requirement_key, title))
+    people = db.session.execute(db.select(Person).where(Person.school_id == g.school.id, current)
+                                .order_by(Person.full_name)).scalars().all()
     form.people.choices = [(str(p.id), p.full_name) for p in people]
     return form, {a.key: a for a in activities}, {str(p.id): p for p in people}
 
@@ -85,6 +94,64 @@ def record():
         400 if form.errors else 200
 
 
+def _session_or_404(session_id):
+    return get_for_school_or_404(TrainingSession, session_id, g.school)
+
+
+def _back(session):
+    """Where to go after a change: the person page the user came from, else the training page."""
+    person_id = request.args.get("person", "")
+    if person_id in {str(a.person_id) for a in session.attendances}:
+        return url_for("people.person", person_id=person_id)
+    return url_for(".index")
+
+
+@bp.route("/sessions/<uuid:session_id>/edit", methods=["GET", "POST"])
+@school_roles(*RECORDERS)
+def edit(session_id):
+    """Change a recorded session: its date, activity, provider, notes, attendees or certificate."""
+    session = _session_or_404(session_id)
+    form, activities, people = _form(session)
+    if request.method == "GET":
+        form.activity.data = session.requirement_key
+        form.held_on.data = session.held_on
+        form.provider.data = session.provider
+        form.notes.data = session.notes
+        form.people.data = [str(a.person_id) for a in session.attendances]
+    elif form.validate_on_submit():
+        chosen = [people[i] for i in form.people.data if i in people]
+        upload = form.certificate.data
+        certificate = (upload.filename, upload.read()) if upload and upload.filename else None
+        try:
+            replaced = services.update_session(
+                g.school, session, activity=activities.get(form.activity.data), held_on=form.held_on.data,
+                provider=form.provider.data, notes=form.notes.data, people=chosen, certificate=certificate,
+                user=current_user)
+            db.session.commit()
+        except UploadRejected as exc:
+            db.session.rollback()
+            form.certificate.errors.append(f"{exc} Nothing was changed.")
+        else:
+            services.delete_file(g.school, replaced)
+            flash("Training session saved.", "success")
+            return redirect(_back(session))
+    return render_template("training/session.html", form=form, session=session, accepted=describe_accepted(),
+                           back=_back(session)), 400 if form.errors else 200
+
+
+@bp.route("/sessions/<uuid:session_id>/delete", methods=["POST"])
+@school_roles(*RECORDERS)
+def delete(session_id):
+    """Delete a recorded session (the page asks for confirmation first)."""
+    session = _session_or_404(session_id)
+    back = _back(session)
+    stored = services.delete_session(g.school, session, user=current_user)
+    db.session.commit()
+    services.delete_file(g.school, stored)
+    flash("Training session deleted. Coverage no longer counts it.", "success")
+    return redirect(back)
+
+
 @bp.route("/sessions/<uuid:session_id>/certificate")
 @school_roles(*READERS)
 def certificate(session_id):
@@ -96,5 +163,10 @@ def certificate(session_id):
     path = EvidenceStore(current_app.config["TRACKER_EVIDENCE_DIR"]).path(g.school.id, session.certificate_stored)
     if not path.exists():
         abort(404)
+    if g.membership.role == ACCREDITOR:  # every download an accreditor makes is in the audit trail
+        audit.record("training.certificate_downloaded", school=g.school, subject=session,
+                     after={"certificate": session.certificate_name, "sha256": session.certificate_sha256,
+                            "held_on": session.held_on})
+        db.session.commit()
     return send_file(path, mimetype=session.certificate_type, as_attachment=True,
                      download_name=session.certificate_name, max_age=0)
