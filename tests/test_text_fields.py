@@ -68,6 +68,23 @@ def test_a_submitted_form_ignores_the_object_it_was_given(app):
         assert (form.full_name.data, form.countries.data) == ("Stored", ["Chile"])
 
 
+def test_a_submitted_form_never_chooses_a_select_the_request_left_out(app):
+    """A select left out of a POST is "Not a valid choice", not its declared default (a missing time zone
+    silently became UTC); a select that was sent, and a checkbox list left out (nothing ticked), still work."""
+    from tracker.people.forms import PersonForm
+    from tracker.schools.forms import SchoolSettingsForm
+
+    with app.test_request_context("/", method="POST", data={"name": "School", "country": "Chile",
+                                                            "year_start_month": "8"}):
+        form = SchoolSettingsForm()
+        assert form.timezone.data is None
+        assert not form.validate() and form.timezone.errors
+    with app.test_request_context("/", method="POST", data={"full_name": "Pat", "category": "teaching",
+                                                            "start_on": "2026-08-01"}):
+        form = PersonForm()
+        assert form.category.data == "teaching" and form.groups.data in (None, [])
+
+
 # --- through the pages --------------------------------------------------------------------------------------
 
 def _posts(a):

@@ -2,13 +2,16 @@
 
 Every form of the tracker derives from `Form` (tests/test_text_fields.py checks it):
 - on a submission (POST ...) its values come from the request only: `obj=` and `data=` are ignored, so a
-  field the request leaves out is empty (or its declared default), never the stored object's value;
+  text field the request leaves out is empty, a select left out is "Not a valid choice" (browsers always send
+  one), never the stored object's value nor a silently chosen default;
 - every one-line text field gets `SingleLine()` and every text area `MultiLine()` (tracker/validation.py).
 """
 from flask import has_request_context, request
 from flask_wtf import FlaskForm
 from flask_wtf.form import _Auto
-from wtforms import EmailField, HiddenField, PasswordField, StringField, TextAreaField
+from werkzeug.datastructures import ImmutableMultiDict
+from wtforms import (EmailField, HiddenField, PasswordField, SelectField, SelectMultipleField, StringField,
+                     TextAreaField)
 from wtforms.validators import DataRequired, Email, EqualTo, InputRequired, Length, Regexp
 
 from .auth.passwords import MIN_LENGTH, StrongPassword
@@ -24,6 +27,10 @@ def _text_check(field):
     if isinstance(field, StringField) and not isinstance(field, PasswordField):
         return SingleLine
     return None
+
+
+def _single_choice(field):
+    return isinstance(field, SelectField) and not isinstance(field, SelectMultipleField)
 
 
 class Form(FlaskForm):
@@ -45,11 +52,18 @@ class Form(FlaskForm):
         super().__init__(formdata, obj=obj, prefix=prefix, data=data, meta=meta, **kwargs)
 
     def process(self, formdata=None, obj=None, data=None, extra_filters=None, **kwargs):
+        submitted = formdata is _Auto and has_request_context() and request.method in SUBMIT_METHODS
+        formdata = self.meta.wrap_formdata(self, formdata)
+        if formdata is None and submitted:
+            formdata = ImmutableMultiDict()  # a submission with no fields at all is still a submission
         super().process(formdata, obj, data=data, extra_filters=extra_filters, **kwargs)
-        if formdata is not None:  # a text field the request left out is empty text, as a browser sends it
+        if formdata is not None:
             for field in self:
                 if isinstance(field, StringField) and field.data is None:
-                    field.data = ""
+                    field.data = ""  # a text field the request left out is empty text, as a browser sends it
+                elif _single_choice(field) and not field.raw_data:
+                    field.data = None  # a browser always sends a select: left out is "Not a valid choice",
+                    # never the field's declared default chosen silently (a missing time zone is not UTC)
 
 
 def strip(value):
