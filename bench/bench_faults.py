@@ -31,6 +31,7 @@ sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "bench"))
 
 from common import database_url, serve, sign_in, target  # noqa: E402
+
 from tests.smtp_server import Recorder, SMTPServer, free_port  # noqa: E402
 
 MESSAGE = "The database is not reachable right now."

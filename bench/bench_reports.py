@@ -172,7 +172,7 @@ def main():
         f"| peak RSS of the render child | {child_rss:.0f} MB |",
         f"| peak Python memory of gathering and templating (tracemalloc) | {peak / 1e6:.1f} MB |",
         "", "Rounds (full / WeasyPrint alone, s): "
-        + ", ".join(f"{a:.1f}/{b:.1f}" for a, b in zip(full, alone)) + ".",
+        + ", ".join(f"{a:.1f}/{b:.1f}" for a, b in zip(full, alone, strict=False)) + ".",
     ]
     print("\n".join(lines))
     print(target("report overhead ratio (whole pipeline / WeasyPrint alone)", "under 1.2", f"{ratio:.2f}",

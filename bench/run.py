@@ -9,7 +9,7 @@ import platform
 import re
 import subprocess
 import sys
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
@@ -91,7 +91,7 @@ def main():
         if only and script.stem not in only:
             continue
         print(f"== {script.name}", flush=True)
-        stamp = datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
+        stamp = datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC")
         run = subprocess.run([sys.executable, str(script)], capture_output=True, text=True)
         lines = run.stdout.strip().splitlines()
         targets = [line.split("\t")[1:] for line in lines if line.startswith("TARGET\t")]

@@ -8,13 +8,12 @@ from datetime import date
 import pytest
 import sqlalchemy as sa
 from argon2 import PasswordHasher
-
 from flask.testing import FlaskClient
 from flask_sqlalchemy.session import _app_ctx_id
 
 from tracker import create_app
-from tracker.auth.passwords import set_hasher_for_tests
 from tracker.extensions import db, limiter
+from tracker.passwords import set_hasher_for_tests
 
 PASSWORD = "correct horse battery"
 CHEAP_HASHER = PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1)
@@ -148,7 +147,7 @@ def make_school():
 @pytest.fixture
 def make_user():
     from tracker.auth.models import User
-    from tracker.auth.passwords import hash_password
+    from tracker.passwords import hash_password
 
     def make(email=None, password=PASSWORD, name="", **kwargs):
         user = User(email=(email or f"user-{uuid.uuid4().hex[:8]}@example.org").lower(), name=name,

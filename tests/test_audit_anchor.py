@@ -8,7 +8,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 import sqlalchemy as sa
 
-from tracker import audit
+from tracker import audit, audit_verify
 from tracker.anchors import KIND, queue_anchor_mail
 from tracker.audit import AuditEvent
 from tracker.auth.models import User
@@ -18,7 +18,7 @@ from tracker.schools.services import change_role, update_settings
 from tracker.tenancy import Membership
 
 from .reports_helpers import pdf_text, squash
-from .test_audit_chain import HEADS, EVENTS, edited, rewrite, stored_rows
+from .test_audit_chain import EVENTS, HEADS, edited, rewrite, stored_rows
 
 #: a Monday; 01:30 UTC is 08:30 in Bangkok, after the anchor hour
 MONDAY = datetime(2026, 11, 23, 1, 30, tzinfo=UTC)
@@ -78,7 +78,7 @@ def test_the_newest_events_dropped_and_the_head_moved_back_are_caught_by_an_anch
     more_events(school, 4)
     anchor = audit.anchor(school)
     cut_back_to(school, int(before.split(":")[0]) + 1)
-    assert audit.verify_chains() == []  # a shorter but consistent chain: only an anchor can tell
+    assert audit_verify.verify_chains() == []  # a shorter but consistent chain: only an anchor can tell
     assert cli("--school", school.slug).exit_code == 0
     result = cli("--school", school.slug, "--anchor", before, "--anchor", anchor)
     assert result.exit_code == 1, result.output
@@ -94,7 +94,7 @@ def test_a_cut_history_that_has_grown_again_past_the_anchor_is_caught(school):
     seq = int(anchor.split(":")[0])
     cut_back_to(school, seq - 2)
     more_events(school, 4)  # the app carries on, sealing new events with the real key
-    assert audit.verify_chains() == []
+    assert audit_verify.verify_chains() == []
     result = cli("--school", school.slug, "--anchor", anchor)
     assert result.exit_code == 1, result.output
     assert f"REWRITTEN: anchor {anchor}: event #{seq} is not the event the anchor recorded" in result.output
@@ -108,7 +108,7 @@ def test_a_rewrite_by_someone_with_the_key_is_caught_by_an_anchor(school):
     rows = stored_rows(chain)
     with_the_key = lambda event: event.digest()  # noqa: E731
     rewrite(chain, edited(rows, 3, actor_email="forger@example.org"), with_the_key, from_seq=4)
-    assert audit.verify_chains() == []
+    assert audit_verify.verify_chains() == []
     result = cli("--school", school.slug, "--anchor", anchor)
     assert result.exit_code == 1 and "REWRITTEN" in result.output, result.output
 

@@ -8,7 +8,7 @@ from datetime import timedelta
 import pytest
 import sqlalchemy as sa
 
-from tracker import audit
+from tracker import audit, audit_verify
 from tracker.audit import AuditEvent
 from tracker.extensions import db
 from tracker.schools.services import change_role, invite, update_settings
@@ -51,7 +51,7 @@ def platform_chain():
 
 def verify():
     db.session.expire_all()  # verify what is stored, not what this session remembers
-    return audit.verify_chains()
+    return audit_verify.verify_chains()
 
 
 def tampered(event, column):
@@ -379,7 +379,8 @@ def test_the_keys_come_from_the_settings_and_production_requires_one(tmp_path, m
     assert (tmp_path / "audit_key").stat().st_mode & 0o077 == 0
     monkeypatch.setenv("TRACKER_AUDIT_KEY", "n" * 40)
     monkeypatch.setenv("TRACKER_AUDIT_OLD_KEYS", f" {'o' * 40} ,{'p' * 40},")
-    config = build_config(tmp_path, {"TRACKER_ENV": "production", "SECRET_KEY": "s" * 64})
+    config = build_config(tmp_path, {"TRACKER_ENV": "production", "SECRET_KEY": "s" * 64,
+                                     "TRACKER_BASE_URL": "https://tracker.example.org"})
     assert config["TRACKER_AUDIT_KEY"] == "n" * 40
     assert config["TRACKER_AUDIT_OLD_KEYS"] == ["o" * 40, "p" * 40]
     monkeypatch.setenv("TRACKER_AUDIT_KEY", "short")

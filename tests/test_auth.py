@@ -123,9 +123,9 @@ def test_successful_sign_ins_do_not_count_towards_the_limit(app, make_user):
     for i in range(8):
         assert post_login(app.test_client(), user.email, addr="10.2.2.2").status_code == 302, f"sign-in {i + 1}"
     browser = app.test_client()
-    for i in range(4):
+    for _ in range(4):
         assert post_login(browser, user.email, "wrong password", addr="10.2.2.2").status_code == 400
-    for i in range(3):
+    for _ in range(3):
         assert post_login(app.test_client(), user.email, addr="10.2.2.2").status_code == 302
     assert post_login(browser, user.email, "wrong password", addr="10.2.2.2").status_code == 400  # 5th failure
     assert post_login(browser, user.email, "wrong password", addr="10.2.2.2").status_code == 429  # 6th

@@ -6,13 +6,13 @@ from datetime import timedelta
 import pytest
 import sqlalchemy as sa
 
-from tracker.auth.models import LoginSession, User
-from tracker.auth.passwords import check_password, password_problem, strength_inputs
-from tracker.auth.services import make_reset_token
 from tracker.audit import AuditEvent
+from tracker.auth.models import LoginSession, User
+from tracker.auth.services import make_reset_token
 from tracker.config import ConfigError, build_config
 from tracker.db import db, utcnow
 from tracker.extensions import limiter
+from tracker.passwords import check_password, password_problem, strength_inputs
 from tracker.schools.services import invite
 from tracker.security import trust_proxies
 
@@ -325,3 +325,12 @@ def test_make_admin_refuses_a_guessable_password(app):
     result = runner.invoke(args=[*args, STRONG])
     assert result.exit_code == 0, result.output
     assert login(app.test_client(), "ops@example.org", STRONG).status_code == 302
+
+
+def test_the_sign_in_page_states_how_long_keep_me_signed_in_lasts(client, app, monkeypatch):
+    """The checkbox promises what the server enforces (TRACKER_SESSION_MAX_DAYS), not a fixed 14 days."""
+    from datetime import timedelta
+
+    monkeypatch.setitem(app.config, "REMEMBER_COOKIE_DURATION", timedelta(days=3))
+    page = client.get("/login").get_data(as_text=True)
+    assert "Keep me signed in on this device for 3 days" in page

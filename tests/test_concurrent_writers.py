@@ -20,9 +20,9 @@ import sys
 import threading
 import time
 import urllib.error
-import uuid
 import urllib.parse
 import urllib.request
+import uuid
 from collections import Counter
 from http.cookiejar import CookieJar
 from pathlib import Path
@@ -47,9 +47,9 @@ from datetime import date, timedelta
 from flask_migrate import upgrade
 from tracker import create_app
 from tracker.auth.models import User
-from tracker.auth.passwords import hash_password
+from tracker.passwords import hash_password
 from tracker.db import db
-from tracker.demo import _tiny_pdf
+from tracker.devtools.demo_files import tiny_pdf
 from tracker.evidence.services import add_files
 from tracker.schools.services import create_school
 from tracker.seeding import seed_all
@@ -77,7 +77,7 @@ with app.app_context():
     for task, who in zip(tasks[1:], %(writers)r):  # each writer comments on an item of their own
         task.owner_id = users[who].id
         own[who] = str(task.id)
-    evidence, = add_files(school, saved, [("evidence.pdf", _tiny_pdf("Evidence"))], applies_on=date.today(),
+    evidence, = add_files(school, saved, [("evidence.pdf", tiny_pdf("Evidence"))], applies_on=date.today(),
                           user=users["lead"])
     db.session.commit()
     print(json.dumps({"own": own, "saved": str(saved.id), "version": saved.version,
@@ -297,7 +297,7 @@ def test_an_event_appended_after_the_head_was_read_extends_the_chain_as_it_stand
     """A request reads the audit head (a report's change stamp), works for a while as someone else saves, then
     records its own event: the event must follow the other one (the head is locked and read again), not fail
     on a duplicate position because the session still held the head as first read."""
-    from tracker import audit
+    from tracker import audit, audit_verify
     from tracker.db import db
     from tracker.schools.services import create_school
 
@@ -315,7 +315,7 @@ def test_an_event_appended_after_the_head_was_read_extends_the_chain_as_it_stand
         event = audit.record("report.generated", school=school)
         mine.commit()
         assert (held.seq, event.seq) == (3, 3)  # after theirs (#2), and the head read again under the lock
-        assert not [p for p in audit.verify_chains() if p.chain == str(school.id)]
+        assert not [p for p in audit_verify.verify_chains() if p.chain == str(school.id)]
     finally:
         mine.rollback()
         with db.engine.begin() as conn:

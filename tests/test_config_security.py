@@ -22,7 +22,8 @@ def restore_limiter(app):
 def production_config(tmp_path, **overrides):
     return {"TRACKER_ENV": "production", "INSTANCE_PATH": str(tmp_path / "instance"),
             "SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp_path / 'prod.sqlite3'}", "SERVER_NAME": "tracker.test",
-            "RATELIMIT_STORAGE_URI": "memory://", "TRACKER_AUDIT_KEY": "k" * 64, **overrides}
+            "RATELIMIT_STORAGE_URI": "memory://", "TRACKER_AUDIT_KEY": "k" * 64,
+            "TRACKER_BASE_URL": "https://tracker.test", **overrides}
 
 
 def test_production_refuses_to_start_without_a_secret_key(tmp_path, monkeypatch, restore_limiter):

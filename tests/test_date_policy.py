@@ -12,9 +12,10 @@ from wtforms import DateField
 
 import tracker
 from tracker.audit import AuditEvent
+from tracker.dates import add_days, add_months, add_years
 from tracker.extensions import db
 from tracker.forms_common import Form
-from tracker.validation import DATE_WINDOWS, DatePolicy, add_days, add_months, add_years, check_date
+from tracker.validation import DATE_WINDOWS, DatePolicy, check_date
 
 from .conftest import audit_count
 from .world import build_worlds, sign_in

@@ -24,6 +24,7 @@ from tracker.tenancy import School, init_school_blueprint
 
 from .conftest import IsolatedClient, login
 
+
 def db_url():
     return os.environ.get("TRACKER_TEST_DATABASE_URL", "")
 

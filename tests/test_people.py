@@ -300,9 +300,11 @@ def test_coverage_counts_current_expiring_overdue_and_never_with_the_names_behin
     refresher = by_key["staff-annual-refresher"]  # yearly, audience all staff
     with time_machine.travel(date(2026, 11, 23), tick=False):
         today = school.today()
-        make = lambda name, **kw: people.add_person(school, full_name=name, email=None, start_on=date(2024, 8, 1),
-                                                    **{"category": "teaching", **kw})  # noqa: E731
-        current, expiring, overdue, never = make("Cur Rent"), make("Exp Iring"), make("Over Due"), make("Nev Er")
+        def make(name, **kw):
+            return people.add_person(school, full_name=name, email=None, start_on=date(2024, 8, 1),
+                                     **{"category": "teaching", **kw})
+
+        current, expiring, overdue, _never = make("Cur Rent"), make("Exp Iring"), make("Over Due"), make("Nev Er")
         leaver = make("Lea Ver", leave_on=today - timedelta(days=10))
         make("Vol Unteer", category="volunteer")  # not in the all-staff audience
         lead = members["lead"].user

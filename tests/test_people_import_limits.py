@@ -117,7 +117,7 @@ def _huge_xlsx(rows: int) -> bytes:
         return f'<c r="{ref}" t="inlineStr"><is><t>{text}</t></is></c>'
 
     def row(r, values):
-        cells = "".join(cell(f"{col}{r}", v) for col, v in zip("ABCDEFG", values) if v)
+        cells = "".join(cell(f"{col}{r}", v) for col, v in zip("ABCDEFG", values, strict=False) if v)
         return f'<row r="{r}">{cells}</row>'
 
     body = [row(1, COLUMNS)] + [row(r, [f"Person {r}", f"p{r}@example.org", "teaching", "2026-08-01", "",
@@ -201,7 +201,7 @@ def test_a_preview_whose_payload_the_confirmation_could_not_carry_asks_to_split_
         app, hr_client, school_and_hr, monkeypatch):
     """The payload travels in the confirmation form, which may not exceed the form memory limit (else the
     confirmation would be a 413): the preview says so instead of offering a button that cannot work."""
-    from tracker.people import views
+    from tracker.people import import_views as views
 
     school, _ = school_and_hr
     monkeypatch.setattr(views, "_payload_limit", lambda: 32 * 1024)  # the real one: 1 MB, a 5,000-row file

@@ -16,8 +16,16 @@ from flask import url_for
 from flask_wtf import FlaskForm
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from wtforms import (BooleanField, DateField, FileField, IntegerField, MultipleFileField, RadioField,
-                     SelectField, SelectMultipleField)
+from wtforms import (
+    BooleanField,
+    DateField,
+    FileField,
+    IntegerField,
+    MultipleFileField,
+    RadioField,
+    SelectField,
+    SelectMultipleField,
+)
 
 from tracker.extensions import db
 

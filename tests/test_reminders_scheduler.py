@@ -9,14 +9,13 @@ from apscheduler.schedulers.background import BackgroundScheduler
 from tracker.reminders import scheduler as sched
 
 
-def _app(testing=False, env="development", debug=False):
-    return SimpleNamespace(testing=testing, debug=debug, config={"TRACKER_ENV": env})
+def _app(testing=False, env="development", debug=False, embedded=True):
+    return SimpleNamespace(testing=testing, debug=debug,
+                           config={"TRACKER_ENV": env, "TRACKER_EMBEDDED_SCHEDULER": embedded})
 
 
 def test_the_embedded_scheduler_starts_only_when_switched_on_outside_tests_and_production(monkeypatch):
-    monkeypatch.delenv("TRACKER_EMBEDDED_SCHEDULER", raising=False)
-    assert sched.embedded_allowed(_app())[0] is False
-    monkeypatch.setenv("TRACKER_EMBEDDED_SCHEDULER", "1")
+    assert sched.embedded_allowed(_app(embedded=False))[0] is False
     assert sched.embedded_allowed(_app())[0] is True
     assert sched.embedded_allowed(_app(testing=True))[0] is False
     assert sched.embedded_allowed(_app(env="production"))[0] is False
@@ -32,7 +31,7 @@ def test_the_test_app_has_no_scheduler_running(app):
 
 def test_a_second_process_cannot_take_the_scheduler_lock(app, tmp_path, monkeypatch):
     lock = tmp_path / "scheduler.lock"
-    monkeypatch.setenv("TRACKER_SCHEDULER_LOCK", str(lock))
+    monkeypatch.setitem(app.config, "TRACKER_SCHEDULER_LOCK", str(lock))
     holder = subprocess.Popen([sys.executable, "-c", (
         "import fcntl, sys, time\n"
         f"h = open({str(lock)!r}, 'a+'); fcntl.flock(h, fcntl.LOCK_EX); print('locked', flush=True); time.sleep(30)")],

@@ -314,7 +314,7 @@ def test_the_invite_command_keeps_accreditor_end_dates_within_the_maximum(app, s
 # --- every accreditor download is audited -------------------------------------------------------------------
 
 #: the download views an accreditor can reach today; the walk below must find each of them
-KNOWN_DOWNLOADS = {"tracking.download", "training.certificate", "people.export", "reports.download"}
+KNOWN_DOWNLOADS = {"evidence.download", "training.certificate", "people.export", "reports.download"}
 
 
 def _is_download(response):

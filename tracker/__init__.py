@@ -4,9 +4,9 @@ from pathlib import Path
 
 from flask import Flask
 
+from . import extensions as ext  # not `db`: that name is the tracker.db module
 from .config import ROOT, build_config
 from .db import include_object
-from . import extensions as ext  # not `db`: that name is the tracker.db module
 
 
 def create_app(config: dict | None = None) -> Flask:
@@ -30,27 +30,33 @@ def create_app(config: dict | None = None) -> Flask:
     ext.login_manager.init_app(app)
     _configure_login()
 
-    from . import models  # noqa: F401  (every model registered before migrations or queries)
+    # The factory imports every feature here, not at the top of this file: every module of the package runs
+    # this file first, and `import tracker.db` must not load the whole app. Importing a feature also connects
+    # its signal receivers (tracker/signals.py), e.g. the anchor e-mail after the digests.
+    from . import (
+        anchors,  # noqa: F401
+        models,  # noqa: F401  (every model registered before migrations or queries)
+    )
     from .admin import bp as admin_bp
     from .auth import bp as auth_bp
     from .errors import register_error_handlers
+    from .evidence.views import bp as evidence_bp
     from .frameworks import bp as frameworks_bp
     from .health import bp as health_bp
     from .library import bp as library_bp
     from .people import bp as people_bp
-    from .tracking import bp as tracking_bp
-    from .training import bp as training_bp
+    from .reminders import init_app as init_reminders
+    from .reports import bp as reports_bp
+    from .review import bp as review_bp
     from .schools import bp as schools_bp
     from .schools import picker_bp
     from .security import register_security
     from .templating import register_templating
+    from .tracking import bp as tracking_bp
+    from .training import bp as training_bp
 
-    from .reminders import init_app as init_reminders
-    from .reports import bp as reports_bp
-    from .review import bp as review_bp
-
-    for blueprint in (auth_bp, picker_bp, schools_bp, tracking_bp, people_bp, training_bp, library_bp,
-                      frameworks_bp, reports_bp, review_bp, admin_bp, health_bp):
+    for blueprint in (auth_bp, picker_bp, schools_bp, tracking_bp, evidence_bp, people_bp, training_bp,
+                      library_bp, frameworks_bp, reports_bp, review_bp, admin_bp, health_bp):
         app.register_blueprint(blueprint)
     init_reminders(app)
     register_error_handlers(app)

@@ -69,6 +69,7 @@ def school_roles(*roles, accreditor_may_write=False):
                 abort(403)
             return fn(*args, **kwargs)
 
+        wrapper.accreditor_may_write = accreditor_may_write
         return _mark(wrapper, ("school", tuple(roles)))
 
     return decorator
@@ -80,3 +81,31 @@ def policy_of(app, endpoint):
         return "public"
     view = app.view_functions.get(endpoint)
     return getattr(view, "access_policy", None)
+
+
+def policy_allows(app, endpoint, method, user, membership) -> bool:
+    """Whether the stated policy of `endpoint` lets `user` (with `membership` in the school of the page, or
+    None) send a `method` request to it: what the view's decorator would decide, read without calling it.
+
+    Templates ask this (through `can`) before showing a link, button or form, so that what a page offers
+    and what its view accepts come from the same place. An endpoint that does not take `method` is refused.
+    """
+    method = method.upper()
+    if not any(method in rule.methods for rule in app.url_map.iter_rules(endpoint)):
+        return False
+    policy = policy_of(app, endpoint)
+    if policy == "public":
+        return True
+    if not (user is not None and user.is_authenticated):
+        return False
+    if policy == "signed_in":
+        return True
+    if policy == "platform_admin":
+        return bool(user.is_platform_admin)
+    if isinstance(policy, tuple) and policy[0] == "school":
+        if membership is None or membership.role not in policy[1]:
+            return False
+        if membership.role == ACCREDITOR and method not in SAFE_METHODS:
+            return bool(getattr(app.view_functions[endpoint], "accreditor_may_write", False))
+        return True
+    return False

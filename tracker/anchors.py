@@ -5,22 +5,26 @@ its end, is found by `flask --app tracker audit verify --school SLUG --anchor SE
 holds the audit key. Anchors are also printed on every PDF report (templates/reports/pdf/).
 
 The e-mail is an outbox message of its own kind ("audit_anchor"), one per lead and ISO week, queued by the
-digest job after the digests (tracker/reminders/scheduler.py) from Monday 07:00 school time, and sent by the
-outbox like any other message; the digest and outbox code know nothing of it.
+digest job after the digests (tracker/reminders/scheduler.py, through the `digests_queued` signal) from
+Monday 07:00 school time, and sent by the outbox like any other message; the digest and outbox code know
+nothing of it.
 """
 import logging
 import zoneinfo
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
+from functools import partial
 
-from flask import current_app, render_template, url_for
+from flask import render_template, url_for
 from sqlalchemy import or_, select
 
 from . import audit
 from .auth.models import User
 from .db import db, new_id, utcnow
+from .links import links_context
 from .reminders.models import PENDING, OutboxMessage
 from .reminders.outbox import with_write_retries
+from .signals import digests_queued
 from .tenancy import LEAD, Membership, School
 
 log = logging.getLogger(__name__)
@@ -58,8 +62,6 @@ def _insert():
 def queue_anchor_mail(now: datetime | None = None, *, force: bool = False) -> AnchorReport:
     """Queue this week's anchor e-mail for every school that has not had it, once its Monday 07:00 has come
     (`force`: whatever the hour). Each school is its own transaction; one school's failure skips only it."""
-    from .reminders.digest import base_url
-
     now = now or utcnow()
     report = AnchorReport()
     schools = db.session.execute(select(School.id, School.slug, School.name, School.timezone)
@@ -68,7 +70,7 @@ def queue_anchor_mail(now: datetime | None = None, *, force: bool = False) -> An
         select(OutboxMessage.school_id, OutboxMessage.idempotency_key)
         .where(OutboxMessage.kind == KIND, OutboxMessage.created_at >= now - timedelta(days=8)))}
     db.session.rollback()  # nothing is held open while schools are worked through one by one
-    with current_app.test_request_context(base_url=base_url()):
+    with links_context():  # every link on TRACKER_BASE_URL
         for school in schools:
             local = now.astimezone(zoneinfo.ZoneInfo(school.timezone))
             week = week_of(local.date())
@@ -77,7 +79,7 @@ def queue_anchor_mail(now: datetime | None = None, *, force: bool = False) -> An
             if not force and local.weekday() == ANCHOR_WEEKDAY and local.hour < ANCHOR_HOUR:
                 continue
             try:
-                count = with_write_retries(lambda: build_school_anchor_mail(school, now, local.date()))
+                count = with_write_retries(partial(build_school_anchor_mail, school, now, local.date()))
             except Exception:  # one school's problem must not stop the others' anchors
                 db.session.rollback()
                 log.exception("audit anchor e-mail for %s failed", school.slug)
@@ -118,3 +120,13 @@ def build_school_anchor_mail(school, now: datetime, today: date) -> int:
     insert = _insert().on_conflict_do_nothing(index_elements=["school_id", "idempotency_key"])
     db.session.execute(insert, rows)
     return len(rows)
+
+
+@digests_queued.connect
+def queue_after_digests(_app) -> int:
+    """The digest job's turn for the anchors: queue this week's anchor e-mail, after the digests; returns how
+    many messages were queued."""
+    report = queue_anchor_mail()
+    if report.messages:
+        log.info("audit anchors: %s messages queued for %s schools", report.messages, report.schools)
+    return report.messages

@@ -1,18 +1,34 @@
-"""Operator commands: flask --app tracker schools|users|audit|demo ..."""
+"""Operator commands (`flask --app tracker schools|users|audit|seed|frameworks ...`) and the registration of
+every command group, the features' own (reminders, scheduler, sessions) and the dev tools' (demo, bench)."""
 import sys
+import zoneinfo
+from datetime import UTC, datetime
 
 import click
-from flask import current_app, url_for
+from flask import current_app
 from flask.cli import AppGroup
 
-from . import audit
+from . import audit, audit_verify
+from .anchors import queue_anchor_mail
+from .auth.cli import sessions_cli
+from .auth.models import User
+from .auth.services import find_user, set_password
 from .db import db
+from .devtools.benchdata import bench_cli
+from .devtools.demo import demo_cli
+from .frameworks.models import Framework
+from .links import external_url
+from .passwords import MIN_LENGTH, password_problem, strength_inputs
+from .reminders.cli import reminders_cli, scheduler_cli
+from .schools.services import ServiceError, create_school, invite
+from .seeding import import_framework, seed_all
 from .tenancy import ACCREDITOR, ROLES, School
+from .validation import check_date
+from .yamlcheck import SeedFileError
 
 schools_cli = AppGroup("schools", help="Create and list schools.")
 users_cli = AppGroup("users", help="Invite users and make platform admins.")
 audit_cli = AppGroup("audit", help="Check the audit trail and its anchors.")
-demo_cli = AppGroup("demo", help="Demo data for trying the tracker.")
 
 
 def _fail(message):
@@ -29,10 +45,6 @@ def _fail(message):
               help="First month of the academic year")
 def create_school_cmd(slug, name, country, timezone, start_month):
     """Create a school."""
-    import zoneinfo
-
-    from .schools.services import ServiceError, create_school
-
     if timezone not in zoneinfo.available_timezones():
         _fail(f"unknown time zone {timezone!r}; use an IANA name such as Europe/Paris")
     try:
@@ -59,15 +71,11 @@ def list_schools_cmd():
               help="Last day of access (accreditors: at most TRACKER_ACCREDITOR_MAX_DAYS, default 90, from today)")
 def invite_cmd(slug, email, role, until):
     """Invite someone to a school and print the one-time link."""
-    from .schools.services import ServiceError, invite
-
     school = db.session.execute(db.select(School).where(School.slug == slug)).scalar_one_or_none()
     if school is None:
         _fail(f"no school with slug {slug!r}")
     if role == ACCREDITOR and until is None:
         _fail("an accreditor needs --until YYYY-MM-DD")
-    from .validation import check_date
-
     problem = check_date("access", until.date() if until else None)
     if problem:
         _fail(f"--until: {problem}")
@@ -76,8 +84,7 @@ def invite_cmd(slug, email, role, until):
     except ServiceError as exc:
         _fail(str(exc))
     db.session.commit()
-    with current_app.test_request_context(base_url=current_app.config.get("TRACKER_BASE_URL", "http://127.0.0.1:5000")):
-        click.echo(url_for("auth.accept_invitation", token=issued.token, _external=True))
+    click.echo(external_url("auth.accept_invitation", token=issued.token))
 
 
 @users_cli.command("make-admin")
@@ -85,10 +92,6 @@ def invite_cmd(slug, email, role, until):
 @click.password_option(help="Password for a new account (asked for when not given)")
 def make_admin_cmd(email, password):
     """Create (or promote) a platform admin who can add schools from /admin/schools."""
-    from .auth.models import User
-    from .auth.passwords import MIN_LENGTH, password_problem, strength_inputs
-    from .auth.services import find_user, set_password
-
     user = find_user(email)
     if user is None:
         if len(password) < MIN_LENGTH:
@@ -117,7 +120,7 @@ def verify_cmd(slug, anchors):
     if anchors and not slug:
         _fail("--anchor needs --school: an anchor belongs to one school's chain")
     if not slug:
-        problems = audit.verify_chains()
+        problems = audit_verify.verify_chains()
         count = db.session.scalar(db.select(db.func.count()).select_from(audit.AuditEvent))
         if problems:
             for problem in problems:
@@ -129,12 +132,12 @@ def verify_cmd(slug, anchors):
     if school is None:
         _fail(f"no school {slug!r}; `flask --app tracker schools list` shows them")
     try:
-        parsed = [audit.parse_anchor(text) for text in anchors]
+        parsed = [audit_verify.parse_anchor(text) for text in anchors]
     except ValueError as exc:
         _fail(str(exc))
     chain = str(school.id)
-    problem = audit.verify_chain(chain)
-    checks = [audit.check_anchor(chain, f"{seq}:{prefix}", problem) for seq, prefix in parsed]
+    problem = audit_verify.verify_chain(chain)
+    checks = [audit_verify.check_anchor(chain, f"{seq}:{prefix}", problem) for seq, prefix in parsed]
     if problem:
         click.echo(f"BROKEN {problem}")
     for check in checks:
@@ -160,42 +163,17 @@ def anchor_cmd(slug):
 def mail_anchors_cmd(now):
     """Queue this week's audit-anchor e-mail to every school's leads (idempotent; the scheduler does it
     weekly)."""
-    from datetime import datetime, timezone
-
-    from .anchors import queue_anchor_mail
-
     moment = None
     if now:
         moment = datetime.fromisoformat(now)
-        moment = moment if moment.tzinfo else moment.replace(tzinfo=timezone.utc)
+        moment = moment if moment.tzinfo else moment.replace(tzinfo=UTC)
     report = queue_anchor_mail(moment, force=True)
     click.echo(f"{report.messages} anchor e-mail(s) queued for {report.schools} school(s); "
                "`flask --app tracker reminders send` sends them.")
 
 
-@demo_cli.command("load")
-def demo_load_cmd():
-    """Create (or refresh) the demo schools and accounts; prints how to sign in."""
-    from .demo import load_demo
-
-    password, created = load_demo()
-    db.session.commit()
-    click.echo(("Demo data created." if created else "Demo data already present; accounts refreshed."))
-    click.echo(f"Sign in at /login with any of these accounts; the password is: {password}")
-    from .demo import DEMO_ACCOUNTS
-
-    for email, slug, role in DEMO_ACCOUNTS:
-        click.echo(f"  {email:28} {role:11} in {slug}")
-
-
-
-
-
-
 def _load_all_or_nothing(load):
     """Run a seed loader; commit and print its reports, or roll back and list every problem (exit 1)."""
-    from .yamlcheck import SeedFileError
-
     try:
         reports = load()
     except SeedFileError as exc:
@@ -213,8 +191,6 @@ def _load_all_or_nothing(load):
 @click.option("--dir", "seeds_dir", default=None, help="Seed folder (default: the project's seeds/)")
 def seed_cmd(seeds_dir):
     """Load or update the resource library and the framework templates (idempotent)."""
-    from .seeding import seed_all
-
     _load_all_or_nothing(lambda: seed_all(seeds_dir or current_app.config["TRACKER_SEEDS_DIR"]))
 
 
@@ -225,30 +201,17 @@ frameworks_cli = AppGroup("frameworks", help="Framework templates.")
 @click.argument("file", type=click.Path(exists=True, dir_okay=False))
 def frameworks_import_cmd(file):
     """Check and load one framework file; a new version is added beside the old."""
-    from .seeding import import_framework
-
     _load_all_or_nothing(lambda: [import_framework(file)])
 
 
 @frameworks_cli.command("list")
 def frameworks_list_cmd():
     """List loaded framework versions."""
-    from .frameworks.models import Framework
-
     for f in db.session.execute(db.select(Framework).order_by(Framework.key, Framework.loaded_at)).scalars():
         click.echo(f"{f.key}\t{f.version}\t{f.requirement_count} requirements\t{f.title}")
 
 
 def register_cli(app):
-    from .benchdata import bench_cli
-
-    app.cli.add_command(bench_cli)
-    from .reminders.cli import reminders_cli, scheduler_cli
-
-    app.cli.add_command(scheduler_cli)
-    app.cli.add_command(reminders_cli)
-    from .auth.cli import sessions_cli
-
-    app.cli.add_command(sessions_cli)
-    for group in (schools_cli, users_cli, audit_cli, demo_cli, frameworks_cli, seed_cmd):
+    for group in (bench_cli, scheduler_cli, reminders_cli, sessions_cli, schools_cli, users_cli, audit_cli,
+                  demo_cli, frameworks_cli, seed_cmd):
         app.cli.add_command(group)

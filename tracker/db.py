@@ -1,5 +1,6 @@
 """Database core: base model with a constraint naming convention, the SchoolScoped mixin, scoped lookups, and
 how SQLite transactions begin (writers wait for each other) and whether a request's commit was reached."""
+import sqlite3
 import uuid
 from contextlib import contextmanager
 from contextvars import ContextVar
@@ -95,8 +96,6 @@ READ_ONLY_COMMANDS = frozenset({"list", "verify", "shell", "routes", "run"})
 @event.listens_for(Engine, "connect")
 def _sqlite_pragmas(dbapi_connection, connection_record):
     """Turn on WAL, foreign keys and a busy timeout, and let SQLAlchemy own transactions (savepoints work)."""
-    import sqlite3
-
     if not isinstance(dbapi_connection, sqlite3.Connection):
         return
     seconds = DEFAULT_BUSY_SECONDS

@@ -10,11 +10,18 @@ from flask import has_request_context, request
 from flask_wtf import FlaskForm
 from flask_wtf.form import _Auto
 from werkzeug.datastructures import ImmutableMultiDict
-from wtforms import (EmailField, HiddenField, PasswordField, SelectField, SelectMultipleField, StringField,
-                     TextAreaField)
+from wtforms import (
+    EmailField,
+    HiddenField,
+    PasswordField,
+    SelectField,
+    SelectMultipleField,
+    StringField,
+    TextAreaField,
+)
 from wtforms.validators import DataRequired, Email, EqualTo, InputRequired, Length, Regexp
 
-from .auth.passwords import MIN_LENGTH, StrongPassword
+from .passwords import MIN_LENGTH, StrongPassword
 from .validation import MultiLine, SingleLine
 
 SUBMIT_METHODS = {"POST", "PUT", "PATCH", "DELETE"}

@@ -1,4 +1,5 @@
-"""Page-number pagination for select() queries (one COUNT and one page of rows) and for computed lists."""
+"""Page-number pagination, the only one: for select() queries (one COUNT and one page of rows) and for
+computed lists (`paginate_list`); `?page=` is read and checked here and nowhere else."""
 from dataclasses import dataclass
 
 from flask import abort, request
@@ -29,7 +30,7 @@ class Page:
 def _requested_page(total, per_page) -> int:
     """The page named by ?page= (400 when not a whole number from 1, 404 past the end)."""
     raw = request.args.get("page", "1")
-    if not raw.isdigit() or int(raw) < 1:
+    if not (raw.isascii() and raw.isdigit()) or int(raw) < 1:  # "²".isdigit(), but int("²") fails
         abort(400, "The page number must be a whole number from 1.")
     page = int(raw)
     if page > 1 and (page - 1) * per_page >= total:

@@ -1,15 +1,17 @@
-"""Template globals: the current school, the user's schools, role names."""
+"""Template globals: the current school, the user's schools, role names, and `can` (who may do what)."""
 from urllib.parse import quote
 
-from flask import g, url_for
+from flask import current_app, g, url_for
 from flask_login import current_user
 
+from .access import policy_allows
 from .tenancy import MANAGERS, ROLE_LABELS, memberships_for
 
 
 def register_templating(app):
     app.add_template_filter(lambda values, mapping: [mapping.get(v, v) for v in values], "labels")
     app.add_template_global(url_pattern)  # a global, so that imported macros see it too
+    app.add_template_global(can)
 
     @app.context_processor
     def globals_():
@@ -27,6 +29,15 @@ def register_templating(app):
             "role_labels": ROLE_LABELS,
             "is_manager": membership is not None and membership.role in MANAGERS,
         }
+
+
+def can(endpoint, method="GET"):
+    """Whether the current user, in the school of this page, may use `endpoint` with `method`: the view's own
+    stated policy (tracker/access.py), so a template shows a link, button or form only to those its view lets
+    through. `{% if can('people.add') %}`, `{% if can('tracking.comment', 'POST') %}`."""
+    if endpoint not in current_app.view_functions:
+        raise LookupError(f"can(): there is no endpoint {endpoint!r}")
+    return policy_allows(current_app, endpoint, method, current_user, getattr(g, "membership", None))
 
 
 _SLOT = "__URL_SLOT__"

@@ -21,6 +21,8 @@ ROLE_LABELS = {
 }
 ALL_MEMBERS = ROLES
 MANAGERS = (LEAD, HEAD)
+#: roles that see every item of the school; the others see the items assigned to them (tracking/queries.py)
+SEES_EVERY_ITEM = (LEAD, HEAD, ACCREDITOR)
 
 
 class School(UUIDPk, db.Model):
@@ -79,6 +81,11 @@ class Membership(SchoolScoped, db.Model):
     @property
     def role_label(self) -> str:
         return ROLE_LABELS[self.role]
+
+    @property
+    def sees_every_item(self) -> bool:
+        """Whether this member sees every item of the school, not only those assigned to them."""
+        return self.role in SEES_EVERY_ITEM
 
     def audit_view(self) -> dict:
         return {

@@ -4,7 +4,7 @@ Dates: every date a person can enter is of one KIND (something that happened, a 
 expiry ...), and each kind has a plausible window around today (`DATE_WINDOWS`). `check_date(kind, value)`
 returns the message for a date outside its window (or None); `DatePolicy(kind)` is the same rule as a form
 validator. Forms, imports and the CLI all use these, so a year 0001 or 9999 never reaches the database.
-`add_days` and `add_years` do date arithmetic that cannot overflow, for rows stored before the policy.
+Date arithmetic that cannot overflow (add_days, add_months, add_years) lives in tracker/dates.py.
 
 Text: `SingleLine()` refuses control characters (Unicode category Cc, and the line and paragraph separators
 U+2028/U+2029) in one-line fields (names, titles, e-mail, tags ...); `MultiLine()` allows new lines and tabs
@@ -12,10 +12,11 @@ but refuses the other control characters (NUL ...). `forms_common.Form` adds the
 """
 import unicodedata
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import date
 
 from wtforms.validators import ValidationError
 
+from .dates import add_days
 from .db import utcnow
 
 #: nothing the tracker records happened before this day
@@ -136,37 +137,3 @@ class MultiLine(SingleLine):
     """Form validator: new lines and tabs are fine, other control characters (NUL ...) are not."""
 
     multi_line = True
-
-
-# --- arithmetic on stored dates -----------------------------------------------------------------------------
-
-def add_days(d: date, days: int) -> date:
-    """`d` + `days`, held at date.min / date.max instead of overflowing."""
-    try:
-        return d + timedelta(days=days)
-    except OverflowError:
-        return date.max if days > 0 else date.min
-
-
-def add_years(d: date, years: int) -> date:
-    """The same day `years` later (28 February for 29 February), held at date.min / date.max."""
-    year = d.year + years
-    if year > date.max.year:
-        return date.max
-    if year < date.min.year:
-        return date.min
-    try:
-        return d.replace(year=year)
-    except ValueError:  # 29 February
-        return d.replace(year=year, day=28)
-
-
-def add_months(d: date, months: int, day: int | None = None) -> date:
-    """The first (or `day`, at most 28) of the month `months` after d's month, held at date.min / date.max."""
-    index = d.month - 1 + months
-    year = d.year + index // 12
-    if year > date.max.year:
-        return date.max
-    if year < date.min.year:
-        return date.min
-    return date(year, index % 12 + 1, min(day if day is not None else d.day, 28))

@@ -5,11 +5,10 @@ Revises: 4ced72db3863
 Create Date: 2026-11-22 08:48:06.750738
 
 """
-from alembic import op
 import sqlalchemy as sa
+from alembic import op
 
 import tracker.db  # noqa: F401  (custom column types such as UTCDateTime)
-
 
 # revision identifiers, used by Alembic.
 revision = '16d6d05ce8f5'

@@ -5,8 +5,8 @@ Revises: b494e3ac93ba
 Create Date: 2026-11-22 08:36:25.062723
 
 """
-from alembic import op
 import sqlalchemy as sa
+from alembic import op
 
 import tracker.db  # noqa: F401  (custom column types such as UTCDateTime)
 

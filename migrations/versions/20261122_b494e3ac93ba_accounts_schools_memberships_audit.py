@@ -1,15 +1,14 @@
 """accounts schools memberships audit
 
 Revision ID: b494e3ac93ba
-Revises: 
+Revises:
 Create Date: 2026-11-22 08:27:26.160240
 
 """
-from alembic import op
 import sqlalchemy as sa
+from alembic import op
 
 import tracker.db  # noqa: F401  (custom column types such as UTCDateTime)
-
 
 # revision identifiers, used by Alembic.
 revision = 'b494e3ac93ba'

@@ -5,11 +5,10 @@ Revises: 16d6d05ce8f5
 Create Date: 2026-11-22 09:02:02.531429
 
 """
-from alembic import op
 import sqlalchemy as sa
+from alembic import op
 
 import tracker.db  # noqa: F401  (custom column types such as UTCDateTime)
-
 
 # revision identifiers, used by Alembic.
 revision = 'b733a4f58193'

@@ -5,11 +5,10 @@ Revises: c0ffee000006
 Create Date: 2026-11-23 09:00:00
 
 """
-from alembic import op
 import sqlalchemy as sa
+from alembic import op
 
 import tracker.db  # noqa: F401  (custom column types such as UTCDateTime)
-
 
 # revision identifiers, used by Alembic.
 revision = 'c0ffee000007'

@@ -6,10 +6,8 @@ Create Date: 2026-11-23 05:37:53.687635
 
 """
 from alembic import op
-import sqlalchemy as sa
 
 import tracker.db  # noqa: F401  (custom column types such as UTCDateTime)
-
 
 # revision identifiers, used by Alembic.
 revision = 'c0ffee000008'

@@ -5,11 +5,10 @@ Revises: c0ffee000071
 Create Date: 2026-11-30 02:40:00
 
 """
-from alembic import op
 import sqlalchemy as sa
+from alembic import op
 
 import tracker.db  # noqa: F401  (custom column types such as UTCDateTime)
-
 
 # revision identifiers, used by Alembic.
 revision = 'c0ffee000061'

@@ -8,11 +8,10 @@ Revises: c0ffee000008
 Create Date: 2026-11-30 02:10:00
 
 """
-from alembic import op
 import sqlalchemy as sa
+from alembic import op
 
 import tracker.db  # noqa: F401  (custom column types such as UTCDateTime)
-
 
 # revision identifiers, used by Alembic.
 revision = 'c0ffee000081'

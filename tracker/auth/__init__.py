@@ -1,4 +1,8 @@
-"""Sign-in, sign-out, password reset, invitations and the user's own account."""
+"""Sign-in, sign-out, password reset and the user's own account; the `auth` blueprint.
+
+The invitation page is on this blueprint too, but its code is in tracker/schools/invitations.py (accepting
+an invitation is a schools service, and schools builds on auth).
+"""
 from flask import Blueprint
 from flask_login import current_user
 

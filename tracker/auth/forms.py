@@ -1,4 +1,5 @@
 """Sign-in, password and profile forms (on tracker.forms_common.Form)."""
+from flask import current_app
 from wtforms import BooleanField, PasswordField, StringField
 from wtforms.validators import DataRequired, Length
 
@@ -9,7 +10,12 @@ class LoginForm(Form):
     email = email_field()
     password = PasswordField("Password", validators=[DataRequired("Enter your password.")],
                              render_kw={"autocomplete": "current-password"})
-    remember = BooleanField("Keep me signed in on this device for 14 days")
+    remember = BooleanField("Keep me signed in on this device")
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        days = current_app.config["REMEMBER_COOKIE_DURATION"].days  # follows TRACKER_SESSION_MAX_DAYS
+        self.remember.label.text = f"Keep me signed in on this device for {days} days"
 
 
 class ForgotPasswordForm(Form):

@@ -5,6 +5,7 @@ runs on pages (GETs) that otherwise never commit.
 """
 import hashlib
 import logging
+import uuid
 from datetime import timedelta
 
 from flask import current_app, flash, has_request_context, request, session
@@ -15,8 +16,8 @@ from sqlalchemy.exc import OperationalError
 
 from .. import audit
 from ..db import db, utcnow
+from ..passwords import check_password, hash_password
 from .models import LoginSession, User, token_digest
-from .passwords import check_password, hash_password
 
 log = logging.getLogger(__name__)
 
@@ -179,8 +180,6 @@ def user_for_reset_token(token: str) -> User | None:
 
 
 def _uuid_or_none(value):
-    import uuid
-
     try:
         return uuid.UUID(str(value))
     except ValueError:

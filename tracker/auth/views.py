@@ -1,18 +1,27 @@
-"""Sign-in pages. Views parse forms, call services, commit once and redirect."""
+"""Sign-in pages. Views parse forms and call services inside `saving()`, the one transaction boundary."""
 from urllib.parse import urlsplit
 
 from flask import current_app, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 
+from .. import audit
 from ..access import public, signed_in
-from ..db import db
 from ..extensions import limiter
+from ..links import external_url
 from ..mail import deliver_link
+from ..passwords import check_password
+from ..transactions import saving
 from . import bp
-from .forms import AcceptInvitationForm, ChangePasswordForm, ForgotPasswordForm, LoginForm, ProfileForm, ResetPasswordForm
-from .passwords import check_password
-from .services import (authenticate, find_user, make_reset_token, set_password, sign_in, sign_out,
-                       user_for_reset_token)
+from .forms import ChangePasswordForm, ForgotPasswordForm, LoginForm, ProfileForm, ResetPasswordForm
+from .services import (
+    authenticate,
+    find_user,
+    make_reset_token,
+    set_password,
+    sign_in,
+    sign_out,
+    user_for_reset_token,
+)
 
 
 def safe_next(target: str | None) -> str | None:
@@ -51,12 +60,12 @@ def login():
         return redirect(next_url or url_for("picker.index"))
     form = LoginForm()
     if form.validate_on_submit():
-        user = authenticate(form.email.data, form.password.data)
+        with saving():  # a failed attempt is kept on record too
+            user = authenticate(form.email.data, form.password.data)
+            if user is not None:
+                sign_in(user, remember=form.remember.data)
         if user is not None:
-            sign_in(user, remember=form.remember.data)
-            db.session.commit()
             return redirect(next_url or url_for("picker.index"))
-        db.session.commit()  # keep the record of the failed attempt
         form.password.errors.append("That e-mail address and password do not match an account.")
     status = 400 if form.errors else 200
     return render_template("auth/login.html", form=form, next=next_url), status
@@ -65,8 +74,8 @@ def login():
 @bp.route("/logout", methods=["POST"])
 @signed_in
 def logout():
-    sign_out(current_user._get_current_object())
-    db.session.commit()
+    with saving():
+        sign_out(current_user._get_current_object())
     flash("You are signed out.", "success")
     return redirect(url_for("auth.login"))
 
@@ -79,7 +88,7 @@ def forgot_password():
     if form.validate_on_submit():
         user = find_user(form.email.data)
         if user is not None and user.active and user.password_hash:
-            link = url_for("auth.reset_password", token=make_reset_token(user), _external=True)
+            link = external_url("auth.reset_password", token=make_reset_token(user))  # never the Host header
             deliver_link(user.email, "Reset your password", link)
         # The same answer either way, so the form does not reveal who has an account.
         flash("If that address has an account, a link to choose a new password is on its way. "
@@ -97,63 +106,25 @@ def reset_password(token):
     form = ResetPasswordForm()
     form.password_user_inputs = _known_words(user)
     if form.validate_on_submit():
-        set_password(user, form.password.data, reason="reset")
-        db.session.commit()
+        with saving():
+            set_password(user, form.password.data, reason="reset")
         flash("Your password has been changed and every other session signed out. Sign in with the new one.",
               "success")
         return redirect(url_for("auth.login"))
     return render_template("auth/reset.html", form=form), 400 if form.errors else 200
 
 
-@bp.route("/invitations/<token>", methods=["GET", "POST"])
-@public
-def accept_invitation(token):
-    from ..schools.services import ServiceError, accept_invitation as accept, pending_invitation
-
-    invitation = pending_invitation(token)
-    if invitation is None:
-        return render_template("auth/link_invalid.html", what="invitation"), 404
-    existing = find_user(invitation.email)
-    has_account = existing is not None and bool(existing.password_hash)
-    if has_account and not current_user.is_authenticated:
-        flash(f"Sign in as {invitation.email} to accept the invitation to {invitation.school.name}.", "info")
-        return redirect(url_for("auth.login", next=request.path))
-    form = AcceptInvitationForm() if not current_user.is_authenticated else None
-    if form is not None:
-        form.password_user_inputs = [invitation.email, invitation.school.name]
-    error = None
-    if request.method == "POST":
-        if current_user.is_authenticated or form.validate_on_submit():
-            try:
-                if current_user.is_authenticated:
-                    user = accept(invitation, user=current_user._get_current_object())
-                else:
-                    user = accept(invitation, name=form.name.data, password=form.password.data)
-                    sign_in(user)
-            except ServiceError as exc:
-                db.session.rollback()
-                error = str(exc)
-            else:
-                db.session.commit()
-                flash(f"Welcome to {invitation.school.name}.", "success")
-                return redirect(url_for("tracking.home", school=invitation.school.slug))
-    status = 400 if (error or (form is not None and form.errors)) else 200
-    return render_template("auth/accept.html", invitation=invitation, form=form, error=error), status
-
-
 @bp.route("/account", methods=["GET", "POST"])
 @signed_in
 def account():
-    from .. import audit
-
     form = ProfileForm(obj=current_user)
     if form.validate_on_submit():
-        before = {"name": current_user.name}
-        current_user.name = form.name.data
-        if before["name"] != current_user.name:
-            audit.record("auth.profile_changed", subject=current_user, before=before,
-                         after={"name": current_user.name})
-        db.session.commit()
+        with saving():
+            before = {"name": current_user.name}
+            current_user.name = form.name.data
+            if before["name"] != current_user.name:
+                audit.record("auth.profile_changed", subject=current_user, before=before,
+                             after={"name": current_user.name})
         flash("Saved.", "success")
         return redirect(url_for("auth.account"))
     return render_template("auth/account.html", form=form, password_form=ChangePasswordForm()), \
@@ -170,9 +141,9 @@ def change_password():
         if not check_password(user, form.current.data):
             form.current.errors.append("That is not your current password.")
         else:
-            set_password(user, form.password.data, reason="changed")
-            sign_in(user)  # this browser stays signed in with a fresh session; all others end
-            db.session.commit()
+            with saving():
+                set_password(user, form.password.data, reason="changed")
+                sign_in(user)  # this browser stays signed in with a fresh session; all others end
             flash("Password changed. Every other device has been signed out.", "success")
             return redirect(url_for("auth.account"))
     return render_template("auth/account.html", form=ProfileForm(formdata=None, obj=user),

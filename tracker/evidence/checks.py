@@ -11,8 +11,10 @@ import unicodedata
 import zipfile
 from dataclasses import dataclass, field
 
+from ..transactions import DomainError
 
-class UploadRejected(ValueError):
+
+class UploadRejected(DomainError):
     """The file cannot be accepted; str(exc) is a clear message for the user (no internals)."""
 
 

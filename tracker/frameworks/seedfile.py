@@ -59,7 +59,7 @@ def parse_framework(text: str, filename: str, known_resources: set[str]) -> Fram
 
     def resource_keys(node, where):
         keys = c.strings(node, where, pattern=SLUG)
-        for item, key in zip(node.value if hasattr(node, "value") else [], keys):
+        for item, key in zip(node.value if hasattr(node, "value") else [], keys, strict=False):
             if key not in known_resources:
                 c.error(item, f"{where}: no resource with key '{key}' in the library")
         return keys

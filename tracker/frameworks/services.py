@@ -5,7 +5,8 @@ from .. import audit
 from ..db import db
 from ..library.models import Resource
 from ..library.services import LoadReport
-from .models import Framework, FrameworkSection, Requirement
+from ..signals import resource_page
+from .models import Framework, FrameworkSection, Requirement, RequirementResource
 from .seedfile import FrameworkSpec
 
 
@@ -90,3 +91,23 @@ def latest_versions() -> list[Framework]:
     for f in rows:
         latest.setdefault(f.key, f)
     return sorted(latest.values(), key=lambda f: f.title)
+
+
+def used_by(resource) -> list:
+    """(framework, section, requirement) rows that link to this resource, newest framework versions only."""
+    latest_ids = [f.id for f in latest_versions()]
+    rows = db.session.execute(
+        db.select(Framework, FrameworkSection, Requirement)
+        .join(Requirement, Requirement.framework_id == Framework.id)
+        .join(FrameworkSection, FrameworkSection.id == Requirement.section_id)
+        .join(RequirementResource, RequirementResource.requirement_id == Requirement.id)
+        .where(RequirementResource.resource_id == resource.id, Framework.id.in_(latest_ids))
+        .order_by(Framework.title, Requirement.position)
+    ).all()
+    return rows
+
+
+@resource_page.connect
+def resource_used_by(resource) -> dict:
+    """The library's resource page lists the framework requirements that point to the resource."""
+    return {"used_by": used_by(resource)}

@@ -2,10 +2,9 @@
 from flask import abort, render_template, request
 
 from ..access import school_roles
-from ..db import db
 from ..tenancy import HEAD, HR, LEAD
-from . import bp
-from .models import AUDIENCE_LABELS, REPEAT_LABELS, Framework
+from . import bp, queries
+from .models import AUDIENCE_LABELS, REPEAT_LABELS
 from .services import latest_versions
 
 READERS = (LEAD, HEAD, HR)
@@ -13,9 +12,7 @@ READERS = (LEAD, HEAD, HR)
 
 def framework_page(key, link_endpoint):
     """Render one framework (newest version, or ?version=) for any of the blueprints that show it."""
-    versions = db.session.execute(
-        db.select(Framework).where(Framework.key == key).order_by(Framework.loaded_at.desc())
-    ).scalars().all()
+    versions = queries.versions_of(key)
     if not versions:
         abort(404)
     wanted = request.args.get("version")

@@ -2,7 +2,6 @@
 from dataclasses import dataclass
 
 from ..db import db
-from ..frameworks.models import Framework, FrameworkSection, Requirement, RequirementResource
 from . import search
 from .models import COUNTRY, LANGUAGE, TOPIC, LibrarySection, Resource, ResourceSection, ResourceTag
 
@@ -16,6 +15,12 @@ class Facet:
     @property
     def param(self):
         return f"{self.kind}:{self.value}"
+
+
+def own_resource_ids(school) -> list:
+    """Ids of the school's own resources, by title."""
+    return db.session.execute(db.select(Resource.id).where(Resource.school_id == school.id)
+                              .order_by(Resource.title)).scalars().all()
 
 
 def sections():
@@ -80,19 +85,3 @@ def facets(ids) -> dict:
     for kind in out:
         out[kind].sort(key=lambda f: (-f.count, f.value))
     return out
-
-
-def used_by(resource) -> list:
-    """(framework, section, requirement) rows that link to this resource, newest framework versions only."""
-    from ..frameworks.services import latest_versions
-
-    latest_ids = [f.id for f in latest_versions()]
-    rows = db.session.execute(
-        db.select(Framework, FrameworkSection, Requirement)
-        .join(Requirement, Requirement.framework_id == Framework.id)
-        .join(FrameworkSection, FrameworkSection.id == Requirement.section_id)
-        .join(RequirementResource, RequirementResource.requirement_id == Requirement.id)
-        .where(RequirementResource.resource_id == resource.id, Framework.id.in_(latest_ids))
-        .order_by(Framework.title, Requirement.position)
-    ).all()
-    return rows

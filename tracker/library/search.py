@@ -4,6 +4,7 @@ Both rank title matches above tag, publisher and summary matches. Only whole wor
 reach the query, so user input can never become query syntax.
 """
 import re
+import uuid
 
 from sqlalchemy import func, literal_column, or_, text
 
@@ -75,8 +76,6 @@ def _sqlite(school, terms, joiner):
     ).all()
     if not rows:
         return []
-    import uuid
-
     order = [uuid.UUID(r.resource_id) for r in rows]
     allowed = set(db.session.execute(
         db.select(Resource.id).where(Resource.id.in_(order), visible_to(school))).scalars())

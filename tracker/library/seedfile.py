@@ -96,7 +96,7 @@ def parse_library(text: str, filename: str) -> LibrarySpec:
             c.error(f["sections"], f"{where}: needs at least one section")
         resources.append(spec)
     by_key = {r.key: r for r in resources}
-    for s, node in zip(sections, c.sequence(top["sections"], "sections")):
+    for s, node in zip(sections, c.sequence(top["sections"], "sections"), strict=False):
         if s.start_here and (s.start_here not in by_key or s.key not in by_key[s.start_here].sections):
             c.error(node, f"section '{s.key}': start_here '{s.start_here}' is not a resource of this section")
     c.raise_if_problems()

@@ -3,11 +3,13 @@ from flask import abort, flash, g, redirect, render_template, request, url_for
 from flask_login import current_user
 
 from ..access import school_roles
-from ..db import db
+from ..pagination import paginate_list
+from ..signals import page_values, resource_page
 from ..tenancy import ALL_MEMBERS, MANAGERS
+from ..transactions import saving
 from . import bp, queries
 from .forms import ResourceForm
-from .models import TAG_KINDS, Resource
+from .models import TAG_KINDS
 from .services import add_school_resource, delete_school_resource, update_school_resource
 
 PER_PAGE = 20
@@ -34,21 +36,14 @@ def index():
         abort(404)
     filtering = bool(q or section or tags)
     ids = queries.find(g.school, q=q, section=section, tags=tags)
-    raw_page = request.args.get("page", "1")
-    if not raw_page.isdigit() or int(raw_page) < 1:
-        abort(400, "The page number must be a whole number from 1.")
-    page = int(raw_page)
-    pages = max(1, -(-len(ids) // PER_PAGE))
-    if page > pages:
-        abort(404)
-    results = queries.load(ids[(page - 1) * PER_PAGE: page * PER_PAGE]) if filtering else []
+    page = paginate_list(ids, per_page=PER_PAGE)
+    results = queries.load(page.items) if filtering else []
     return render_template(
         "library/index.html", q=q, section=section, tags=tags, sections=all_sections, filtering=filtering,
-        counts=queries.section_counts(g.school), results=results, total=len(ids), page=page, pages=pages,
+        counts=queries.section_counts(g.school), results=results, total=page.total, page=page.page,
+        pages=page.pages,
         facets=queries.facets(ids), start=queries.start_here([s.start_here_key for s in all_sections]),
-        own=[] if filtering else queries.load(
-            [r.id for r in db.session.execute(db.select(Resource).where(Resource.school_id == g.school.id)
-                                              .order_by(Resource.title)).scalars()]),
+        own=[] if filtering else queries.load(queries.own_resource_ids(g.school)),
     )
 
 
@@ -58,8 +53,9 @@ def resource(key):
     item = queries.resource_by_key(g.school, key)
     if item is None:
         abort(404)
-    return render_template("library/resource.html", resource=item, used_by=queries.used_by(item),
-                           sections={s.key: s for s in queries.sections()})
+    # what later features add (frameworks: the requirements that use it), tracker/signals.py
+    return render_template("library/resource.html", resource=item,
+                           sections={s.key: s for s in queries.sections()}, **page_values(resource_page, item))
 
 
 def _own_or_404(key):
@@ -82,13 +78,14 @@ def _form(obj=None):
 def add():
     form = _form()
     if form.validate_on_submit():
-        item = add_school_resource(g.school, title=form.title.data, url=form.url.data,
-                                   publishers=form.publishers.data, published=form.published.data or "",
-                                   summary=form.summary.data, sections=form.sections.data, tags=form.tag_list(),
-                                   actor=current_user)
-        db.session.commit()
-        flash(f"“{item.title}” is in your school's library. Only members of {g.school.name} see it.", "success")
-        return redirect(url_for(".resource", key=item.key))
+        with saving(form, "title") as tx:
+            item = add_school_resource(g.school, title=form.title.data, url=form.url.data,
+                                       publishers=form.publishers.data, published=form.published.data or "",
+                                       summary=form.summary.data, sections=form.sections.data,
+                                       tags=form.tag_list(), actor=current_user)
+        if tx.ok:
+            flash(f"“{item.title}” is in your school's library. Only members of {g.school.name} see it.", "success")
+            return redirect(url_for(".resource", key=item.key))
     return render_template("library/form.html", form=form, item=None), 400 if form.errors else 200
 
 
@@ -98,12 +95,13 @@ def edit(key):
     item = _own_or_404(key)
     form = _form(item)
     if form.validate_on_submit():
-        update_school_resource(g.school, item, title=form.title.data, url=form.url.data,
-                               publishers=form.publishers.data, published=form.published.data or "",
-                               summary=form.summary.data, sections=form.sections.data, tags=form.tag_list())
-        db.session.commit()
-        flash("Saved.", "success")
-        return redirect(url_for(".resource", key=item.key))
+        with saving(form, "title") as tx:
+            update_school_resource(g.school, item, title=form.title.data, url=form.url.data,
+                                   publishers=form.publishers.data, published=form.published.data or "",
+                                   summary=form.summary.data, sections=form.sections.data, tags=form.tag_list())
+        if tx.ok:
+            flash("Saved.", "success")
+            return redirect(url_for(".resource", key=item.key))
     return render_template("library/form.html", form=form, item=item), 400 if form.errors else 200
 
 
@@ -112,7 +110,7 @@ def edit(key):
 def delete(key):
     item = _own_or_404(key)
     title = item.title
-    delete_school_resource(g.school, item)
-    db.session.commit()
+    with saving():
+        delete_school_resource(g.school, item)
     flash(f"“{title}” was removed from your school's library.", "success")
     return redirect(url_for(".index"))

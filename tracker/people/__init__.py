@@ -5,4 +5,4 @@ from ..tenancy import init_school_blueprint
 
 bp = init_school_blueprint(Blueprint("people", __name__, url_prefix="/s/<school>/people"))
 
-from . import views  # noqa: E402,F401
+from . import import_views, views  # noqa: E402,F401

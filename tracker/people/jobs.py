@@ -24,6 +24,7 @@ from sqlalchemy.exc import IntegrityError
 
 from .. import audit
 from ..db import db, utcnow
+from ..tenancy import School
 from .models import IMPORT_DONE, IMPORT_FAILED, IMPORT_QUEUED, IMPORT_RUNNING, ImportJob
 from .services import ImportReport, import_rows
 
@@ -45,15 +46,9 @@ class JobStopped(RuntimeError):
     """The job was declared failed while it ran."""
 
 
-def setting(name: str, default: int) -> int:
-    """TRACKER_IMPORT_<name> from the app config (tracker/config.py reads the environment)."""
-    value = current_app.config.get(f"TRACKER_IMPORT_{name}")
-    return int(value) if value not in (None, "") else default
-
-
 def background_rows() -> int:
-    """Imports of more rows than this run as a background job."""
-    return setting("BACKGROUND_ROWS", 200)
+    """Imports of more rows than this run as a background job (TRACKER_IMPORT_BACKGROUND_ROWS)."""
+    return int(current_app.config["TRACKER_IMPORT_BACKGROUND_ROWS"])
 
 
 def create(school, rows: list[dict], *, skipped: int, user) -> ImportJob:
@@ -93,8 +88,6 @@ def run(job_id, *, share_progress=False) -> ImportJob | None:
 
     `share_progress` also writes progress to the job row on a separate connection (PostgreSQL only); tests run
     jobs in their own transaction, which that connection cannot see."""
-    from ..tenancy import School
-
     job = db.session.get(ImportJob, job_id)
     if job is None or job.status != IMPORT_QUEUED:
         return job
@@ -165,10 +158,8 @@ def expire_if_dead(job: ImportJob) -> bool:
     if job.status not in (IMPORT_QUEUED, IMPORT_RUNNING) or job.id in _live:
         return False
     since = job.started_at or job.created_at
-    if since >= utcnow() - timedelta(seconds=setting("TIMEOUT", 900)):
+    if since >= utcnow() - timedelta(seconds=int(current_app.config["TRACKER_IMPORT_TIMEOUT"])):
         return False
-    from ..tenancy import School
-
     _fail(db.session.get(School, job.school_id), job, STOPPED)
     return True
 

@@ -9,7 +9,7 @@ from datetime import timedelta
 
 from ..db import db
 from ..pagination import paginate
-from ..tracking.models import OPEN_STATUSES, Item
+from ..tracking.models import OPEN_STATUSES, Item, ItemKind
 from .models import CATEGORY_LABELS, CHECK_STATUS_LABELS, Person, RiskAssessment
 from .services import recruitment_framework
 
@@ -88,7 +88,7 @@ def _people_query(school, filter_key):
         covered = db.select(RiskAssessment.item_id).where(RiskAssessment.school_id == school.id,
                                                           RiskAssessment.signed_at.is_not(None))
         query = query.where(Person.id.in_(db.select(Item.person_id).where(
-            Item.school_id == school.id, Item.kind == "check", Item.status.in_(OPEN_STATUSES),
+            Item.school_id == school.id, Item.kind == ItemKind.CHECK, Item.status.in_(OPEN_STATUSES),
             Item.requirement_key.in_([c.key for c in columns()]), Item.id.not_in(covered))))
     return query
 
@@ -102,7 +102,8 @@ def build(school, filter_key=None, paged=False):
     chosen = [p.id for p in people] if paged else query.with_only_columns(Person.id).order_by(None)
     # Plain rows, not Item objects: a page holds about 1,300 checks, and the cells read only these columns.
     items = db.session.execute(
-        db.select(*CHECK_COLUMNS).where(Item.school_id == school.id, Item.person_id.in_(chosen), Item.kind == "check")
+        db.select(*CHECK_COLUMNS).where(Item.school_id == school.id, Item.person_id.in_(chosen),
+                                        Item.kind == ItemKind.CHECK)
         .order_by(Item.country)
     ).all() if people else []
     risk = {r.item_id: r for r in db.session.execute(

@@ -3,10 +3,14 @@ from dataclasses import dataclass
 from datetime import timedelta
 
 from .. import audit
+from ..auth.models import User
 from ..db import db, new_id, utcnow
 from ..frameworks.models import PERSON, Framework
 from ..frameworks.services import latest_versions
-from ..tracking.models import DONE, IN_PROGRESS, NOT_APPLICABLE, NOT_STARTED, Item
+from ..tenancy import Membership
+from ..tracking.models import DONE, IN_PROGRESS, NOT_APPLICABLE, NOT_STARTED, Item, ItemKind
+from ..tracking.state import check_version, set_status
+from ..transactions import DomainError
 from .models import CHECK_STATUSES, Person, RiskAssessment
 
 #: how a check's stage shows in the item engine's status
@@ -14,7 +18,7 @@ CHECK_TO_STATUS = {"not_started": NOT_STARTED, "requested": IN_PROGRESS, "receiv
                    "verified": DONE, "not_required": NOT_APPLICABLE}
 
 
-class PeopleError(ValueError):
+class PeopleError(DomainError):
     """A change that cannot be made; the message is for the user."""
 
 
@@ -25,9 +29,6 @@ def recruitment_framework() -> Framework | None:
 
 def _link_account(school, person):
     """Link the person to the school member with the same e-mail, so they can see their own record."""
-    from ..auth.models import User
-    from ..tenancy import Membership
-
     if not person.email:
         person.user_id = None
         return
@@ -53,8 +54,9 @@ def sync_checklist(school, person, framework=None) -> int:
     added = len(items)
     for item in existing:
         if item.country and item.country not in (person.countries or []) and item.check_status == "not_started":
-            item.check_status, item.status = "not_required", NOT_APPLICABLE
-            item.na_reason = f"{item.country} is no longer among the countries on the person's record."
+            item.check_status = "not_required"
+            set_status(item, NOT_APPLICABLE,
+                       reason=f"{item.country} is no longer among the countries on the person's record.")
     db.session.flush()
     return added
 
@@ -76,7 +78,7 @@ def missing_item_values(school, person, framework, have=frozenset()) -> list[dic
             due = person.start_on + timedelta(days=(requirement.timing or {}).get("days_from_start", 0))
             items.append(dict(
                 school_id=school.id, person_id=person.id, framework_id=framework.id, requirement_id=requirement.id,
-                requirement_key=requirement.key, kind="check", section_title=requirement.section.title,
+                requirement_key=requirement.key, kind=ItemKind.CHECK, section_title=requirement.section.title,
                 title=f"{requirement.title}: {country}" if country else requirement.title, country=country,
                 owner_role=requirement.owner_role, due_on=due, check_status="not_started"))
     return items
@@ -132,24 +134,19 @@ def _move_due_dates(school, person):
 def update_check(school, item: Item, *, version, check_status, verified_on=None, expires_on=None, notes=None,
                  na_reason="", user) -> None:
     """Record a check's stage. Verified needs a date and records who verified it."""
-    from ..tracking.services import EditConflict
-
-    if version is None or int(version) != item.version:
-        raise EditConflict(item, {"check_status": check_status, "notes": notes})
+    check_version(item, version, {"check_status": check_status, "notes": notes})
     if check_status not in CHECK_STATUSES:
         raise PeopleError("Choose a stage from the list.")
     if check_status == "not_required" and not (na_reason or "").strip():
         raise PeopleError("Say why this check is not required for this person.")
     before = item.audit_view()
     item.check_status = check_status
-    item.status = CHECK_TO_STATUS[check_status]
-    item.na_reason = na_reason.strip() if check_status == "not_required" else ""
     if check_status == "verified":
         item.verified_on = verified_on or school.today()
         item.verified_by_id = user.id
-        item.completed_on = item.verified_on
     else:
-        item.verified_on = item.verified_by_id = item.completed_on = None
+        item.verified_on = item.verified_by_id = None
+    set_status(item, CHECK_TO_STATUS[check_status], on=item.verified_on, reason=na_reason)
     item.expires_on = expires_on
     if notes is not None:
         item.notes = notes
@@ -267,9 +264,6 @@ IMPORT_BATCH = 250
 
 def _member_accounts(school) -> dict:
     """{e-mail: user id} of the school's members (what _link_account looks up one person at a time)."""
-    from ..auth.models import User
-    from ..tenancy import Membership
-
     return dict(db.session.execute(db.select(User.email, User.id)
                                    .join(Membership, Membership.user_id == User.id)
                                    .where(Membership.school_id == school.id)).all())

@@ -10,15 +10,16 @@ import hmac
 import secrets
 from datetime import timedelta
 
-from flask import current_app, url_for
+from flask import current_app
 from icalendar import Calendar, Event
 from sqlalchemy import or_, select
 
 from .. import audit
+from ..dates import add_days
 from ..db import db, new_id, utcnow
+from ..links import external_url
 from ..tenancy import ACCREDITOR, Membership, School
 from ..tracking.models import OPEN_STATUSES, STATUS_LABELS, Item
-from ..validation import add_days
 from .models import CalendarFeed
 
 #: items due this long ago or earlier drop off the feed (they are on the overdue list in the app)
@@ -45,7 +46,7 @@ def feed_url(feed: CalendarFeed) -> str | None:
     token = derive_token(feed)
     if not hmac.compare_digest(token_hash(token), feed.token_hash):
         return None
-    return url_for("calendar.feed", token=token, _external=True)
+    return external_url("calendar.feed", token=token)
 
 
 def new_feed(school, user) -> CalendarFeed:
@@ -114,8 +115,8 @@ def render_ics(school, membership, items) -> bytes:
     cal.add("x-published-ttl", "PT1H")
     stamp = utcnow()
     for item in items:
-        link = (url_for("people.person", school=school.slug, person_id=item.person_id, _external=True)
-                if item.person_id else url_for("tracking.item", school=school.slug, item_id=item.id, _external=True))
+        link = (external_url("people.person", school=school.slug, person_id=item.person_id)
+                if item.person_id else external_url("tracking.item", school=school.slug, item_id=item.id))
         event = Event()
         event.add("uid", f"{item.id}@safeguarding-tracker")
         event.add("dtstamp", stamp)

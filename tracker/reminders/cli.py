@@ -1,10 +1,15 @@
-"""flask --app tracker scheduler run | reminders build | reminders send"""
+"""Reminder commands: `flask --app tracker scheduler run` (the jobs, in the foreground), `reminders build`
+(today's digests) and `reminders send` (the outbox, once)."""
 import sys
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 import click
+from apscheduler.schedulers.blocking import BlockingScheduler
 from flask import current_app
 from flask.cli import AppGroup
+
+from . import digest, outbox
+from .scheduler import acquire_lock, add_jobs
 
 scheduler_cli = AppGroup("scheduler", help="The background jobs (reminder digests, outbox).")
 reminders_cli = AppGroup("reminders", help="Reminder digests and the e-mail outbox.")
@@ -14,17 +19,13 @@ def _parse_now(value):
     if not value:
         return None
     moment = datetime.fromisoformat(value)
-    return moment if moment.tzinfo else moment.replace(tzinfo=timezone.utc)
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
 
 
 @scheduler_cli.command("run")
 @click.option("--send-every", default=60, show_default=True, help="Seconds between outbox runs")
 def run_cmd(send_every):
     """Run the scheduler in the foreground (one process per installation)."""
-    from apscheduler.schedulers.blocking import BlockingScheduler
-
-    from .scheduler import acquire_lock, add_jobs
-
     app = current_app._get_current_object()
     if not acquire_lock(app):
         click.echo("Another scheduler holds the scheduler lock (instance/scheduler.lock); not starting a second one.",
@@ -45,9 +46,7 @@ def run_cmd(send_every):
 @click.option("--now", help="Pretend it is this UTC time (ISO 8601), for trying things out")
 def build_cmd(now):
     """Build today's digests for every school whose 07:00 has passed (idempotent)."""
-    from .digest import run_daily_digests
-
-    report = run_daily_digests(_parse_now(now))
+    report = digest.run_daily_digests(_parse_now(now))
     click.echo(f"{report.messages} digest(s) queued for {report.schools} school(s).")
     if report.skipped:
         click.echo(f"Failed for: {', '.join(report.skipped)}", err=True)
@@ -57,7 +56,5 @@ def build_cmd(now):
 @reminders_cli.command("send")
 def send_cmd():
     """Send every due message of the outbox once."""
-    from .outbox import send_pending
-
-    report = send_pending()
+    report = outbox.send_pending()
     click.echo(f"{report.sent} sent, {report.retrying} to retry later, {report.failed} failed.")

@@ -2,7 +2,6 @@
 from wtforms import RadioField
 
 from ..forms_common import Form
-
 from .models import FREQUENCIES, FREQUENCY_LABELS
 
 

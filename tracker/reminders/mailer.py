@@ -1,6 +1,5 @@
 """Delivery of one e-mail: over SMTP (TRACKER_SMTP_*) or, with no SMTP host set, into files (the default)."""
 import logging
-import os
 import smtplib
 import ssl
 from dataclasses import dataclass
@@ -11,26 +10,6 @@ from pathlib import Path
 from flask import current_app
 
 log = logging.getLogger(__name__)
-
-DEFAULTS = {
-    "TRACKER_SMTP_HOST": "",  # empty: write messages to files instead (development default)
-    "TRACKER_SMTP_PORT": "587",
-    "TRACKER_SMTP_USER": "",
-    "TRACKER_SMTP_PASSWORD": "",
-    "TRACKER_SMTP_TLS": "starttls",  # starttls, ssl or none
-    "TRACKER_SMTP_FROM": "Safeguarding Tracker <tracker@localhost>",
-    "TRACKER_SMTP_TIMEOUT": "30",
-    "TRACKER_MAIL_DIR": "",  # the file backend's folder; default instance/mail
-}
-
-
-def setting(name):
-    """An app config value (tests), else the environment, else the default."""
-    value = current_app.config.get(name)
-    if value is None:
-        value = os.environ.get(name, DEFAULTS[name])
-    return str(value)
-
 
 class DeliveryError(Exception):
     """Sending failed; `permanent` says whether trying again can help; `connection` that nothing can be sent."""
@@ -137,9 +116,11 @@ class FileTransport:
 
 
 def open_transport():
-    host = setting("TRACKER_SMTP_HOST")
+    """The transport the settings (tracker/config.py) describe: SMTP, or files when no SMTP host is set."""
+    config = current_app.config
+    host = config["TRACKER_SMTP_HOST"]
     if not host:
-        return FileTransport(setting("TRACKER_MAIL_DIR") or os.path.join(current_app.instance_path, "mail"))
-    return SMTPTransport(host=host, port=int(setting("TRACKER_SMTP_PORT")), user=setting("TRACKER_SMTP_USER"),
-                         password=setting("TRACKER_SMTP_PASSWORD"), tls=setting("TRACKER_SMTP_TLS").lower(),
-                         timeout=float(setting("TRACKER_SMTP_TIMEOUT")))
+        return FileTransport(config["TRACKER_MAIL_DIR"])
+    return SMTPTransport(host=host, port=int(config["TRACKER_SMTP_PORT"]), user=config["TRACKER_SMTP_USER"],
+                         password=config["TRACKER_SMTP_PASSWORD"], tls=str(config["TRACKER_SMTP_TLS"]).lower(),
+                         timeout=float(config["TRACKER_SMTP_TIMEOUT"]))

@@ -7,12 +7,13 @@ import uuid
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
+from flask import current_app
 from sqlalchemy import select, update
 from sqlalchemy.exc import OperationalError
 
 from .. import audit
 from ..db import db, utcnow, write_transactions
-from .mailer import DeliveryError, build_email, open_transport, setting
+from .mailer import DeliveryError, build_email, open_transport
 from .models import FAILED, PENDING, SENDING, SENT, OutboxMessage
 
 log = logging.getLogger(__name__)
@@ -122,8 +123,8 @@ def send_pending(now: datetime | None = None, *, limit: int = BATCH, max_batches
                  max_attempts: int = MAX_ATTEMPTS, stale_after: timedelta | None = None) -> SendReport:
     """Deliver every due message, a batch at a time; each outcome is committed as soon as it is known."""
     report = SendReport()
-    sender = setting("TRACKER_SMTP_FROM")
-    stale_after = stale_after or timedelta(seconds=float(setting_or("TRACKER_OUTBOX_STALE_SECONDS", 900)))
+    sender = current_app.config["TRACKER_SMTP_FROM"]
+    stale_after = stale_after or timedelta(seconds=float(current_app.config["TRACKER_OUTBOX_STALE_SECONDS"]))
     batches = 0
     while max_batches is None or batches < max_batches:
         moment = now or utcnow()
@@ -164,14 +165,6 @@ def send_pending(now: datetime | None = None, *, limit: int = BATCH, max_batches
         if down is not None:
             break
     return report
-
-
-def setting_or(name, default):
-    import os
-
-    from flask import current_app
-
-    return current_app.config.get(name) or os.environ.get(name) or default
 
 
 def retry(school, message: OutboxMessage, *, user) -> None:

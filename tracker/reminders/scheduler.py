@@ -1,4 +1,5 @@
-"""The reminder jobs (and the hourly removal of expired sign-in sessions) and the two ways to run them.
+"""The background jobs (digests, then the mail later features add through `digests_queued`; the outbox; the
+hourly removal of expired sign-in sessions) and the two ways to run them.
 
 Production: `flask --app tracker scheduler run`, one BlockingScheduler process. Development (`make run`): an
 embedded BackgroundScheduler, started only when TRACKER_EMBEDDED_SCHEDULER=1, never under TESTING or in
@@ -9,9 +10,17 @@ outbox claim), so the guards prevent wasted work, not duplicate e-mails.
 import fcntl
 import logging
 import os
+from datetime import UTC, datetime
 
+from apscheduler.schedulers.background import BackgroundScheduler
 from apscheduler.triggers.cron import CronTrigger
 from apscheduler.triggers.interval import IntervalTrigger
+from werkzeug.serving import is_running_from_reloader
+
+from ..auth import services as auth_services
+from ..db import db
+from ..signals import digests_queued
+from . import digest, outbox
 
 log = logging.getLogger(__name__)
 
@@ -21,50 +30,31 @@ _lock_handle = None
 
 
 def build_digests_job(app):
-    from .digest import run_daily_digests
-
     with app.app_context():
-        from ..db import db
-
         try:
-            report = run_daily_digests()
+            report = digest.run_daily_digests()
             if report.schools:
                 log.info("digests: %s messages queued for %s schools", report.messages, report.schools)
-            anchors = _queue_anchor_mail()
-            if report.messages or anchors:
+            # then the mail of later features: the weekly audit-anchor e-mail (tracker/anchors.py)
+            others = sum(count or 0 for _receiver, count in digests_queued.send(app))
+            if report.messages or others:
                 _send_soon(app)
         finally:
             db.session.remove()
 
 
-def _queue_anchor_mail() -> int:
-    """The weekly audit-anchor e-mail to each school's leads (tracker/anchors.py), after the digests."""
-    from ..anchors import queue_anchor_mail
-
-    report = queue_anchor_mail()
-    if report.messages:
-        log.info("audit anchors: %s messages queued for %s schools", report.messages, report.schools)
-    return report.messages
-
-
 def _send_soon(app):
     """Wake the outbox job now rather than at its next turn, so new digests go out at once."""
-    from datetime import datetime, timezone
-
     scheduler = app.extensions.get("reminders_scheduler")
     job = scheduler.get_job("reminders.send_outbox") if scheduler is not None else None
     if job is not None:
-        job.modify(next_run_time=datetime.now(timezone.utc))
+        job.modify(next_run_time=datetime.now(UTC))
 
 
 def send_outbox_job(app):
-    from .outbox import send_pending
-
     with app.app_context():
-        from ..db import db
-
         try:
-            report = send_pending()
+            report = outbox.send_pending()
             if report.sent or report.retrying or report.failed:
                 log.info("outbox: %s sent, %s to retry, %s failed", report.sent, report.retrying, report.failed)
         finally:
@@ -73,13 +63,9 @@ def send_outbox_job(app):
 
 def prune_sessions_job(app):
     """Delete expired sign-in sessions (they are refused anyway; this keeps the table small)."""
-    from ..auth.services import prune_sessions
-
     with app.app_context():
-        from ..db import db
-
         try:
-            count = prune_sessions()
+            count = auth_services.prune_sessions()
             db.session.commit()
             if count:
                 log.info("sessions: %s expired sign-in sessions removed", count)
@@ -90,9 +76,7 @@ def prune_sessions_job(app):
 def add_jobs(scheduler, app, send_every_seconds=60):
     """The jobs, with fixed ids. Digests are checked every quarter hour, which meets 07:00 in every timezone
     (all UTC offsets are whole quarter hours); each school is built once a day, when its morning has come."""
-    from datetime import datetime, timezone
-
-    now = datetime.now(timezone.utc)
+    now = datetime.now(UTC)
     scheduler.add_job(build_digests_job, CronTrigger(minute="0,15,30,45", timezone="UTC"), args=[app],
                       id="reminders.build_digests", name="Build today's digests", replace_existing=True,
                       next_run_time=now, **JOB_DEFAULTS)
@@ -109,7 +93,7 @@ def acquire_lock(app) -> bool:
     global _lock_handle
     if _lock_handle is not None:
         return True
-    path = os.environ.get("TRACKER_SCHEDULER_LOCK") or os.path.join(app.instance_path, "scheduler.lock")
+    path = app.config.get("TRACKER_SCHEDULER_LOCK") or os.path.join(app.instance_path, "scheduler.lock")
     os.makedirs(os.path.dirname(path), exist_ok=True)
     handle = open(path, "a+")
     try:
@@ -126,13 +110,13 @@ def acquire_lock(app) -> bool:
 
 
 def embedded_allowed(app) -> tuple[bool, str]:
-    if os.environ.get("TRACKER_EMBEDDED_SCHEDULER") != "1":
+    if not app.config.get("TRACKER_EMBEDDED_SCHEDULER"):
         return False, "TRACKER_EMBEDDED_SCHEDULER is not 1"
     if app.testing:
         return False, "testing"
     if app.config.get("TRACKER_ENV") == "production":
         return False, "production runs `flask scheduler run` as its own service"
-    if app.debug and os.environ.get("WERKZEUG_RUN_MAIN") != "true":
+    if app.debug and not is_running_from_reloader():
         return False, "the reloader's watcher process"
     return True, ""
 
@@ -145,8 +129,6 @@ def maybe_start_embedded(app):
     if not acquire_lock(app):
         app.logger.info("Embedded scheduler not started: another process holds the scheduler lock")
         return None
-    from apscheduler.schedulers.background import BackgroundScheduler
-
     scheduler = BackgroundScheduler(timezone="UTC", daemon=True)
     add_jobs(scheduler, app)
     scheduler.start()

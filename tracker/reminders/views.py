@@ -1,13 +1,13 @@
 """Reminder pages: your settings and calendar link, the lead's outbox, and the calendar feed itself."""
 from flask import Response, abort, flash, g, redirect, render_template, request, url_for
 from flask_login import current_user
-from sqlalchemy import select
 
 from ..access import public, school_roles
-from ..db import db, get_for_school_or_404
+from ..db import get_for_school_or_404
 from ..pagination import paginate
 from ..tenancy import HEAD, HR, LEAD, MANAGERS, STAFF
-from . import bp, feed_bp
+from ..transactions import saving
+from . import bp, feed_bp, queries
 from . import calendar as feeds
 from . import outbox as outbox_service
 from .forms import ConfirmForm, FrequencyForm
@@ -31,8 +31,9 @@ def settings():
     if request.method == "POST":
         if not form.validate_on_submit():
             return _settings_page(form, 400)
-        if set_frequency(g.school, current_user._get_current_object(), form.frequency.data):
-            db.session.commit()
+        with saving():
+            changed = set_frequency(g.school, current_user._get_current_object(), form.frequency.data)
+        if changed:
             flash("Reminder setting saved.", "success")
         return redirect(url_for(".settings"))
     return _settings_page(form)
@@ -44,8 +45,8 @@ def new_feed():
     if not ConfirmForm().validate_on_submit():
         abort(400)
     replaced = feeds.feed_for(g.school, current_user) is not None
-    feeds.new_feed(g.school, current_user._get_current_object())
-    db.session.commit()
+    with saving():
+        feeds.new_feed(g.school, current_user._get_current_object())
     flash("New calendar link made; the old one no longer works." if replaced else "Calendar link made.", "success")
     return redirect(url_for(".settings") + "#calendar")
 
@@ -55,8 +56,9 @@ def new_feed():
 def revoke_feed():
     if not ConfirmForm().validate_on_submit():
         abort(400)
-    if feeds.revoke_feed(g.school, current_user._get_current_object()):
-        db.session.commit()
+    with saving():
+        revoked = feeds.revoke_feed(g.school, current_user._get_current_object())
+    if revoked:
         flash("Calendar link turned off. Calendars subscribed to it stop updating.", "success")
     return redirect(url_for(".settings") + "#calendar")
 
@@ -65,12 +67,9 @@ def revoke_feed():
 @school_roles(*MANAGERS)
 def outbox():
     status = request.args.get("status")
-    query = select(OutboxMessage).where(OutboxMessage.school_id == g.school.id)
-    if status in MESSAGE_STATUSES:
-        query = query.where(OutboxMessage.status == status)
-    else:
+    if status not in MESSAGE_STATUSES:
         status = None
-    page = paginate(query.order_by(OutboxMessage.created_at.desc(), OutboxMessage.to_address), per_page=50)
+    page = paginate(queries.outbox_messages(g.school, status), per_page=50)
     return render_template("reminders/outbox.html", page=page, status=status, counts=outbox_service.counts(g.school),
                            labels=MESSAGE_STATUS_LABELS, statuses=MESSAGE_STATUSES, confirm=ConfirmForm(),
                            off=members_with_reminders_off(g.school))
@@ -85,8 +84,8 @@ def retry(message_id):
     if message.status != FAILED:
         flash("Only a failed message can be sent again.", "error")
         return redirect(url_for(".outbox"))
-    outbox_service.retry(g.school, message, user=current_user._get_current_object())
-    db.session.commit()
+    with saving():
+        outbox_service.retry(g.school, message, user=current_user._get_current_object())
     flash(f"The message to {message.to_address} will be sent again within a minute.", "success")
     return redirect(url_for(".outbox", status=FAILED))
 

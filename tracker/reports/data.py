@@ -16,8 +16,16 @@ from ..frameworks.models import AUDIENCE_LABELS
 from ..people import register
 from ..people.models import CATEGORY_LABELS, Person
 from ..review.models import ReviewQuery
-from ..tracking.models import (ANSWER_STATUS_LABELS, DONE, IN_PROGRESS, NOT_APPLICABLE, OPEN_STATUSES,
-                               STATUS_LABELS, Item)
+from ..tracking.models import (
+    ANSWER_STATUS_LABELS,
+    DONE,
+    IN_PROGRESS,
+    NOT_APPLICABLE,
+    OPEN_STATUSES,
+    STATUS_LABELS,
+    Item,
+    ItemKind,
+)
 from ..training import services as training
 from ..training.models import TrainingAttendance, TrainingSession
 from .models import ACCREDITATION, FRAMEWORK, REGISTER, TRAINING_RECORD
@@ -119,7 +127,7 @@ def _answers(items):
     return [{"title": i.title, "section": i.section_title, "answer": i.answer,
              "answer_status": ANSWER_STATUS_LABELS.get(i.answer_status, "Not assessed"),
              "review_on": _d(i.review_on), "to_review": i.to_review, "na_reason": i.na_reason}
-            for i in items if i.kind == "answer"]
+            for i in items if i.kind == ItemKind.ANSWER]
 
 
 def _queries(school, where):
@@ -179,7 +187,8 @@ def accreditation(school, year) -> dict:
     items = _order(_year_items(school, year), frameworks)
     reg, _, reg_rows = register_summary(school)
     checks = [i for r in reg_rows for c in r.cells.values() for i in c.items]
-    evidence, refs = _evidence_index(school, items + checks, or_(Item.year_id == year.id, Item.kind == "check"))
+    evidence, refs = _evidence_index(school, items + checks,
+                                     or_(Item.year_id == year.id, Item.kind == ItemKind.CHECK))
     data = _base(school, year, ACCREDITATION, f"Accreditation report {year.label}")
     data["frameworks"] = _frameworks(items, frameworks, today, refs)
     sections = OrderedDict()
@@ -198,7 +207,7 @@ def accreditation(school, year) -> dict:
     data["open_next"] = [_item_row(i, today, refs) for i in open_items if i.due_on >= today][:40]
     data["evidence"] = evidence
     data["evidence_files"] = sum(1 for e in evidence if e["kind"] == "file")
-    data["queries"] = _queries(school, or_(Item.year_id == year.id, Item.kind == "check"))
+    data["queries"] = _queries(school, or_(Item.year_id == year.id, Item.kind == ItemKind.CHECK))
     data["size"] = len(items) + len(evidence) + reg["people"]
     return data
 

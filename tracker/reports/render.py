@@ -8,25 +8,38 @@ can really stop it.
 """
 import logging
 import multiprocessing
-import os
 import pickle
+import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from ..config import ROOT
+from flask import current_app, has_app_context
+
+from ..config import DEFAULT_FONT_DIR, ROOT
 
 log = logging.getLogger(__name__)
 
 SCHEME = "asset"
-FONT_DIR = Path(os.environ.get("TRACKER_FONT_DIR", "/usr/share/fonts/truetype/dejavu"))
-#: the only things a PDF may load: asset name -> (file, content type)
-ASSETS = {
-    "fonts/sans.ttf": (FONT_DIR / "DejaVuSans.ttf", "font/ttf"),
-    "fonts/sans-bold.ttf": (FONT_DIR / "DejaVuSans-Bold.ttf", "font/ttf"),
-    "fonts/sans-oblique.ttf": (FONT_DIR / "DejaVuSans-Oblique.ttf", "font/ttf"),
-    "fonts/mono.ttf": (FONT_DIR / "DejaVuSansMono.ttf", "font/ttf"),
-    "img/mark.svg": (ROOT / "static" / "favicon.svg", "image/svg+xml"),
-}
+
+
+def assets(font_dir=DEFAULT_FONT_DIR) -> dict:
+    """The only things a PDF may load: asset name -> (file, content type); fonts from `font_dir`."""
+    fonts = Path(font_dir)
+    return {
+        "fonts/sans.ttf": (fonts / "DejaVuSans.ttf", "font/ttf"),
+        "fonts/sans-bold.ttf": (fonts / "DejaVuSans-Bold.ttf", "font/ttf"),
+        "fonts/sans-oblique.ttf": (fonts / "DejaVuSans-Oblique.ttf", "font/ttf"),
+        "fonts/mono.ttf": (fonts / "DejaVuSansMono.ttf", "font/ttf"),
+        "img/mark.svg": (ROOT / "static" / "favicon.svg", "image/svg+xml"),
+    }
+
+
+def configured_assets() -> dict:
+    """assets() with the app's TRACKER_FONT_DIR (the default fonts outside an app, e.g. the benchmark)."""
+    return assets(current_app.config["TRACKER_FONT_DIR"] if has_app_context() else DEFAULT_FONT_DIR)
+
+
+ASSETS = assets()
 STYLESHEET = Path(__file__).with_name("report.css")
 DEFAULT_TIMEOUT = 300
 
@@ -39,15 +52,16 @@ def _fetcher_class():
     from weasyprint.urls import URLFetcher, URLFetcherResponse
 
     class AssetFetcher(URLFetcher):
-        """Serve asset:<name> from ASSETS; refuse every other URL and remember it."""
+        """Serve asset:<name> from the assets given (default ASSETS); refuse every other URL and remember it."""
 
-        def __init__(self):
+        def __init__(self, served=None):
             super().__init__(allowed_protocols={SCHEME}, allow_redirects=False, fail_on_errors=False)
             self.refused: list[str] = []
+            self.served = ASSETS if served is None else served
 
         def fetch(self, url, headers=None):
             scheme, _, name = url.partition(":")
-            entry = ASSETS.get(name.lstrip("/")) if scheme.lower() == SCHEME else None
+            entry = self.served.get(name.lstrip("/")) if scheme.lower() == SCHEME else None
             if entry is None:
                 self.refused.append(url[:200])
                 raise ValueError(f"refused to fetch {url[:80]!r}: only bundled assets may be loaded")
@@ -60,8 +74,8 @@ def _fetcher_class():
     return AssetFetcher
 
 
-def make_fetcher():
-    return _fetcher_class()()
+def make_fetcher(served=None):
+    return _fetcher_class()(served)
 
 
 @dataclass
@@ -71,11 +85,11 @@ class Rendered:
     refused: list = field(default_factory=list)
 
 
-def _render_here(html: str, title: str, on_progress=None) -> Rendered:
+def _render_here(html: str, title: str, on_progress=None, served=None) -> Rendered:
     from weasyprint import CSS, HTML
     from weasyprint.text.fonts import FontConfiguration
 
-    fetcher = make_fetcher()
+    fetcher = make_fetcher(served)
     fonts = FontConfiguration()
     css = CSS(string=STYLESHEET.read_text(), url_fetcher=fetcher, font_config=fonts, base_url=f"{SCHEME}:/")
     document = HTML(string=html, url_fetcher=fetcher, base_url=f"{SCHEME}:/").render(
@@ -88,9 +102,9 @@ def _render_here(html: str, title: str, on_progress=None) -> Rendered:
     return Rendered(pdf, len(document.pages), fetcher.refused)
 
 
-def _child(conn, html, title):
+def _child(conn, html, title, served):
     try:
-        result = _render_here(html, title, lambda pct, stage: conn.send(("progress", pct, stage)))
+        result = _render_here(html, title, lambda pct, stage: conn.send(("progress", pct, stage)), served)
         conn.send(("done", pickle.dumps(result)))
     except BaseException as exc:  # noqa: BLE001 - everything goes back to the parent as a message
         conn.send(("error", f"{type(exc).__name__}: {exc}"[:500]))
@@ -106,15 +120,14 @@ def render_pdf(html: str, *, title: str, timeout: float = DEFAULT_TIMEOUT, on_pr
     `on_progress(percent, stage)` hears about the stages. in_process=True renders here, without the limit
     (the benchmark uses it to time WeasyPrint alone).
     """
+    served = configured_assets()
     if in_process:
-        return _render_here(html, title, on_progress)
+        return _render_here(html, title, on_progress, served)
     ctx = multiprocessing.get_context("fork")
     parent, child = ctx.Pipe(duplex=False)
-    proc = ctx.Process(target=_child, args=(child, html, title), daemon=True)
+    proc = ctx.Process(target=_child, args=(child, html, title, served), daemon=True)
     proc.start()
     child.close()
-    import time
-
     deadline = time.monotonic() + timeout
     try:
         while True:

@@ -4,7 +4,6 @@ Services take the school first, only flush, and record audit events in the same 
 """
 import hashlib
 import logging
-import os
 import threading
 from dataclasses import dataclass
 from datetime import timedelta
@@ -13,9 +12,26 @@ from flask import current_app, render_template
 
 from .. import audit
 from ..db import db, utcnow, write_transactions
+from ..frameworks.models import Framework
+from ..people.models import Person
+from ..signals import year_signed_off
+from ..tenancy import School
+from ..tracking.models import SchoolYear
+from ..tracking.services import TrackingError
+from ..transactions import DomainError
 from . import data as gather
-from .models import (ACCREDITATION, DONE, FAILED, FRAMEWORK, KIND_LABELS, QUEUED, REGISTER, RUNNING,
-                     TRAINING_RECORD, Report)
+from .models import (
+    ACCREDITATION,
+    DONE,
+    FAILED,
+    FRAMEWORK,
+    KIND_LABELS,
+    QUEUED,
+    REGISTER,
+    RUNNING,
+    TRAINING_RECORD,
+    Report,
+)
 from .render import RenderError, render_pdf
 
 log = logging.getLogger(__name__)
@@ -25,7 +41,7 @@ TEMPLATES = {ACCREDITATION: "reports/pdf/accreditation.html", FRAMEWORK: "report
 KEEP_DRAFTS = 2
 
 
-class ReportError(RuntimeError):
+class ReportError(DomainError):
     """A report that cannot be made; the message is for the user."""
 
 
@@ -67,17 +83,13 @@ def html_for(data: dict, digest: str, generated_at=None) -> str:
                            anchor=audit.chain_anchor(data["school"]["id"]))  # printed on every page
 
 
-def setting(name, default: int) -> int:
-    """TRACKER_REPORT_<name> from the app config (tests), else the environment, else `default`."""
-    key = f"TRACKER_REPORT_{name}"
-    value = current_app.config.get(key)
-    if value is None:
-        value = os.environ.get(key)
-    return int(value) if value not in (None, "") else default
+def background_rows() -> int:
+    """Reports showing more rows than this are made in the background (TRACKER_REPORT_BACKGROUND_ROWS)."""
+    return int(current_app.config["TRACKER_REPORT_BACKGROUND_ROWS"])
 
 
 def _timeout():
-    return setting("TIMEOUT", 300)
+    return int(current_app.config["TRACKER_REPORT_TIMEOUT"])
 
 
 def _draft_query(school, req: Request, digest=None):
@@ -203,11 +215,6 @@ def start_job(report_id, school_id, req_args: dict) -> threading.Thread:
     app = current_app._get_current_object()
 
     def work():
-        from ..frameworks.models import Framework
-        from ..people.models import Person
-        from ..tenancy import School
-        from ..tracking.models import SchoolYear
-
         with app.app_context():
             try:
                 school = db.session.get(School, school_id)
@@ -257,6 +264,16 @@ def freeze(school, year, user) -> Report:
     db.session.flush()
     audit.record("report.frozen", school=school, subject=row, after=row.audit_view())
     return row
+
+
+@year_signed_off.connect
+def freeze_on_sign_off(school, *, year, user) -> None:
+    """A year signed off (tracking) has its report frozen as it stands now, in the same transaction: if the
+    report cannot be made, the sign-off fails with the reason and nothing of either is saved."""
+    try:
+        freeze(school, year, user)
+    except ReportError as exc:
+        raise TrackingError(str(exc)) from exc
 
 
 def frozen_report(school, year) -> Report | None:

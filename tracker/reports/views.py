@@ -2,20 +2,31 @@
 import io
 import uuid
 
-from flask import abort, current_app, flash, g, jsonify, redirect, render_template, request, send_file, url_for
+from flask import (
+    abort,
+    current_app,
+    flash,
+    g,
+    jsonify,
+    redirect,
+    render_template,
+    request,
+    send_file,
+    url_for,
+)
 from flask_login import current_user
 
 from .. import audit
 from ..access import school_roles
-from ..auth.models import User
-from ..db import db, get_for_school_or_404
+from ..db import get_for_school_or_404
 from ..people.models import Person
 from ..review import services as review
-from ..tenancy import ACCREDITOR, HEAD, LEAD, Membership
+from ..tenancy import ACCREDITOR, HEAD, LEAD
 from ..tracking import queries as tracking_queries
 from ..tracking import services as tracking
 from ..tracking.models import SchoolYear
-from . import bp, services
+from ..transactions import saving
+from . import bp, queries, services
 from .models import ACCREDITATION, DONE, FAILED, FRAMEWORK, REGISTER, TRAINING_RECORD, Report
 
 MANAGERS = (LEAD, HEAD)
@@ -37,14 +48,8 @@ def index():
         abort(404)
     people = accreditors = []
     if g.membership.role in MANAGERS:
-        today = g.school.today()
-        people = db.session.execute(db.select(Person).where(
-            Person.school_id == g.school.id, (Person.leave_on.is_(None)) | (Person.leave_on >= today))
-            .order_by(Person.full_name)).scalars().all()
-        accreditors = db.session.execute(
-            db.select(Membership).join(User, User.id == Membership.user_id)
-            .where(Membership.school_id == g.school.id, Membership.role == ACCREDITOR)
-            .order_by(Membership.access_until.desc())).scalars().all()
+        people = queries.current_people(g.school, g.school.today())
+        accreditors = queries.accreditors(g.school)
     return render_template("reports/index.html", year=year, years=tracking_queries.years(g.school),
                            signed=services.signed_reports(g.school), people=people, accreditors=accreditors,
                            query_counts=review.counts(g.school), today=g.school.today())
@@ -61,18 +66,16 @@ def _send(row: Report):
 
 def _serve(req: services.Request):
     """The draft for the current data: sent at once when cached or small, else made by a background job."""
-    try:
+    year_id = req.year.id if req.year is not None else None
+    with saving() as tx:
         row, made = services.draft(g.school, req, current_user,
-                                   background_rows=services.setting("BACKGROUND_ROWS", 1500))
-    except services.ReportError as exc:
-        db.session.rollback()
-        flash(str(exc), "error")
-        return redirect(url_for(".index", year=req.year.id if req.year is not None else None))
-    db.session.commit()
+                                   background_rows=services.background_rows())
+        if made and row.status != DONE and current_app.config.get("TRACKER_REPORT_JOBS_THREADED", True):
+            tx.after_commit(services.start_job, row.id, g.school.id, services.job_args(req))
+    if not tx.ok:
+        return redirect(url_for(".index", year=year_id))
     if row.status == DONE:
         return _send(row)
-    if made and current_app.config.get("TRACKER_REPORT_JOBS_THREADED", True):
-        services.start_job(row.id, g.school.id, services.job_args(req))
     return redirect(url_for(".job", report_id=row.id), code=303)
 
 
@@ -117,8 +120,8 @@ def download(report_id):
     if g.membership.role == ACCREDITOR:
         if not row.frozen:
             abort(404)  # accreditors see signed reports only
-        audit.record("report.downloaded", school=g.school, subject=row, after=row.audit_view())
-        db.session.commit()
+        with saving():
+            audit.record("report.downloaded", school=g.school, subject=row, after=row.audit_view())
     return _send(row)
 
 
@@ -127,8 +130,8 @@ def download(report_id):
 def job(report_id):
     row = get_for_school_or_404(Report, report_id, g.school)
     if services._stale(row):
-        row.status, row.error = FAILED, "The report stopped before it finished. Try again."
-        db.session.commit()
+        with saving():
+            row.status, row.error = FAILED, "The report stopped before it finished. Try again."
     return render_template("reports/job.html", report=row)
 
 

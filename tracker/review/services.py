@@ -4,10 +4,11 @@ from sqlalchemy.orm import selectinload
 from .. import audit
 from ..db import db, utcnow
 from ..tenancy import ACCREDITOR
+from ..transactions import DomainError
 from .models import ANSWERED, CLOSED, OPEN, ReviewMessage, ReviewQuery
 
 
-class ReviewError(ValueError):
+class ReviewError(DomainError):
     """A change that cannot be made; the message is for the user."""
 
 

@@ -3,9 +3,10 @@ from flask import abort, flash, g, redirect, render_template, request, url_for
 from flask_login import current_user
 
 from ..access import school_roles
-from ..db import db, get_for_school_or_404
+from ..db import get_for_school_or_404
 from ..tenancy import ACCREDITOR, HEAD, LEAD
 from ..tracking.models import Item
+from ..transactions import saving
 from . import bp, services
 from .forms import MessageForm
 from .models import STATE_LABELS, STATES, ReviewQuery
@@ -31,8 +32,11 @@ def raise_query(item_id):
     if not form.validate_on_submit():
         flash("Write the query before sending it.", "error")
         return redirect(url_for("tracking.item", item_id=item.id) + "#queries")
-    query = services.raise_query(g.school, item, body=form.body.data, user=current_user, role=g.membership.role)
-    db.session.commit()
+    with saving() as tx:
+        query = services.raise_query(g.school, item, body=form.body.data, user=current_user,
+                                     role=g.membership.role)
+    if not tx.ok:
+        return redirect(url_for("tracking.item", item_id=item.id) + "#queries")
     flash("Query sent to the school.", "success")
     return redirect(url_for(".thread", query_id=query.id))
 
@@ -51,12 +55,10 @@ def reply(query_id):
     form = MessageForm()
     if not form.validate_on_submit():
         return render_template("review/thread.html", query=query, form=form, state_labels=STATE_LABELS), 400
-    try:
+    with saving() as tx:
         services.reply(g.school, query, body=form.body.data, user=current_user, role=g.membership.role)
-    except services.ReviewError as exc:
-        flash(str(exc), "error")
+    if not tx.ok:
         return redirect(url_for(".thread", query_id=query.id))
-    db.session.commit()
     flash("Reply sent." if g.membership.role == ACCREDITOR else "Answer sent to the accreditor.", "success")
     return redirect(url_for(".thread", query_id=query.id))
 
@@ -65,11 +67,8 @@ def reply(query_id):
 @school_roles(*REVIEWERS, accreditor_may_write=True)
 def close(query_id):
     query = get_for_school_or_404(ReviewQuery, query_id, g.school)
-    try:
+    with saving() as tx:
         services.close(g.school, query, user=current_user)
-    except services.ReviewError as exc:
-        flash(str(exc), "error")
-    else:
-        db.session.commit()
+    if tx.ok:
         flash("Query closed.", "success")
     return redirect(url_for(".thread", query_id=query.id))

@@ -14,15 +14,13 @@ from ..auth.models import User, token_digest
 from ..auth.services import end_all_sessions, set_password
 from ..db import db, utcnow
 from ..tenancy import ACCREDITOR, LEAD, Membership, School
+from ..transactions import DomainError
 from .models import Invitation
 
 
-class ServiceError(ValueError):
+class ServiceError(DomainError):
     """A request that cannot be carried out; the message is shown to the user, beside `field` when given."""
 
-    def __init__(self, message, field=None):
-        super().__init__(message)
-        self.field = field
 
 
 def create_school(*, slug, name, country="", timezone="UTC", year_start_month=8, actor=None) -> School:

@@ -1,19 +1,28 @@
-"""School pages. Each view parses its form, calls a service, commits once and redirects."""
+"""School pages: the picker, members and invitations, settings and the audit trail. Writes go through
+`saving()`, the one transaction boundary."""
 
 from flask import flash, g, redirect, render_template, request, url_for
 from flask_login import current_user
 
-from .. import audit
 from ..access import school_roles, signed_in
-from ..db import db, get_for_school_or_404
+from ..db import get_for_school_or_404
+from ..links import external_url
 from ..mail import deliver_link
 from ..pagination import paginate
 from ..tenancy import LEAD, MANAGERS, Membership, memberships_for
-from . import bp, picker_bp
+from ..transactions import saving
+from . import bp, picker_bp, queries
 from .forms import InviteForm, RoleForm, SchoolSettingsForm
 from .models import Invitation
-from .services import (ServiceError, change_role, invite, latest_accreditor_end, refusal, remove_member,
-                       revoke_invitation, update_settings)
+from .services import (
+    change_role,
+    invite,
+    latest_accreditor_end,
+    refusal,
+    remove_member,
+    revoke_invitation,
+    update_settings,
+)
 
 
 @picker_bp.route("/")
@@ -43,20 +52,14 @@ def switch():
 
 
 def _invitation_link(token):
-    return url_for("auth.accept_invitation", token=token, _external=True)
+    return external_url("auth.accept_invitation", token=token)
 
 
 @bp.route("/members")
 @school_roles(*MANAGERS)
 def members():
-    rows = db.session.execute(
-        db.select(Membership).where(Membership.school_id == g.school.id).order_by(Membership.role)
-    ).scalars().all()
-    rows.sort(key=lambda m: (m.role, m.user.display_name.lower()))
-    invitations = db.session.execute(
-        db.select(Invitation).where(Invitation.school_id == g.school.id, Invitation.accepted_at.is_(None),
-                                    Invitation.revoked_at.is_(None)).order_by(Invitation.created_at.desc())
-    ).scalars().all()
+    rows = queries.members(g.school)
+    invitations = queries.pending_invitations(g.school)
     return render_template("schools/members.html", members=rows, invitations=invitations, form=_invite_form(),
                            locked=_locked(rows))
 
@@ -75,26 +78,17 @@ def _invite_form():
     return InviteForm(lead_allowed=_leads_only(), latest_end=latest_accreditor_end(g.school))
 
 
-def _field_error(form, exc, default):
-    """Show a service's refusal beside the field it is about."""
-    field = exc.field if exc.field and exc.field in form else default
-    form[field].errors = list(form[field].errors) + [str(exc)]
-
-
 @bp.route("/members/invite", methods=["POST"])
 @school_roles(*MANAGERS)
 def invite_member():
     form = _invite_form()
     if form.validate_on_submit():
-        try:
+        with saving(form, "email") as tx:
             issued = invite(g.school, email=form.email.data, role=form.role.data,
                             access_until=form.access_until.data, invited_by=current_user, by=g.membership)
-        except ServiceError as exc:
-            _field_error(form, exc, "email")
-        else:
-            db.session.commit()
             link = _invitation_link(issued.token)
-            deliver_link(issued.invitation.email, f"Invitation to {g.school.name}", link)
+            tx.after_commit(deliver_link, issued.invitation.email, f"Invitation to {g.school.name}", link)
+        if tx.ok:
             flash(f"Invitation created for {issued.invitation.email}. E-mail sending is not set up yet, "
                   f"so send them this link yourself (it works once, for "
                   f"{(issued.invitation.expires_at - issued.invitation.created_at).days} days): {link}",
@@ -105,11 +99,8 @@ def invite_member():
 
 def _members_with_errors(form):
     g.invite_errors = True
-    rows = db.session.execute(db.select(Membership).where(Membership.school_id == g.school.id)).scalars().all()
-    invitations = db.session.execute(
-        db.select(Invitation).where(Invitation.school_id == g.school.id, Invitation.accepted_at.is_(None),
-                                    Invitation.revoked_at.is_(None))
-    ).scalars().all()
+    rows = queries.members(g.school, ordered=False)
+    invitations = queries.pending_invitations(g.school, ordered=False)
     return render_template("schools/members.html", members=rows, invitations=invitations, form=form,
                            locked=_locked(rows))
 
@@ -118,12 +109,10 @@ def _members_with_errors(form):
 @school_roles(*MANAGERS)
 def revoke(invitation_id):
     invitation = get_for_school_or_404(Invitation, invitation_id, g.school)
-    try:
+    with saving() as tx:
         revoke_invitation(g.school, invitation)
-    except ServiceError as exc:
-        flash(str(exc), "error")
+    if not tx.ok:
         return redirect(url_for(".members"))
-    db.session.commit()
     flash(f"The invitation for {invitation.email} no longer works.", "success")
     return redirect(url_for(".members"))
 
@@ -145,14 +134,10 @@ def member(member_id):
     membership = get_for_school_or_404(Membership, member_id, g.school)
     form = _role_form(membership)
     if form.validate_on_submit():
-        try:
+        with saving(form, "role") as tx:
             change_role(g.school, membership, role=form.role.data, access_until=form.access_until.data,
                         by=g.membership)
-        except ServiceError as exc:
-            db.session.rollback()
-            _field_error(form, exc, "role")
-        else:
-            db.session.commit()
+        if tx.ok:
             flash(f"{membership.user.display_name} is now: {membership.role_label}.", "success")
             return redirect(url_for(".members"))
     return _member_page(membership, form, status=400 if form.errors else 200)
@@ -163,14 +148,12 @@ def member(member_id):
 def remove(member_id):
     membership = get_for_school_or_404(Membership, member_id, g.school)
     name = membership.user.display_name
-    try:
+    with saving(show=False) as tx:
         remove_member(g.school, membership, by=g.membership)
-    except ServiceError as exc:
-        db.session.rollback()
+    if not tx.ok:
         membership = get_for_school_or_404(Membership, member_id, g.school)
         return _member_page(membership, _role_form(membership, formdata=None), status=400,
-                            remove_error=str(exc))
-    db.session.commit()
+                            remove_error=str(tx.error))
     flash(f"{name} is no longer a member of {g.school.name}.", "success")
     return redirect(url_for(".members"))
 
@@ -180,20 +163,19 @@ def remove(member_id):
 def settings():
     form = SchoolSettingsForm(obj=g.school)
     if form.validate_on_submit():
-        update_settings(g.school, name=form.name.data, country=form.country.data, timezone=form.timezone.data,
-                        year_start_month=form.year_start_month.data)
-        db.session.commit()
-        flash("Settings saved.", "success")
-        return redirect(url_for(".settings"))
+        with saving(form, "name") as tx:
+            update_settings(g.school, name=form.name.data, country=form.country.data,
+                            timezone=form.timezone.data, year_start_month=form.year_start_month.data)
+        if tx.ok:
+            flash("Settings saved.", "success")
+            return redirect(url_for(".settings"))
     return render_template("schools/settings.html", form=form), 400 if form.errors else 200
 
 
 @bp.route("/audit")
 @school_roles(*MANAGERS)
 def audit_trail():
-    query = (db.select(audit.AuditEvent).where(audit.AuditEvent.school_id == g.school.id)
-             .order_by(audit.AuditEvent.seq.desc()))
-    page = paginate(query, per_page=50)
+    page = paginate(queries.audit_events(g.school), per_page=50)
     return render_template("schools/audit.html", page=page)
 
 

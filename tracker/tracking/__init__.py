@@ -1,8 +1,8 @@
-"""Annual tracking: school years, items, policy answers, evidence, comments, dashboard."""
+"""Annual tracking: school years, items, policy answers, comments, dashboard."""
 from flask import Blueprint
 
 from ..tenancy import init_school_blueprint
 
 bp = init_school_blueprint(Blueprint("tracking", __name__, url_prefix="/s/<school>"))
 
-from . import views  # noqa: E402,F401
+from . import item_views, views  # noqa: E402,F401

@@ -1,21 +1,42 @@
 """The item engine: school years and the tracked items generated from framework requirements."""
 import uuid
 from datetime import date, datetime
+from enum import StrEnum
 
 from sqlalchemy import Boolean, Date, ForeignKey, Index, Integer, String, Text, UniqueConstraint, Uuid
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..db import SchoolScoped, UTCDateTime, db, utcnow
 
-NOT_STARTED, IN_PROGRESS, DONE, NOT_APPLICABLE = "not_started", "in_progress", "done", "not_applicable"
-STATUSES = (NOT_STARTED, IN_PROGRESS, DONE, NOT_APPLICABLE)
+
+class ItemStatus(StrEnum):
+    """Where an item stands. The values are what the database and the URLs (`?status=done`) hold."""
+
+    NOT_STARTED = "not_started"
+    IN_PROGRESS = "in_progress"
+    DONE = "done"
+    NOT_APPLICABLE = "not_applicable"
+
+
+class ItemKind(StrEnum):
+    """What an item is: a requirement's answer type (task, training, answer, check) or the school's own."""
+
+    TASK = "task"
+    TRAINING = "training"
+    ANSWER = "answer"
+    CHECK = "check"
+    OWN = "own"
+
+
+NOT_STARTED, IN_PROGRESS, DONE, NOT_APPLICABLE = ItemStatus
+STATUSES = tuple(ItemStatus)
 STATUS_LABELS = {NOT_STARTED: "Not started", IN_PROGRESS: "In progress", DONE: "Done",
                  NOT_APPLICABLE: "Not applicable"}
 OPEN_STATUSES = (NOT_STARTED, IN_PROGRESS)
 ANSWER_STATUSES = ("in_place", "partly", "not_yet", "not_applicable")
 ANSWER_STATUS_LABELS = {"in_place": "In place", "partly": "Partly in place", "not_yet": "Not yet in place",
                         "not_applicable": "Not applicable"}
-OWN_KIND = "own"
+OWN_KIND = ItemKind.OWN
 
 
 class SchoolYear(SchoolScoped, db.Model):
@@ -70,12 +91,13 @@ class Item(SchoolScoped, db.Model):
         Uuid, ForeignKey("requirements.id", ondelete="SET NULL"), nullable=True, index=True)
     #: the requirement's stable key; work follows it when the framework is upgraded
     requirement_key: Mapped[str | None] = mapped_column(String(80), nullable=True)
-    #: task, training, answer, check, or own (the school's own item)
+    #: an ItemKind: task, training, answer, check, or own (the school's own item)
     kind: Mapped[str] = mapped_column(String(20))
     section_title: Mapped[str] = mapped_column(String(200), default="")
     title: Mapped[str] = mapped_column(String(300))
     #: 1..3 for items that repeat each term
     occurrence: Mapped[int] = mapped_column(Integer, default=1)
+    #: an ItemStatus; changed only through tracking.state.set_status
     status: Mapped[str] = mapped_column(String(20), default=NOT_STARTED)
     na_reason: Mapped[str] = mapped_column(Text, default="")
     owner_role: Mapped[str] = mapped_column(String(20), default="lead")

@@ -3,16 +3,19 @@ from collections import OrderedDict
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 
+from flask import abort
 from sqlalchemy import func, literal, or_, union_all
 from sqlalchemy.orm import lazyload
 
-from ..db import db
+from ..audit import AuditEvent
+from ..auth.models import User
+from ..dates import add_months, month_starts
+from ..db import db, get_for_school_or_404
 from ..frameworks.models import Framework
-from ..tenancy import ACCREDITOR, HEAD, HR, LEAD
-from ..validation import add_months
-from .models import DONE, NOT_APPLICABLE, OPEN_STATUSES, Item, SchoolYear
+from ..tenancy import ACCREDITOR, HR, SEES_EVERY_ITEM, Membership
+from .models import DONE, IN_PROGRESS, NOT_APPLICABLE, OPEN_STATUSES, AnswerVersion, Comment, Item, SchoolYear
 
-SEES_EVERYTHING = (LEAD, HEAD, ACCREDITOR)
+SEES_EVERYTHING = SEES_EVERY_ITEM
 
 
 def visible_criteria(school, membership) -> list:
@@ -68,7 +71,7 @@ class Progress:
             self.done += count
         elif status == NOT_APPLICABLE:
             self.not_applicable += count
-        elif status == "in_progress":
+        elif status == IN_PROGRESS:
             self.in_progress += count
 
 
@@ -178,10 +181,8 @@ def short_lists(visible, user_id, today) -> dict:
 def timeline_from(rows, year, today):
     """Month by month: how many items fall due, how many are done, how many are overdue."""
     months = OrderedDict()
-    d = year.starts_on
-    for _ in range(12):
+    for d in month_starts(year.starts_on, 12):
         months[(d.year, d.month)] = {"month": d, "total": 0, "done": 0, "overdue": 0}
-        d = (d.replace(day=28) + timedelta(days=4)).replace(day=1)
     for _, _, due_on, status, count in rows:
         bucket = months.get((due_on.year, due_on.month))
         if bucket is None:
@@ -236,4 +237,53 @@ def years(school):
                               .order_by(SchoolYear.starts_on.desc())).scalars().all()
 
 
-__all__ = ["visible_items", "visible_criteria", "may_see", "sees_unassigned", "progress", "dashboard", "item_query", "ItemFilters", "years", "or_"]
+def visible_item_or_404(school, membership, item_id) -> Item:
+    """The school's item `item_id` if this member may see it; anything else is a 404 (staff see only what is
+    assigned to them; HR also recruitment checks and unassigned HR items)."""
+    item = get_for_school_or_404(Item, item_id, school)
+    if may_see(membership, item):
+        return item
+    abort(404)
+
+
+def owner_choices(school) -> list[tuple[str, str]]:
+    """(user id, name) of the members who may own an item: everyone but accreditors, by name."""
+    rows = db.session.execute(
+        db.select(User.id, User.name, User.email).join(Membership, Membership.user_id == User.id)
+        .where(Membership.school_id == school.id, Membership.role != ACCREDITOR).order_by(User.name, User.email)
+    ).all()
+    return [(str(r.id), r.name or r.email) for r in rows]
+
+
+def member(school, user_id):
+    """The user `user_id` if they are a member of the school, else None."""
+    return db.session.execute(
+        db.select(User).join(Membership, Membership.user_id == User.id)
+        .where(Membership.school_id == school.id, User.id == user_id)
+    ).scalar_one_or_none()
+
+
+def item_history(school, item) -> list:
+    """The item's audit events, newest first."""
+    return db.session.execute(
+        db.select(AuditEvent).where(AuditEvent.school_id == school.id, AuditEvent.subject_type == "items",
+                                    AuditEvent.subject_id == str(item.id))
+        .order_by(AuditEvent.seq.desc())
+    ).scalars().all()
+
+
+def comments(school, item) -> list:
+    """The item's comments, oldest first."""
+    return db.session.execute(db.select(Comment).where(Comment.school_id == school.id, Comment.item_id == item.id)
+                              .order_by(Comment.created_at)).scalars().all()
+
+
+def answer_versions(school, item) -> list:
+    """The item's saved answers, newest first."""
+    return db.session.execute(db.select(AnswerVersion).where(AnswerVersion.school_id == school.id,
+                                                             AnswerVersion.item_id == item.id)
+                              .order_by(AnswerVersion.created_at.desc())).scalars().all()
+
+
+__all__ = ["visible_items", "visible_criteria", "may_see", "sees_unassigned", "progress", "dashboard", "item_query", "ItemFilters", "years", "or_",
+           "visible_item_or_404", "owner_choices", "member", "item_history", "comments", "answer_versions"]

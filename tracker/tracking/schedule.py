@@ -1,6 +1,7 @@
 """Due dates from framework timing rules, in the school's own calendar (pure functions, no database)."""
 from datetime import date
 
+from ..dates import add_days, add_months
 from ..frameworks.models import Requirement
 
 TERM_GAP_MONTHS = 4
@@ -11,21 +12,13 @@ def year_start(start_year: int, start_month: int) -> date:
     return date(start_year, start_month, 1)
 
 
-def add_months(start: date, months: int, day: int) -> date:
-    """The date `months` after the month of `start`, on `day` (1-28, valid in every month)."""
-    index = start.month - 1 + months
-    return date(start.year + index // 12, index % 12 + 1, day)
-
-
 def year_label(starts_on: date) -> str:
     ends = add_months(starts_on, 11, 1)
     return str(starts_on.year) if ends.year == starts_on.year else f"{starts_on.year}–{str(ends.year)[-2:]}"
 
 
 def year_end(starts_on: date) -> date:
-    from datetime import timedelta
-
-    return add_months(starts_on, 12, 1) - timedelta(days=1)
+    return add_days(add_months(starts_on, 12, 1), -1)
 
 
 def occurrences(requirement: Requirement, starts_on: date) -> list[tuple[int, date]]:

@@ -8,24 +8,31 @@ from datetime import date
 from sqlalchemy.exc import IntegrityError
 
 from .. import audit
+from ..dates import add_months
 from ..db import db, utcnow
 from ..frameworks.models import SCHOOL_YEAR, Framework, Requirement
 from ..frameworks.services import compare_versions, latest_versions
+from ..signals import year_signed_off
+from ..transactions import DomainError
 from . import schedule
-from .models import DONE, NOT_APPLICABLE, NOT_STARTED, OWN_KIND, STATUSES, AnswerVersion, Comment, Item, SchoolYear
+from .models import (
+    DONE,
+    IN_PROGRESS,
+    NOT_APPLICABLE,
+    NOT_STARTED,
+    OWN_KIND,
+    STATUSES,
+    AnswerVersion,
+    Comment,
+    Item,
+    ItemKind,
+    SchoolYear,
+)
+from .state import EditConflict, check_version, set_status  # noqa: F401 (EditConflict: re-exported)
 
 
-class TrackingError(ValueError):
+class TrackingError(DomainError):
     """A change that cannot be made; the message is for the user."""
-
-
-class EditConflict(Exception):
-    """Someone saved the item after this form was opened."""
-
-    def __init__(self, item, submitted: dict):
-        self.item = item
-        self.submitted = submitted
-        super().__init__("edit conflict")
 
 
 def current_year(school, years=None) -> SchoolYear | None:
@@ -47,7 +54,8 @@ def _items_for(school, year, requirement, *, previous=None):
     for occurrence, due in schedule.occurrences(requirement, year.starts_on):
         items.append(Item(
             school_id=school.id, year_id=year.id, framework_id=requirement.framework_id,
-            requirement_id=requirement.id, requirement_key=requirement.key, kind=requirement.answer_type,
+            requirement_id=requirement.id, requirement_key=requirement.key,
+            kind=ItemKind(requirement.answer_type),
             section_title=requirement.section.title, title=requirement.title, occurrence=occurrence,
             owner_role=requirement.owner_role, due_on=due, status=NOT_STARTED,
         ))
@@ -116,7 +124,7 @@ def roll_over(school, previous: SchoolYear) -> SchoolYear:
                 if before is not None:
                     item.carried_from_id = before.id
                     item.owner_id = before.owner_id
-                    if requirement.answer_type == "answer" and (before.answer or before.answer_status):
+                    if requirement.answer_type == ItemKind.ANSWER and (before.answer or before.answer_status):
                         item.answer, item.answer_status = before.answer, before.answer_status
                         item.to_review = True
                 db.session.add(item)
@@ -124,7 +132,7 @@ def roll_over(school, previous: SchoolYear) -> SchoolYear:
     for own in (i for i in old_items if i.kind == OWN_KIND):
         db.session.add(Item(school_id=school.id, year_id=year.id, kind=OWN_KIND, section_title=own.section_title,
                             title=own.title, owner_role=own.owner_role, owner_id=own.owner_id,
-                            due_on=schedule.add_months(own.due_on, 12, min(own.due_on.day, 28)),
+                            due_on=add_months(own.due_on, 12),
                             carried_from_id=own.id))
         count += 1
     db.session.flush()
@@ -143,17 +151,9 @@ def sign_off(school, year: SchoolYear, user) -> None:
     year.signed_off_at, year.signed_off_by_id = utcnow(), user.id
     year.signed_off_by = user
     audit.record("year.signed_off", school=school, subject=year, after={"signed_off_by": user.email})
-    from ..reports.services import ReportError, freeze  # the year's report is frozen as it stands now
-
-    try:
-        freeze(school, year, user)
-    except ReportError as exc:
-        raise TrackingError(str(exc)) from exc
-
-
-def _check_version(item, version, submitted):
-    if version is None or int(version) != item.version:
-        raise EditConflict(item, submitted)
+    # reports freezes the year's report as it stands now, in this transaction (it raises TrackingError if it
+    # cannot, and then nothing is signed off); see tracker/signals.py
+    year_signed_off.send(school, year=year, user=user)
 
 
 def update_item(school, item: Item, *, version, status=None, owner=None, due_on=None, notes=None,
@@ -161,19 +161,15 @@ def update_item(school, item: Item, *, version, status=None, owner=None, due_on=
     """Change an item's status, owner, due date or notes; only leads and heads (manage) move owners and dates."""
     submitted = {"status": status, "owner": owner.email if owner else None, "due_on": due_on, "notes": notes,
                  "na_reason": na_reason}
-    _check_version(item, version, submitted)
+    check_version(item, version, submitted)
     before = item.audit_view()
     if status is not None:
         if status not in STATUSES:
             raise TrackingError("Choose a status from the list.")
         if status == NOT_APPLICABLE and not (na_reason or "").strip():
             raise TrackingError("Say why the item does not apply to your school.")
-        item.status = status
-        item.na_reason = (na_reason or "").strip() if status == NOT_APPLICABLE else ""
-        if status == DONE:
-            item.completed_on = completed_on or item.completed_on or school.today()
-        else:
-            item.completed_on = None
+        done_on = (completed_on or item.completed_on or school.today()) if status == DONE else None
+        set_status(item, status, on=done_on, reason=na_reason or "")
     if notes is not None:
         item.notes = notes
     if manage:
@@ -190,16 +186,16 @@ def update_item(school, item: Item, *, version, status=None, owner=None, due_on=
 def save_answer(school, item: Item, *, version, answer, answer_status, review_on, author) -> None:
     """Save a policy-form answer, keeping every earlier version."""
     submitted = {"answer": answer, "answer_status": answer_status, "review_on": review_on}
-    _check_version(item, version, submitted)
-    if item.kind != "answer":
+    check_version(item, version, submitted)
+    if item.kind != ItemKind.ANSWER:
         raise TrackingError("Only policy-form questions take a written answer.")
     before = item.audit_view()
     item.answer, item.answer_status, item.review_on = answer, answer_status, review_on
     item.to_review = False
     if item.status == NOT_STARTED and answer.strip():
-        item.status = "in_progress"
+        set_status(item, IN_PROGRESS)
     if answer_status == "in_place" and item.status != DONE:
-        item.status, item.completed_on = DONE, school.today()
+        set_status(item, DONE, on=school.today())
     old, new = audit.changes(before, item.audit_view())
     if not new:
         return
@@ -256,8 +252,7 @@ def upgrade_framework(school, year: SchoolYear, new: Framework) -> UpgradeReport
             item.requirement_id, item.title = requirement.id, requirement.title
             item.section_title = requirement.section.title
         elif item.status != DONE:
-            item.status = NOT_APPLICABLE
-            item.na_reason = f"No longer part of {new.title} version {new.version}."
+            set_status(item, NOT_APPLICABLE, reason=f"No longer part of {new.title} version {new.version}.")
     for key in change.added:
         db.session.add_all(_items_for(school, year, new_reqs[key]))
     year.frameworks = [new if f.id == old.id else f for f in year.frameworks]

@@ -7,13 +7,14 @@ from datetime import date
 from flask import current_app
 
 from .. import audit
+from ..dates import add_days, add_months, add_years
 from ..db import db
 from ..evidence.checks import check_upload
 from ..evidence.storage import EvidenceStore
 from ..frameworks.models import AUDIENCE_LABELS, SCHOOL_YEAR, Requirement
 from ..frameworks.services import latest_versions
 from ..people.models import Person
-from ..validation import add_days, add_months, add_years
+from ..signals import person_page
 from .models import TrainingAttendance, TrainingSession
 
 EXPIRING_DAYS = 30
@@ -239,3 +240,12 @@ def person_record(school, person) -> list[dict]:
         status, expires = state(completed, activity.repeat, today)
         rows.append({"activity": activity, "completed_on": completed, "expires_on": expires, "state": status})
     return rows
+
+
+@person_page.connect
+def person_training(person, *, school, own) -> dict:
+    """A person's page shows their training record and the sessions they attended; a member's own page, the
+    record only."""
+    if own:
+        return {"training": person_record(school, person)}
+    return {"training": person_record(school, person), "sessions": person_sessions(school, person)}

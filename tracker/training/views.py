@@ -1,19 +1,19 @@
 """Training coverage; recording, changing and deleting sessions; certificates."""
-from flask import abort, flash, g, redirect, render_template, request, send_file, url_for
+from flask import abort, current_app, flash, g, redirect, render_template, request, send_file, url_for
 from flask_login import current_user
-from sqlalchemy.orm import selectinload
 
 from .. import audit
 from ..access import school_roles
-from ..db import db, get_for_school_or_404
-from ..evidence.checks import UploadRejected, describe_accepted
-from ..pagination import paginate_list
+from ..db import get_for_school_or_404
+from ..evidence.checks import describe_accepted
 from ..evidence.storage import EvidenceStore
-from ..people.models import CATEGORY_LABELS, Person
+from ..pagination import paginate_list
+from ..people.models import CATEGORY_LABELS
 from ..tenancy import ACCREDITOR, HEAD, HR, LEAD
-from . import bp, services
+from ..transactions import saving
+from . import bp, queries, services
 from .forms import SessionForm
-from .models import TrainingAttendance, TrainingSession
+from .models import TrainingSession
 
 READERS = (LEAD, HEAD, HR, ACCREDITOR)
 RECORDERS = (LEAD, HR)
@@ -22,12 +22,7 @@ RECORDERS = (LEAD, HR)
 @bp.route("/")
 @school_roles(*READERS)
 def index():
-    attended = (db.select(db.func.count()).where(TrainingAttendance.session_id == TrainingSession.id)
-                .correlate(TrainingSession).scalar_subquery())
-    sessions = db.session.execute(
-        db.select(TrainingSession, attended).where(TrainingSession.school_id == g.school.id)
-        .options(selectinload(TrainingSession.requirement))
-        .order_by(TrainingSession.held_on.desc()).limit(20)).all()
+    sessions = queries.recent_sessions(g.school)
     return render_template("training/index.html", coverage=services.coverage(g.school), sessions=sessions,
                            today=g.school.today())
 
@@ -57,16 +52,11 @@ def _form(session=None):
     form = SessionForm()
     activities = services.activities()
     form.activity.choices = [(a.key, f"{a.title} ({a.section.title})") for a in activities]
-    today = g.school.today()
-    current = (Person.leave_on.is_(None)) | (Person.leave_on >= today)
     if session is not None:
-        attended = db.select(TrainingAttendance.person_id).where(TrainingAttendance.session_id == session.id)
-        current = current | Person.id.in_(attended)
         if session.requirement_key not in {a.key for a in activities}:
             title = session.requirement.title if session.requirement else session.requirement_key
             form.activity.choices.append((session.requirement_key, title))
-    people = db.session.execute(db.select(Person).where(Person.school_id == g.school.id, current)
-                                .order_by(Person.full_name)).scalars().all()
+    people = queries.people_to_offer(g.school, g.school.today(), session)
     form.people.choices = [(str(p.id), p.full_name) for p in people]
     return form, {a.key: a for a in activities}, {str(p.id): p for p in people}
 
@@ -79,14 +69,12 @@ def record():
         chosen = [people[i] for i in form.people.data if i in people]
         upload = form.certificate.data
         certificate = (upload.filename, upload.read()) if upload and upload.filename else None
-        try:
+        with saving(show=False) as tx:
             services.record_session(g.school, activity=activities[form.activity.data], held_on=form.held_on.data,
                                     provider=form.provider.data, notes=form.notes.data, people=chosen,
                                     certificate=certificate, user=current_user)
-            db.session.commit()
-        except UploadRejected as exc:
-            db.session.rollback()
-            form.certificate.errors.append(f"{exc} Nothing was recorded.")
+        if not tx.ok:
+            form.certificate.errors.append(f"{tx.error} Nothing was recorded.")
         else:
             flash(f"Recorded for {len(chosen)} {'person' if len(chosen) == 1 else 'people'}.", "success")
             return redirect(url_for(".index"))
@@ -122,17 +110,15 @@ def edit(session_id):
         chosen = [people[i] for i in form.people.data if i in people]
         upload = form.certificate.data
         certificate = (upload.filename, upload.read()) if upload and upload.filename else None
-        try:
+        with saving(show=False) as tx:
             replaced = services.update_session(
                 g.school, session, activity=activities.get(form.activity.data), held_on=form.held_on.data,
                 provider=form.provider.data, notes=form.notes.data, people=chosen, certificate=certificate,
                 user=current_user)
-            db.session.commit()
-        except UploadRejected as exc:
-            db.session.rollback()
-            form.certificate.errors.append(f"{exc} Nothing was changed.")
+            tx.after_commit(services.delete_file, g.school, replaced)  # the old certificate, once replaced
+        if not tx.ok:
+            form.certificate.errors.append(f"{tx.error} Nothing was changed.")
         else:
-            services.delete_file(g.school, replaced)
             flash("Training session saved.", "success")
             return redirect(_back(session))
     return render_template("training/session.html", form=form, session=session, accepted=describe_accepted(),
@@ -145,9 +131,9 @@ def delete(session_id):
     """Delete a recorded session (the page asks for confirmation first)."""
     session = _session_or_404(session_id)
     back = _back(session)
-    stored = services.delete_session(g.school, session, user=current_user)
-    db.session.commit()
-    services.delete_file(g.school, stored)
+    with saving() as tx:
+        stored = services.delete_session(g.school, session, user=current_user)
+        tx.after_commit(services.delete_file, g.school, stored)  # the certificate goes once that is saved
     flash("Training session deleted. Coverage no longer counts it.", "success")
     return redirect(back)
 
@@ -158,15 +144,13 @@ def certificate(session_id):
     session = get_for_school_or_404(TrainingSession, session_id, g.school)
     if not session.certificate_stored:
         abort(404)
-    from flask import current_app
-
     path = EvidenceStore(current_app.config["TRACKER_EVIDENCE_DIR"]).path(g.school.id, session.certificate_stored)
     if not path.exists():
         abort(404)
     if g.membership.role == ACCREDITOR:  # every download an accreditor makes is in the audit trail
-        audit.record("training.certificate_downloaded", school=g.school, subject=session,
-                     after={"certificate": session.certificate_name, "sha256": session.certificate_sha256,
-                            "held_on": session.held_on})
-        db.session.commit()
+        with saving():
+            audit.record("training.certificate_downloaded", school=g.school, subject=session,
+                         after={"certificate": session.certificate_name, "sha256": session.certificate_sha256,
+                                "held_on": session.held_on})
     return send_file(path, mimetype=session.certificate_type, as_attachment=True,
                      download_name=session.certificate_name, max_age=0)

@@ -2,12 +2,13 @@
 
 Idempotent: each part is skipped when the demo school already has it.
 """
+from ..dates import add_years
 from ..db import db
 from ..review import services as review
 from ..review.models import ReviewQuery
 from ..tenancy import ACCREDITOR, HEAD, LEAD, Membership
 from ..tracking import services as tracking
-from ..tracking.models import DONE, NOT_APPLICABLE, Item, SchoolYear
+from ..tracking.models import DONE, NOT_APPLICABLE, Item, ItemKind, SchoolYear
 
 
 def _members(school):
@@ -26,7 +27,7 @@ def load_demo_reports(school) -> None:
 
 
 def _previous_year(school, current, members):
-    starts = current.starts_on.replace(year=current.starts_on.year - 1)
+    starts = add_years(current.starts_on, -1)
     if db.session.execute(db.select(SchoolYear.id).where(SchoolYear.school_id == school.id,
                                                          SchoolYear.starts_on == starts)).first():
         return
@@ -36,7 +37,7 @@ def _previous_year(school, current, members):
     owners = {"lead": members[LEAD], "head": members[HEAD]}
     for n, item in enumerate(items):
         item.owner_id = owners.get(item.owner_role, members[LEAD]).id
-        if item.kind == "answer":
+        if item.kind == ItemKind.ANSWER:
             tracking.save_answer(school, item, version=item.version, answer="Reviewed and approved by the board "
                                  "in June; published on the staff portal.", answer_status="in_place",
                                  review_on=year.ends_on, author=members[LEAD])
@@ -58,8 +59,8 @@ def _queries(school, year, members):
         return
     items = db.session.execute(db.select(Item).where(Item.school_id == school.id, Item.year_id == year.id)
                                .order_by(Item.due_on, Item.title)).scalars().all()
-    answer = next((i for i in items if i.kind == "answer"), None)
-    task = next((i for i in items if i.kind == "task" and i.status == DONE), None)
+    answer = next((i for i in items if i.kind == ItemKind.ANSWER), None)
+    task = next((i for i in items if i.kind == ItemKind.TASK and i.status == DONE), None)
     if task is not None:
         q = review.raise_query(school, task, user=accreditor, role=ACCREDITOR,
                                body="The evidence shows the session was booked. Is there an attendance list "

@@ -10,7 +10,17 @@ from functools import lru_cache
 import click
 from flask.cli import AppGroup
 
-from .db import db
+from ..auth.models import User
+from ..db import db
+from ..evidence import services as evidence
+from ..passwords import hash_password
+from ..people import services as people
+from ..schools.services import create_school
+from ..tenancy import Membership, School
+from ..tracking import services as tracking
+from ..tracking.models import DONE, IN_PROGRESS, Comment, Item, ItemKind
+from ..tracking.state import set_status
+from ..training import services as training
 
 bench_cli = AppGroup("bench", help="Benchmark data.")
 
@@ -22,8 +32,6 @@ BENCH_PASSWORD = "bench-password-123"
 @lru_cache(maxsize=1)
 def _bench_hash():
     """One argon2 hash for every bench lead: hashing is deliberately slow, and a thousand schools need it."""
-    from .auth.passwords import hash_password
-
     return hash_password(BENCH_PASSWORD)
 
 
@@ -31,15 +39,6 @@ def generate_school(slug, *, staff, seed=1, lead_email=None):
     """One school with a current and a previous year of every framework, `staff` people with checklists in
     every state, training sessions, comments, evidence files on half the completed items and the audit history
     all of that writes. Returns the school; idempotent on `slug`."""
-    from .auth.models import User
-    from .evidence import services as evidence
-    from .people import services as people
-    from .schools.services import create_school
-    from .tenancy import Membership, School
-    from .tracking import services as tracking
-    from .tracking.models import DONE, IN_PROGRESS, Comment, Item
-    from .training import services as training
-
     school = db.session.execute(db.select(School).where(School.slug == slug)).scalar_one_or_none()
     if school is not None:
         return school
@@ -58,8 +57,10 @@ def generate_school(slug, *, staff, seed=1, lead_email=None):
                                ).scalars().all()
     for n, item in enumerate(items):
         if item.due_on < today:
-            item.status = DONE if rng.random() < 0.8 else IN_PROGRESS
-            item.completed_on = item.due_on if item.status == DONE else None
+            if rng.random() < 0.8:
+                set_status(item, DONE, on=item.due_on)
+            else:
+                set_status(item, IN_PROGRESS)
             if item.status == DONE and rng.random() < 0.5:  # a small real file, checked and stored as uploads are
                 evidence.add_files(school, item, [(f"minutes-{n:03}.txt", _evidence_text(slug, item.title))],
                                    applies_on=item.due_on, user=lead)
@@ -72,12 +73,14 @@ def generate_school(slug, *, staff, seed=1, lead_email=None):
             school, full_name=f"Staff member {i:04}", email=f"staff{i}@{slug}.bench",
             category=rng.choice(CATEGORIES), groups=["response_team"] if i % 40 == 0 else [],
             start_on=today - timedelta(days=rng.randint(-40, 2000)), countries=rng.sample(COUNTRIES, rng.randint(1, 3))))
-    checks = db.session.execute(db.select(Item).where(Item.school_id == school.id, Item.kind == "check")).scalars()
+    checks = db.session.execute(db.select(Item).where(Item.school_id == school.id,
+                                                      Item.kind == ItemKind.CHECK)).scalars()
     for item in checks:
         roll = rng.random()
         item.check_status = "verified" if roll < 0.85 else ("requested" if roll < 0.95 else "not_started")
         if item.check_status == "verified":
-            item.status, item.verified_on, item.verified_by_id = DONE, item.due_on, lead.id
+            item.verified_on, item.verified_by_id = item.due_on, lead.id
+            set_status(item, DONE, on=item.verified_on)
     for activity in training.activities():
         audience = [p for p in persons if training.in_audience(p, activity.audience, today)]
         for age in (60, 350, 500):

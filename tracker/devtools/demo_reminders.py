@@ -2,14 +2,20 @@
 and failed digests built from the demo school's real data. Idempotent."""
 from datetime import timedelta
 
-from flask import current_app
 from sqlalchemy import select
 
 from ..db import db, utcnow
+from ..links import links_context
+from ..reminders import calendar as feeds
+from ..reminders.digest import (
+    CATCH_UP_DAYS,
+    collect_lines,
+    load_school_data,
+    render_message,
+    training_activities,
+)
+from ..reminders.models import FAILED, PENDING, SENT, OutboxMessage
 from ..tenancy import ACCREDITOR, Membership
-from . import calendar as feeds
-from .digest import CATCH_UP_DAYS, base_url, collect_lines, load_school_data, render_message, training_activities
-from .models import FAILED, PENDING, SENT, OutboxMessage
 
 #: how the demo digests end up, in turn: a lead sees every state of the outbox
 OUTCOMES = [
@@ -35,7 +41,7 @@ def load_demo_reminders(school) -> None:
     data = load_school_data(school, today)
     lines = collect_lines(data, today - timedelta(days=CATCH_UP_DAYS), today, training_activities())
     chosen = [uid for uid in data["recipients"] if lines.get(uid)]
-    with current_app.test_request_context(base_url=base_url()):
+    with links_context():
         for n, uid in enumerate(sorted(chosen, key=lambda u: data["recipients"][u].email)):
             status, error = OUTCOMES[n % len(OUTCOMES)]
             row = render_message(school, data["recipients"][uid], lines[uid], today - timedelta(days=1),

@@ -1,0 +1,190 @@
+"""What a digest says: the reminder days, and the lines each member of a school is sent (digest.py builds and
+queues the digests; digest_mail.py writes them as e-mail).
+
+`load_school_data` reads everything a school's digests need in four queries; `collect_lines` is then pure.
+"""
+from collections import defaultdict
+from dataclasses import dataclass
+from datetime import date, timedelta
+
+from sqlalchemy import or_, select
+
+from ..auth.models import User
+from ..db import db
+from ..people.models import Person
+from ..tenancy import ACCREDITOR, HR, LEAD, Membership
+from ..tracking.models import OPEN_STATUSES, Item
+from ..tracking.queries import sees_unassigned
+from ..training import services as training
+from .models import DAILY, ReminderSetting
+
+#: an open item is mentioned this many days before it is due, and on the day
+ITEM_DAYS_BEFORE = (14, 7, 0)
+#: training is mentioned when its expiry is this many days away
+TRAINING_DAYS_BEFORE = (30, 14, 7, 0)
+#: open pre-start checks are listed every day once the person starts within this many days
+CHECK_WINDOW = 14
+#: after a pause, reminder days missed up to this many days back are covered by today's digest
+CATCH_UP_DAYS = 6
+WEEKLY_DAY = 0  # Monday
+
+
+@dataclass(frozen=True)
+class Line:
+    section: str
+    title: str
+    detail: str
+    on: date
+    endpoint: str
+    args: tuple
+
+
+@dataclass
+class Recipient:
+    user_id: object
+    email: str
+    name: str
+    role: str
+    frequency: str
+
+
+def _d(days):
+    return timedelta(days=days)
+
+
+def reminded(days_before, target: date, since: date, today: date) -> bool:
+    """True when one of `target - k` (k in days_before) falls in [since, today]."""
+    return any(since <= target - _d(k) <= today for k in days_before)
+
+
+def overdue_reminded(due: date, since: date, today: date) -> bool:
+    """Overdue reminders fall on the first day after the due date, then every seventh day."""
+    first = max(since, due + _d(1))
+    if first > today:
+        return False
+    wait = (-((first - due).days - 1)) % 7
+    return first + _d(wait) <= today
+
+
+def _day(d: date) -> str:
+    return f"{d.day} {d:%B %Y}"
+
+
+def item_section(due: date, today: date) -> str:
+    if due < today:
+        return "overdue"
+    if due == today:
+        return "today"
+    return "week" if due <= today + _d(7) else "fortnight"
+
+
+@dataclass(frozen=True)
+class Activity:
+    key: str
+    title: str
+    audience: tuple
+    repeat: str
+
+
+def training_activities() -> list[Activity]:
+    """The training activities (global framework data), copied once per run rather than loaded per school."""
+    return [Activity(a.key, a.title, tuple(a.audience or ()), a.repeat) for a in training.activities()]
+
+
+def load_school_data(school, today: date) -> dict:
+    """Everything a school's digests need, in four queries whatever the number of items or people."""
+    members = db.session.execute(
+        select(Membership.user_id, Membership.role, Membership.access_until, User.email, User.name, User.active,
+               ReminderSetting.frequency)
+        .join(User, User.id == Membership.user_id)
+        .outerjoin(ReminderSetting, (ReminderSetting.school_id == Membership.school_id)
+                   & (ReminderSetting.user_id == Membership.user_id))
+        .where(Membership.school_id == school.id)).all()
+    recipients = {
+        m.user_id: Recipient(m.user_id, m.email, m.name or m.email, m.role, m.frequency or DAILY)
+        for m in members
+        if m.active and m.role != ACCREDITOR and (m.access_until is None or today <= m.access_until)
+    }
+    items = db.session.execute(
+        select(Item.id, Item.title, Item.kind, Item.due_on, Item.owner_id, Item.owner_role, Item.person_id,
+               Person.full_name, Person.start_on, Person.leave_on)
+        .outerjoin(Person, Person.id == Item.person_id)
+        .where(Item.school_id == school.id, Item.status.in_(OPEN_STATUSES), Item.due_on <= today + _d(14))
+        .order_by(Item.due_on, Item.title)).all()
+    people = db.session.execute(
+        select(Person).where(Person.school_id == school.id,
+                             or_(Person.leave_on.is_(None), Person.leave_on >= today))
+        .order_by(Person.full_name)).scalars().all()
+    completions = training.latest_completions(school) if people else {}
+    return {"recipients": recipients, "items": items, "people": people, "completions": completions}
+
+
+def _holders(recipients, roles):
+    return [uid for uid, r in recipients.items() if r.role in roles]
+
+
+def collect_lines(data, since: date, today: date, activities) -> dict:
+    """{user_id: [Line]} for the reminder days in [since, today]."""
+    recipients = data["recipients"]
+    out = defaultdict(set)
+    checks = defaultdict(list)
+    by_role = {role: _holders(recipients, (role,)) for role in {r.role for r in recipients.values()}}
+    lead_and_hr = _holders(recipients, (LEAD, HR)) or _holders(recipients, (LEAD,))
+    leads = _holders(recipients, (LEAD,))
+    for row in data["items"]:
+        if row.person_id is not None and row.leave_on is not None and row.leave_on < today:
+            continue  # a person who has left needs no more checks
+        starting_soon = row.person_id is not None and today <= row.start_on <= today + _d(CHECK_WINDOW)
+        if starting_soon and row.due_on <= row.start_on:
+            for uid in set(lead_and_hr) | ({row.owner_id} if row.owner_id in recipients else set()):
+                checks[(uid, row.person_id)].append(row)
+            continue
+        if row.due_on < today:
+            if not overdue_reminded(row.due_on, since, today):
+                continue
+        elif not reminded(ITEM_DAYS_BEFORE, row.due_on, since, today):
+            continue
+        detail = f"{row.full_name}: due {_day(row.due_on)}" if row.full_name else f"due {_day(row.due_on)}"
+        if row.person_id is not None:
+            endpoint, args = "people.person", (("person_id", row.person_id),)
+        else:
+            endpoint, args = "tracking.item", (("item_id", row.id),)
+        line = Line(item_section(row.due_on, today), row.title, detail, row.due_on, endpoint, args)
+        if row.owner_id in recipients:
+            targets = {row.owner_id}
+        else:  # nobody assigned: the role's holders if they can open it, else the leads, who assign owners
+            targets = set((by_role.get(row.owner_role) if sees_unassigned(row.owner_role) else None) or leads)
+        for uid in targets:
+            out[uid].add(line)
+    for (uid, person_id), rows in checks.items():
+        first = rows[0]
+        count = len(rows)
+        out[uid].add(Line("checks", f"{first.full_name}: {count} check{'s' if count != 1 else ''} still open",
+                          f"starts {_day(first.start_on)}; " + ", ".join(r.title for r in rows[:3])
+                          + (f" and {count - 3} more" if count > 3 else ""),
+                          first.start_on, "people.person", (("person_id", person_id),)))
+    if data["people"] and activities:
+        _training_lines(data, since, today, activities, lead_and_hr, recipients, out)
+    return {uid: sorted(lines, key=lambda ln: (ln.on, ln.title)) for uid, lines in out.items()}
+
+
+def _training_lines(data, since, today, activities, lead_and_hr, recipients, out):
+    # Walk the completions there are, not every person against every activity: most people have done few
+    # of the activities (the 1,000-school profile found the full cross product was most of the job).
+    people = {p.id: p for p in data["people"]}
+    by_key = {a.key: a for a in activities}
+    for (person_id, key), done in data["completions"].items():
+        person, activity = people.get(person_id), by_key.get(key)
+        if person is None or activity is None or done is None:
+            continue
+        expires = training.expiry(done, activity.repeat)
+        if expires is None or expires < today or not reminded(TRAINING_DAYS_BEFORE, expires, since, today):
+            continue
+        if not training.in_audience(person, activity.audience, today):
+            continue
+        for uid in lead_and_hr:
+            out[uid].add(Line("training", activity.title, f"{person.full_name}: expires {_day(expires)}",
+                              expires, "people.person", (("person_id", person.id),)))
+        if person.user_id in recipients and person.user_id not in lead_and_hr:
+            out[person.user_id].add(Line("training", activity.title, f"Yours: expires {_day(expires)}",
+                                         expires, "people.me", ()))

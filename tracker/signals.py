@@ -1,0 +1,36 @@
+"""The signals by which an earlier feature lets later ones react, without importing them.
+
+See docs/ARCHITECTURE.md for the layers.
+
+A feature low in the layers sends; a feature above it connects a receiver in its own code. blinker calls the
+receivers at once, in the sender's thread and inside the sender's transaction, before anything is committed:
+a receiver that raises makes the sender fail, and nothing of either is saved. Receivers are connected when
+their module is imported, which `create_app` does for every feature.
+"""
+from blinker import Namespace
+
+_signals = Namespace()
+
+#: tracking -> reports: a school year was signed off (sender: the school; `year`, `user`). The receiver
+#: freezes the year's report as it stands; it raises the sender's own error if it cannot.
+year_signed_off = _signals.signal("year-signed-off")
+
+#: reminders -> anchors: the daily digests were queued (sender: the app). Each receiver queues mail of its
+#: own and returns how many messages it queued, so the job knows whether to wake the outbox.
+digests_queued = _signals.signal("digests-queued")
+
+#: library -> frameworks: a resource page is being shown (sender: the resource). Receivers return a dict of
+#: extra template values (the framework requirements that use it).
+resource_page = _signals.signal("resource-page")
+
+#: people -> training: a person's page, or a member's own page, is being shown (sender: the person; `school`,
+#: `own`: True on the member's own page). Receivers return a dict of extra template values (training record).
+person_page = _signals.signal("person-page")
+
+
+def page_values(signal, sender, **kwargs) -> dict:
+    """The template values every receiver of a page signal returned, merged in the order they connected."""
+    values = {}
+    for _receiver, returned in signal.send(sender, **kwargs):
+        values.update(returned or {})
+    return values
