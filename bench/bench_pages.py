@@ -9,6 +9,7 @@ trivial health endpoint as the ceiling. Then fills the database to --schools sch
 dashboard again (tenant scale), and counts SQL statements per page for a small and the large school.
 Prints a markdown section; figures are reported, never asserted.
 """
+
 import argparse
 import os
 import re
@@ -21,8 +22,13 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from common import OUT, ROOT, database_url, flask, serve, sign_in, target  # noqa: E402
 
-PAGES = [("health (ceiling)", "/healthz"), ("dashboard", "/s/{slug}/"), ("item list", "/s/{slug}/items"),
-         ("recruitment register", "/s/{slug}/people/"), ("training coverage", "/s/{slug}/training/")]
+PAGES = [
+    ("health (ceiling)", "/healthz"),
+    ("dashboard", "/s/{slug}/"),
+    ("item list", "/s/{slug}/items"),
+    ("recruitment register", "/s/{slug}/people/"),
+    ("training coverage", "/s/{slug}/training/"),
+]
 
 
 def _ms(text):
@@ -34,18 +40,30 @@ def load(port, path, cookie, duration, connections):
     """Requests per second, p50/p99 latency (ms) and errors of `path`, from wrk in its own process (one thread,
     `connections` connections), after a one-second warm-up."""
     url = f"http://127.0.0.1:{port}{path}"
-    command = ["wrk", "-t1", f"-c{connections}", "--latency", *(["-H", f"Cookie: {cookie}"] if cookie else [])]
+    command = [
+        "wrk",
+        "-t1",
+        f"-c{connections}",
+        "--latency",
+        *(["-H", f"Cookie: {cookie}"] if cookie else []),
+    ]
     subprocess.run([*command, "-d1s", url], check=True, capture_output=True)
-    out = subprocess.run([*command, f"-d{duration:g}s", url], check=True, capture_output=True, text=True).stdout
+    out = subprocess.run(
+        [*command, f"-d{duration:g}s", url], check=True, capture_output=True, text=True
+    ).stdout
     if not re.search(r"^\s+99%\s+\S+", out, re.M):
         raise RuntimeError(f"wrk's output has no latency distribution:\n{out}")
     rps = float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))
     non_2xx = re.search(r"Non-2xx or 3xx responses: (\d+)", out)
     socket = re.search(r"Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)", out)
     errors = (int(non_2xx.group(1)) if non_2xx else 0) + (sum(map(int, socket.groups())) if socket else 0)
-    return {"rps": rps, "p50": _ms(re.search(r"^\s+50%\s+(\S+)", out, re.M).group(1)),
-            "p99": _ms(re.search(r"^\s+99%\s+(\S+)", out, re.M).group(1)), "errors": errors,
-            "n": int(re.search(r"(\d+) requests in", out).group(1))}
+    return {
+        "rps": rps,
+        "p50": _ms(re.search(r"^\s+50%\s+(\S+)", out, re.M).group(1)),
+        "p99": _ms(re.search(r"^\s+99%\s+(\S+)", out, re.M).group(1)),
+        "errors": errors,
+        "n": int(re.search(r"(\d+) requests in", out).group(1)),
+    }
 
 
 def query_budgets(env, slugs):
@@ -91,9 +109,16 @@ def measure_pages(env, args, pages):
     try:
         cookie = sign_in(port, "lead@large-1.bench", "bench-password-123")
         # the ceiling is the trivial endpoint as a load balancer calls it: no session cookie to look up
-        return {label: load(port, path.format(slug="large-1"), None if path == "/healthz" else cookie,
-                            args.duration, args.connections)
-                for label, path in pages}
+        return {
+            label: load(
+                port,
+                path.format(slug="large-1"),
+                None if path == "/healthz" else cookie,
+                args.duration,
+                args.connections,
+            )
+            for label, path in pages
+        }
     finally:
         proc.terminate()
         proc.wait()
@@ -103,15 +128,22 @@ def main():
     parser = argparse.ArgumentParser()
     parser.add_argument("--duration", type=float, default=8)
     parser.add_argument("--connections", type=int, default=8)
-    parser.add_argument("--schools", type=int, default=1000, help="schools in the database for the tenant-scale run")
+    parser.add_argument(
+        "--schools", type=int, default=1000, help="schools in the database for the tenant-scale run"
+    )
     args = parser.parse_args()
     if not shutil.which("wrk"):
         sys.exit("wrk is not installed: scripts/ensure-system-deps bench (Debian package wrk)")
 
     url = database_url()
-    env = {**os.environ, "TRACKER_DATABASE_URL": url, "TRACKER_SECRET_KEY": "bench-secret",
-           "TRACKER_ENV": "development", "TRACKER_EVIDENCE_DIR": str(OUT / "evidence"),
-           "TRACKER_LOGIN_LIMIT_ADDRESS": "10000 per minute"}
+    env = {
+        **os.environ,
+        "TRACKER_DATABASE_URL": url,
+        "TRACKER_SECRET_KEY": "bench-secret",
+        "TRACKER_ENV": "development",
+        "TRACKER_EVIDENCE_DIR": str(OUT / "evidence"),
+        "TRACKER_LOGIN_LIMIT_ADDRESS": "10000 per minute",
+    }
     t0 = time.perf_counter()
     flask(env, "db", "upgrade")
     flask(env, "seed")
@@ -131,31 +163,49 @@ def main():
 
     db_kind = "PostgreSQL" if url.startswith("postgresql") else "SQLite"
     health = alone["health (ceiling)"]
-    lines = [f"## Pages under load ({db_kind}, gunicorn 2 workers, wrk 1 thread × {args.connections} connections, "
-             f"{args.duration:g} s each)", "",
-             f"Large school: 500 staff, two years of every framework. Setup took {setup:.0f} s.", "",
-             "| page | req/s | share of health req/s | p50 ms | p99 ms | errors |", "|---|---|---|---|---|---|"]
+    lines = [
+        f"## Pages under load ({db_kind}, gunicorn 2 workers, wrk 1 thread × {args.connections} connections, "
+        f"{args.duration:g} s each)",
+        "",
+        f"Large school: 500 staff, two years of every framework. Setup took {setup:.0f} s.",
+        "",
+        "| page | req/s | share of health req/s | p50 ms | p99 ms | errors |",
+        "|---|---|---|---|---|---|",
+    ]
     for label, r in alone.items():
-        lines.append(f"| {label} | {r['rps']:.0f} | {r['rps'] / health['rps']:.1%} | {r['p50']:.1f} | "
-                     f"{r['p99']:.1f} | {r['errors']} |")
+        lines.append(
+            f"| {label} | {r['rps']:.0f} | {r['rps'] / health['rps']:.1%} | {r['p50']:.1f} | "
+            f"{r['p99']:.1f} | {r['errors']} |"
+        )
     miss, miss_health = uncached["dashboard"], uncached["health (ceiling)"]
-    lines.append(f"| dashboard, page cache off (every request a miss; ceiling {miss_health['rps']:.0f} req/s) | "
-                 f"{miss['rps']:.0f} | {miss['rps'] / miss_health['rps']:.1%} | {miss['p50']:.1f} | "
-                 f"{miss['p99']:.1f} | {miss['errors']} |")
+    lines.append(
+        f"| dashboard, page cache off (every request a miss; ceiling {miss_health['rps']:.0f} req/s) | "
+        f"{miss['rps']:.0f} | {miss['rps'] / miss_health['rps']:.1%} | {miss['p50']:.1f} | "
+        f"{miss['p99']:.1f} | {miss['errors']} |"
+    )
     one, many = alone["dashboard"], crowded["dashboard"]
-    lines += ["", "Targets: dashboard at least 10% of the health endpoint's throughput, p99 under 150 ms. The dashboard "
-              "keeps its rendered part while the school's audit head stands still (tracker/pagecache.py); the "
-              "row with the cache off shows every request paying for the queries and the template.", "",
-              f"## Tenant scale ({db_kind})", "",
-              "| schools in the database | health req/s | dashboard req/s | dashboard p50 ms | p99 ms |",
-              "|---|---|---|---|---|",
-              f"| 1 | {health['rps']:.0f} | {one['rps']:.0f} | {one['p50']:.1f} | {one['p99']:.1f} |",
-              f"| {args.schools} | {crowded['health (ceiling)']['rps']:.0f} | {many['rps']:.0f} | {many['p50']:.1f} | "
-              f"{many['p99']:.1f} |", "",
-              f"p50 ratio ({args.schools} schools / 1): **{many['p50'] / one['p50']:.2f}** (target within 1.2). "
-              f"Building the other {args.schools - 1} schools took {fill_time:.0f} s.", "",
-              f"## Query budgets ({db_kind})", "",
-              "| page | small school (10 staff) | large school (500 staff) | equal |", "|---|---|---|---|"]
+    lines += [
+        "",
+        "Targets: dashboard at least 10% of the health endpoint's throughput, p99 under 150 ms. The dashboard "
+        "keeps its rendered part while the school's audit head stands still (tracker/pagecache.py); the "
+        "row with the cache off shows every request paying for the queries and the template.",
+        "",
+        f"## Tenant scale ({db_kind})",
+        "",
+        "| schools in the database | health req/s | dashboard req/s | dashboard p50 ms | p99 ms |",
+        "|---|---|---|---|---|",
+        f"| 1 | {health['rps']:.0f} | {one['rps']:.0f} | {one['p50']:.1f} | {one['p99']:.1f} |",
+        f"| {args.schools} | {crowded['health (ceiling)']['rps']:.0f} | {many['rps']:.0f} | {many['p50']:.1f} | "
+        f"{many['p99']:.1f} |",
+        "",
+        f"p50 ratio ({args.schools} schools / 1): **{many['p50'] / one['p50']:.2f}** (target within 1.2). "
+        f"Building the other {args.schools - 1} schools took {fill_time:.0f} s.",
+        "",
+        f"## Query budgets ({db_kind})",
+        "",
+        "| page | small school (10 staff) | large school (500 staff) | equal |",
+        "|---|---|---|---|",
+    ]
     for label, _ in PAGES[1:]:
         small, large = budgets[(label, "small-1")], budgets[(label, "large-1")]
         lines.append(f"| {label} | {small} | {large} | {'yes' if small == large else '**no**'} |")
@@ -163,14 +213,42 @@ def main():
     share = one["rps"] / health["rps"]
     ratio = many["p50"] / one["p50"]
     equal = all(budgets[(label, "small-1")] == budgets[(label, "large-1")] for label, _ in PAGES[1:])
-    print(target("dashboard throughput, share of the health endpoint's", "at least 10%", f"{share:.1%}", share >= 0.1))
+    print(
+        target(
+            "dashboard throughput, share of the health endpoint's",
+            "at least 10%",
+            f"{share:.1%}",
+            share >= 0.1,
+        )
+    )
     print(target("dashboard p99 at 8 connections", "under 150 ms", f"{one['p99']:.0f} ms", one["p99"] < 150))
     miss_share = miss["rps"] / miss_health["rps"]
-    print(target("dashboard throughput with the page cache off", "at least 10%", f"{miss_share:.1%}",
-                 miss_share >= 0.1))
-    print(target("dashboard p99 with the page cache off", "under 150 ms", f"{miss['p99']:.0f} ms", miss["p99"] < 150))
-    print(target(f"dashboard p50, {args.schools} schools / 1 school", "within 1.2", f"{ratio:.2f}", ratio <= 1.2))
-    print(target("SQL statements per page, small / large school", "equal", "equal" if equal else "differ", equal))
+    print(
+        target(
+            "dashboard throughput with the page cache off",
+            "at least 10%",
+            f"{miss_share:.1%}",
+            miss_share >= 0.1,
+        )
+    )
+    print(
+        target(
+            "dashboard p99 with the page cache off",
+            "under 150 ms",
+            f"{miss['p99']:.0f} ms",
+            miss["p99"] < 150,
+        )
+    )
+    print(
+        target(
+            f"dashboard p50, {args.schools} schools / 1 school", "within 1.2", f"{ratio:.2f}", ratio <= 1.2
+        )
+    )
+    print(
+        target(
+            "SQL statements per page, small / large school", "equal", "equal" if equal else "differ", equal
+        )
+    )
 
 
 if __name__ == "__main__":

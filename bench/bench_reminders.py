@@ -9,6 +9,7 @@ last weeks, `people` on the register (a few starting within 14 days, each with o
 and one training session attended by everyone. It then times one run of the daily job and counts its SQL
 statements. The count should grow with the number of schools and stay flat as items per school grow.
 """
+
 import argparse
 import os
 import sys
@@ -50,36 +51,67 @@ def build(db, schools, items, people, activity_key):
         tz = TIMEZONES[s % len(TIMEZONES)]
         today = NOW.astimezone(__import__("zoneinfo").ZoneInfo(tz)).date()
         sid = uuid.uuid4()
-        rows[School].append(dict(id=sid, slug=f"bench-{s}", name=f"Bench school {s}", country="", timezone=tz,
-                                 year_start_month=8))
+        rows[School].append(
+            dict(
+                id=sid,
+                slug=f"bench-{s}",
+                name=f"Bench school {s}",
+                country="",
+                timezone=tz,
+                year_start_month=8,
+            )
+        )
         users = []
         for n, role in enumerate(ROLES):
             uid = uuid.uuid4()
             users.append(uid)
-            rows[User].append(dict(id=uid, email=f"{role}{n}@bench-{s}.example.org", name=f"{role} {n}",
-                                   password_hash=""))
+            rows[User].append(
+                dict(id=uid, email=f"{role}{n}@bench-{s}.example.org", name=f"{role} {n}", password_hash="")
+            )
             rows[Membership].append(dict(id=uuid.uuid4(), school_id=sid, user_id=uid, role=role))
         pids = []
         for p in range(people):
             pid = uuid.uuid4()
             pids.append(pid)
             starts = today + timedelta(days=5 + p) if p < 3 else date(2020, 1, 6) + timedelta(days=p)
-            rows[Person].append(dict(id=pid, school_id=sid, full_name=f"Person {p}", category="teaching", groups=[],
-                                     countries=[], start_on=starts, user_id=users[3] if p == 3 else None))
+            rows[Person].append(
+                dict(
+                    id=pid,
+                    school_id=sid,
+                    full_name=f"Person {p}",
+                    category="teaching",
+                    groups=[],
+                    countries=[],
+                    start_on=starts,
+                    user_id=users[3] if p == 3 else None,
+                )
+            )
         for i in range(items):
             person = pids[i % 3] if i % 10 == 0 else None  # one in ten is a check of a starter
-            rows[Item].append(dict(id=uuid.uuid4(), school_id=sid, kind="check" if person else "task",
-                                   title=f"Item {i}", due_on=today + timedelta(days=(i % 30) - 14),
-                                   owner_role=ROLES[i % 3], owner_id=users[3] if i % 7 == 0 else None,
-                                   person_id=person, status="not_started"))
+            rows[Item].append(
+                dict(
+                    id=uuid.uuid4(),
+                    school_id=sid,
+                    kind="check" if person else "task",
+                    title=f"Item {i}",
+                    due_on=today + timedelta(days=(i % 30) - 14),
+                    owner_role=ROLES[i % 3],
+                    owner_id=users[3] if i % 7 == 0 else None,
+                    person_id=person,
+                    status="not_started",
+                )
+            )
         session = uuid.uuid4()
-        rows[TrainingSession].append(dict(id=session, school_id=sid, requirement_key=activity_key,
-                                          held_on=date(2025, 12, 23)))
+        rows[TrainingSession].append(
+            dict(id=session, school_id=sid, requirement_key=activity_key, held_on=date(2025, 12, 23))
+        )
         for pid in pids:
-            rows[TrainingAttendance].append(dict(id=uuid.uuid4(), school_id=sid, session_id=session, person_id=pid))
+            rows[TrainingAttendance].append(
+                dict(id=uuid.uuid4(), school_id=sid, session_id=session, person_id=pid)
+            )
     for model, values in rows.items():
         for start in range(0, len(values), 5000):
-            db.session.execute(sa.insert(model), values[start:start + 5000])
+            db.session.execute(sa.insert(model), values[start : start + 5000])
     db.session.commit()
 
 
@@ -90,8 +122,14 @@ def run(schools, items, people):
     _reset(url)
     from tracker import create_app
 
-    app = create_app({"SQLALCHEMY_DATABASE_URI": url, "SECRET_KEY": "bench", "INSTANCE_PATH": tmp,
-                      "TRACKER_BASE_URL": "https://tracker.example.org"})
+    app = create_app(
+        {
+            "SQLALCHEMY_DATABASE_URI": url,
+            "SECRET_KEY": "bench",
+            "INSTANCE_PATH": tmp,
+            "TRACKER_BASE_URL": "https://tracker.example.org",
+        }
+    )
     with app.app_context():
         import logging
 
@@ -119,35 +157,63 @@ def run(schools, items, people):
         elapsed = time.perf_counter() - started
         again = run_daily_digests(NOW)
         db.engine.dispose()
-    return {"schools": schools, "items": items, "people": people, "seconds": elapsed, "queries": len(statements),
-            "messages": report.messages, "rerun_messages": again.messages, "build_seconds": built,
-            "database": url.split(":")[0]}
+    return {
+        "schools": schools,
+        "items": items,
+        "people": people,
+        "seconds": elapsed,
+        "queries": len(statements),
+        "messages": report.messages,
+        "rerun_messages": again.messages,
+        "build_seconds": built,
+        "database": url.split(":")[0],
+    }
 
 
 def main():
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--schools", type=int)
     parser.add_argument("--items", type=int, default=150)
     parser.add_argument("--people", type=int, default=100)
     args = parser.parse_args()
-    plans = [(args.schools, args.items, args.people)] if args.schools else \
-        [(100, 50, 100), (100, 150, 100), (1000, 150, 100)]
+    plans = (
+        [(args.schools, args.items, args.people)]
+        if args.schools
+        else [(100, 50, 100), (100, 150, 100), (1000, 150, 100)]
+    )
     database = "PostgreSQL" if os.environ.get("TRACKER_BENCH_DATABASE_URL") else "SQLite"
-    lines = [f"## Reminders: the daily digest job ({database})", "",
-             "| schools | items each | people each | seconds | SQL statements | per school | digests | "
-             "digests on a second run |", "|---|---|---|---|---|---|---|---|"]
+    lines = [
+        f"## Reminders: the daily digest job ({database})",
+        "",
+        "| schools | items each | people each | seconds | SQL statements | per school | digests | "
+        "digests on a second run |",
+        "|---|---|---|---|---|---|---|---|",
+    ]
     largest = None
     for schools, items, people in plans:
         r = run(schools, items, people)
-        lines.append(f"| {r['schools']} | {r['items']} | {r['people']} | {r['seconds']:.1f} | {r['queries']} | "
-                     f"{r['queries'] / r['schools']:.1f} | {r['messages']} | {r['rerun_messages']} |")
+        lines.append(
+            f"| {r['schools']} | {r['items']} | {r['people']} | {r['seconds']:.1f} | {r['queries']} | "
+            f"{r['queries'] / r['schools']:.1f} | {r['messages']} | {r['rerun_messages']} |"
+        )
         if largest is None or r["schools"] >= largest["schools"]:
             largest = r
-    lines += ["", "The statement count grows with schools, not with items; a second run the same day builds "
-              "nothing (each school's day is claimed once)."]
+    lines += [
+        "",
+        "The statement count grows with schools, not with items; a second run the same day builds "
+        "nothing (each school's day is claimed once).",
+    ]
     print("\n".join(lines))
-    print(target(f"daily reminder job, {largest['schools']} schools", "under 30 s", f"{largest['seconds']:.1f} s",
-                 largest["seconds"] < 30))
+    print(
+        target(
+            f"daily reminder job, {largest['schools']} schools",
+            "under 30 s",
+            f"{largest['seconds']:.1f} s",
+            largest["seconds"] < 30,
+        )
+    )
 
 
 if __name__ == "__main__":

@@ -6,6 +6,7 @@ ratio), and the time of a cached download over HTTP.
 Run: .venv/bin/python bench/bench_reports.py   (TRACKER_BENCH_DATABASE_URL, emptied, or SQLite in bench/out/;
 BENCH_REPORT_ROUNDS=3)
 """
+
 import hashlib
 import os
 import random
@@ -45,11 +46,17 @@ def build(school_name="Benchmark International School"):
     today = school.today()
     year = tracking.start_year(school, today.year if today.month >= 8 else today.year - 1)
     categories = ["teaching"] * 6 + ["support"] * 2 + ["volunteer", "contractor"]
-    persons = [people.add_person(school, full_name=f"Staff member {n:03d}", email=f"s{n}@bench.example",
-                                 category=rng.choice(categories),
-                                 start_on=today - timedelta(days=rng.randint(10, 3000)),
-                                 countries=["Thailand", rng.choice(["United Kingdom", "Canada", "Kenya"])])
-               for n in range(STAFF)]
+    persons = [
+        people.add_person(
+            school,
+            full_name=f"Staff member {n:03d}",
+            email=f"s{n}@bench.example",
+            category=rng.choice(categories),
+            start_on=today - timedelta(days=rng.randint(10, 3000)),
+            countries=["Thailand", rng.choice(["United Kingdom", "Canada", "Kenya"])],
+        )
+        for n in range(STAFF)
+    ]
     db.session.flush()
     items = db.session.execute(db.select(Item).where(Item.school_id == school.id)).scalars().all()
     for item in items:
@@ -59,12 +66,29 @@ def build(school_name="Benchmark International School"):
                 item.check_status, item.verified_on = "verified", item.due_on
     for n in range(EVIDENCE):
         item = rng.choice(items)
-        db.session.add(Evidence(school_id=school.id, item_id=item.id, kind="file", name=f"evidence-{n:04d}.pdf",
-                                stored_name=None, content_type="application/pdf", size=1000,
-                                sha256=hashlib.sha256(str(n).encode()).hexdigest(), uploaded_by_id=head.id))
+        db.session.add(
+            Evidence(
+                school_id=school.id,
+                item_id=item.id,
+                kind="file",
+                name=f"evidence-{n:04d}.pdf",
+                stored_name=None,
+                content_type="application/pdf",
+                size=1000,
+                sha256=hashlib.sha256(str(n).encode()).hexdigest(),
+                uploaded_by_id=head.id,
+            )
+        )
     activity = training.activities()[0]
-    training.record_session(school, activity=activity, held_on=today - timedelta(days=100), provider="Bench",
-                            notes="", people=persons[:300], user=head)
+    training.record_session(
+        school,
+        activity=activity,
+        held_on=today - timedelta(days=100),
+        provider="Bench",
+        notes="",
+        people=persons[:300],
+        user=head,
+    )
     db.session.commit()
     return school, year, head, len(items)
 
@@ -80,8 +104,14 @@ def main():
     from tracker import create_app
     from tracker.db import db
 
-    app = create_app({"INSTANCE_PATH": str(tmp), "SECRET_KEY": "bench", "TRACKER_EVIDENCE_DIR": str(tmp / "ev"),
-                      "WTF_CSRF_ENABLED": False})
+    app = create_app(
+        {
+            "INSTANCE_PATH": str(tmp),
+            "SECRET_KEY": "bench",
+            "TRACKER_EVIDENCE_DIR": str(tmp / "ev"),
+            "WTF_CSRF_ENABLED": False,
+        }
+    )
     with app.app_context():
         from flask_migrate import upgrade
 
@@ -159,10 +189,13 @@ def main():
 
     ratio = _median(full) / _median(alone)
     lines = [
-        f"## Reports ({'PostgreSQL' if url.startswith('postgresql') else 'SQLite'}, {rounds} rounds, medians)", "",
+        f"## Reports ({'PostgreSQL' if url.startswith('postgresql') else 'SQLite'}, {rounds} rounds, medians)",
+        "",
         f"The accreditation report of a school with {STAFF} staff, {n_items} items and {EVIDENCE} evidence rows "
-        f"(built in {built:.0f} s): {pages} pages, {size / 1e6:.2f} MB.", "",
-        "| measure | figure |", "|---|---|",
+        f"(built in {built:.0f} s): {pages} pages, {size / 1e6:.2f} MB.",
+        "",
+        "| measure | figure |",
+        "|---|---|",
         f"| full pipeline, cold (gather, template, render in the forked child, store) | {_median(full):.2f} s |",
         f"| WeasyPrint alone on the same HTML, in process | {_median(alone):.2f} s |",
         f"| gather and template alone | {_median(gathering):.2f} s |",
@@ -171,13 +204,25 @@ def main():
         f"| cached download, slowest of 20 | {cached[-1]:.1f} ms |",
         f"| peak RSS of the render child | {child_rss:.0f} MB |",
         f"| peak Python memory of gathering and templating (tracemalloc) | {peak / 1e6:.1f} MB |",
-        "", "Rounds (full / WeasyPrint alone, s): "
-        + ", ".join(f"{a:.1f}/{b:.1f}" for a, b in zip(full, alone, strict=False)) + ".",
+        "",
+        "Rounds (full / WeasyPrint alone, s): "
+        + ", ".join(f"{a:.1f}/{b:.1f}" for a, b in zip(full, alone, strict=False))
+        + ".",
     ]
     print("\n".join(lines))
-    print(target("report overhead ratio (whole pipeline / WeasyPrint alone)", "under 1.2", f"{ratio:.2f}",
-                 ratio < 1.2))
-    print(target("cached report download, p50", "under 50 ms", f"{_median(cached):.1f} ms", _median(cached) < 50))
+    print(
+        target(
+            "report overhead ratio (whole pipeline / WeasyPrint alone)",
+            "under 1.2",
+            f"{ratio:.2f}",
+            ratio < 1.2,
+        )
+    )
+    print(
+        target(
+            "cached report download, p50", "under 50 ms", f"{_median(cached):.1f} ms", _median(cached) < 50
+        )
+    )
 
 
 if __name__ == "__main__":

@@ -1,4 +1,5 @@
 """What the benchmarks share: an emptied database, the flask CLI, gunicorn, and signing in over HTTP."""
+
 import http.client
 import os
 import re
@@ -27,7 +28,9 @@ def database_url(name="pages.sqlite3"):
         import sqlalchemy as sa
 
         if "bench" not in sa.engine.make_url(url).database:
-            sys.exit("TRACKER_BENCH_DATABASE_URL must name a database with 'bench' in its name: it is emptied.")
+            sys.exit(
+                "TRACKER_BENCH_DATABASE_URL must name a database with 'bench' in its name: it is emptied."
+            )
         engine = sa.create_engine(url)
         with engine.begin() as conn:
             conn.exec_driver_sql("DROP SCHEMA public CASCADE")
@@ -42,8 +45,13 @@ def database_url(name="pages.sqlite3"):
 
 
 def flask(env, *args):
-    subprocess.run([sys.executable, "-m", "flask", "--app", "tracker", *args], env=env, cwd=ROOT, check=True,
-                   stdout=subprocess.DEVNULL)
+    subprocess.run(
+        [sys.executable, "-m", "flask", "--app", "tracker", *args],
+        env=env,
+        cwd=ROOT,
+        check=True,
+        stdout=subprocess.DEVNULL,
+    )
 
 
 def free_port():
@@ -61,8 +69,12 @@ def sign_in(port, email, password):
     cookie = response.getheader("Set-Cookie", "").split(";")[0]
     token = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', page).group(1)
     body = f"csrf_token={token}&email={email}&password={password}"
-    conn.request("POST", "/login", body=body, headers={"Cookie": cookie,
-                                                      "Content-Type": "application/x-www-form-urlencoded"})
+    conn.request(
+        "POST",
+        "/login",
+        body=body,
+        headers={"Cookie": cookie, "Content-Type": "application/x-www-form-urlencoded"},
+    )
     response = conn.getresponse()
     response.read()
     assert response.status == 302, f"sign-in failed: {response.status}"
@@ -71,8 +83,13 @@ def sign_in(port, email, password):
 
 def serve(env):
     port = free_port()
-    proc = subprocess.Popen([sys.executable, "-m", "gunicorn", "-w", "2", "-b", f"127.0.0.1:{port}", "wsgi:app"],
-                            env=env, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "gunicorn", "-w", "2", "-b", f"127.0.0.1:{port}", "wsgi:app"],
+        env=env,
+        cwd=ROOT,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
     for _ in range(100):
         try:
             socket.create_connection(("127.0.0.1", port), timeout=1).close()
@@ -81,5 +98,3 @@ def serve(env):
             time.sleep(0.1)
     proc.kill()
     sys.exit("gunicorn did not start")
-
-

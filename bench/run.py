@@ -4,6 +4,7 @@ Each bench_*.py prints a markdown section, and TARGET lines (bench/common.py: ta
 one table of targets at the top. This adds the date and the machine facts. Figures are reported, never
 asserted: they depend on the machine.
 """
+
 import os
 import platform
 import re
@@ -22,9 +23,15 @@ def machine():
         mem = f", {kb / 1024 / 1024:.0f} GiB"
     except (OSError, StopIteration):
         pass
-    db = "PostgreSQL (TRACKER_BENCH_DATABASE_URL)" if os.environ.get("TRACKER_BENCH_DATABASE_URL") else "SQLite"
-    return (f"{platform.node()}: {os.cpu_count()} cores{mem}, {platform.system()} {platform.release()}, "
-            f"Python {platform.python_version()}, database {db}")
+    db = (
+        "PostgreSQL (TRACKER_BENCH_DATABASE_URL)"
+        if os.environ.get("TRACKER_BENCH_DATABASE_URL")
+        else "SQLite"
+    )
+    return (
+        f"{platform.node()}: {os.cpu_count()} cores{mem}, {platform.system()} {platform.release()}, "
+        f"Python {platform.python_version()}, database {db}"
+    )
 
 
 def database_kind():
@@ -40,7 +47,7 @@ def _parts(existing: str) -> dict:
     for kind in ("SQLite", "PostgreSQL"):
         b, e = f"<!-- begin {kind} -->", f"<!-- end {kind} -->"
         if b in existing and e in existing:
-            parts[kind] = existing[existing.index(b) + len(b):existing.index(e)]
+            parts[kind] = existing[existing.index(b) + len(b) : existing.index(e)]
     return parts
 
 
@@ -61,18 +68,23 @@ def merge(existing: str, kind: str, ran: dict, machine_facts: str) -> str:
     benches = _benches(parts.get(kind, ""))
     benches.update(ran)
     targets = [row for name in sorted(benches) for row in benches[name][1]]
-    table = "\n".join(["| measure | target | figure | met |", "|---|---|---|---|"]
-                      + [f"| {' | '.join(t)} |" for t in targets])
+    table = "\n".join(
+        ["| measure | target | figure | met |", "|---|---|---|---|"]
+        + [f"| {' | '.join(t)} |" for t in targets]
+    )
     blocks = []
     for name in sorted(benches):
         text, rows = benches[name]
         note = "<!-- targets\n" + "\n".join("\t".join(r) for r in rows) + "\n-->"
         blocks.append(f"<!-- bench {name} -->\n{text}\n{note}\n<!-- /bench {name} -->")
-    parts[kind] = (f"\n## {kind}\n\nOn {machine_facts}. Each section says when it was measured.\n\n"
-                   f"### Targets ({kind})\n\n{table}\n\n" + "\n\n".join(blocks) + "\n")
+    parts[kind] = (
+        f"\n## {kind}\n\nOn {machine_facts}. Each section says when it was measured.\n\n"
+        f"### Targets ({kind})\n\n{table}\n\n" + "\n\n".join(blocks) + "\n"
+    )
     profiles = (HERE / "profiling.md").read_text().strip() if (HERE / "profiling.md").exists() else ""
-    body = "\n\n".join(f"<!-- begin {k} -->{parts[k]}<!-- end {k} -->" for k in ("SQLite", "PostgreSQL")
-                        if k in parts)
+    body = "\n\n".join(
+        f"<!-- begin {k} -->{parts[k]}<!-- end {k} -->" for k in ("SQLite", "PostgreSQL") if k in parts
+    )
     return HEADER + "\n\n" + body + ("\n\n" + profiles if profiles else "") + "\n"
 
 

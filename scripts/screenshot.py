@@ -1,11 +1,19 @@
 """Screenshot pages of a running tracker as a signed-in user: python scripts/screenshot.py BASE EMAIL PASSWORD OUT_DIR PATH..."""
+
 import sys
 from pathlib import Path
 
 from playwright.sync_api import sync_playwright
 
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-                 "--disable-background-networking", "--disable-component-update", "--disable-sync"]
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
 
 
 def main(base, email, password, out_dir, *paths, width=1280):

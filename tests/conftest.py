@@ -1,5 +1,6 @@
 """Test fixtures: one migrated database per run (SQLite, or PostgreSQL when TRACKER_TEST_DATABASE_URL is set),
 each test inside a transaction that is rolled back, factories for schools, users and members."""
+
 import os
 import smtplib
 import uuid
@@ -70,16 +71,18 @@ class IsolatedClient(FlaskClient):
 @pytest.fixture(scope="session")
 def app(database_url, tmp_path_factory):
     set_hasher_for_tests(CHEAP_HASHER)
-    app = create_app({
-        "TESTING": True,
-        "TRACKER_PAGE_CACHE": False,  # tests change rows directly, without audit events; test_page_cache turns it on
-        "SQLALCHEMY_DATABASE_URI": database_url,
-        "SECRET_KEY": "test-secret-key",
-        "WTF_CSRF_ENABLED": False,
-        "INSTANCE_PATH": str(tmp_path_factory.mktemp("instance")),
-        "RATELIMIT_STORAGE_URI": "memory://",
-        "SERVER_NAME": "tracker.test",
-    })
+    app = create_app(
+        {
+            "TESTING": True,
+            "TRACKER_PAGE_CACHE": False,  # tests change rows directly, without audit events; test_page_cache turns it on
+            "SQLALCHEMY_DATABASE_URI": database_url,
+            "SECRET_KEY": "test-secret-key",
+            "WTF_CSRF_ENABLED": False,
+            "INSTANCE_PATH": str(tmp_path_factory.mktemp("instance")),
+            "RATELIMIT_STORAGE_URI": "memory://",
+            "SERVER_NAME": "tracker.test",
+        }
+    )
     app.test_client_class = IsolatedClient
     with app.app_context():
         from flask_migrate import upgrade
@@ -150,8 +153,12 @@ def make_user():
     from tracker.passwords import hash_password
 
     def make(email=None, password=PASSWORD, name="", **kwargs):
-        user = User(email=(email or f"user-{uuid.uuid4().hex[:8]}@example.org").lower(), name=name,
-                    password_hash=hash_password(password), **kwargs)
+        user = User(
+            email=(email or f"user-{uuid.uuid4().hex[:8]}@example.org").lower(),
+            name=name,
+            password_hash=hash_password(password),
+            **kwargs,
+        )
         db.session.add(user)
         db.session.commit()
         return user

@@ -5,6 +5,7 @@
 Every school sits in a timezone where it is now about noon, so its digests are due; every member has one
 item due today, so each member gets exactly one digest.
 """
+
 import sys
 import tempfile
 from datetime import UTC, datetime
@@ -22,8 +23,13 @@ def noon_timezone(now: datetime) -> str:
 def main(url, schools, members):
     from tracker import create_app
 
-    app = create_app({"SQLALCHEMY_DATABASE_URI": url, "SECRET_KEY": "scratch",
-                      "INSTANCE_PATH": tempfile.mkdtemp(prefix="tracker-scratch-")})
+    app = create_app(
+        {
+            "SQLALCHEMY_DATABASE_URI": url,
+            "SECRET_KEY": "scratch",
+            "INSTANCE_PATH": tempfile.mkdtemp(prefix="tracker-scratch-"),
+        }
+    )
     with app.app_context():
         from flask_migrate import upgrade
 
@@ -42,8 +48,16 @@ def main(url, schools, members):
                 db.session.add(user)
                 db.session.flush()
                 db.session.add(Membership(school_id=school.id, user_id=user.id, role="staff"))
-                db.session.add(Item(school_id=school.id, kind="own", title=f"Task of member {m}", owner_id=user.id,
-                                    owner_role="staff", due_on=school.today()))
+                db.session.add(
+                    Item(
+                        school_id=school.id,
+                        kind="own",
+                        title=f"Task of member {m}",
+                        owner_id=user.id,
+                        owner_role="staff",
+                        due_on=school.today(),
+                    )
+                )
         db.session.commit()
 
 

@@ -1,4 +1,5 @@
 """Helpers for the report tests: read a PDF back, and a loopback HTTP listener that counts every hit."""
+
 import http.server
 import io
 import threading

@@ -1,6 +1,7 @@
 """Anchors: a school's audit chain head kept outside the database (on every PDF report, in a weekly e-mail
 to its leads) and `audit verify --school --anchor` finding the rewrites the key alone cannot: the newest
 events cut off with the head moved back, and a rewrite by someone who holds the key."""
+
 import io
 import re
 from datetime import UTC, datetime, timedelta
@@ -54,8 +55,9 @@ def cut_back_to(school, seq):
     """The attacker drops every event after `seq` and moves the head back onto event `seq`."""
     chain = str(school.id)
     db.session.execute(sa.delete(EVENTS).where(EVENTS.c.chain == chain, EVENTS.c.seq > seq))
-    kept = db.session.execute(sa.select(EVENTS.c.hash).where(EVENTS.c.chain == chain, EVENTS.c.seq == seq)
-                              ).scalar()
+    kept = db.session.execute(
+        sa.select(EVENTS.c.hash).where(EVENTS.c.chain == chain, EVENTS.c.seq == seq)
+    ).scalar()
     db.session.execute(sa.update(HEADS).where(HEADS.c.chain == chain).values(seq=seq, hash=kept))
     db.session.expire_all()
 
@@ -84,8 +86,10 @@ def test_the_newest_events_dropped_and_the_head_moved_back_are_caught_by_an_anch
     assert result.exit_code == 1, result.output
     assert f"OK: anchor {before}: found" in result.output
     seq = int(anchor.split(":")[0])
-    assert f"TRUNCATED: anchor {anchor}: the chain now ends at #{seq - 3}, before the anchor's #{seq}" \
+    assert (
+        f"TRUNCATED: anchor {anchor}: the chain now ends at #{seq - 3}, before the anchor's #{seq}"
         in result.output
+    )
     assert "removed from the end" in result.output
 
 
@@ -121,17 +125,22 @@ def test_an_anchor_on_a_chain_broken_after_it_fails_too(school):
     result = cli("--school", school.slug, "--anchor", anchor)
     assert result.exit_code == 1
     assert f"BROKEN chain {school.id}: event {last['id']} (#{last['seq']})" in result.output
-    assert f"BROKEN: anchor {anchor}: event #{anchor.split(':')[0]} matches, but the chain does not verify" \
+    assert (
+        f"BROKEN: anchor {anchor}: event #{anchor.split(':')[0]} matches, but the chain does not verify"
         in result.output
+    )
 
 
-@pytest.mark.parametrize("args, message", [
-    (["--anchor", "3:0123456789abcdef"], "--anchor needs --school"),
-    (["--school", "no-such-school"], "no school 'no-such-school'"),
-    (["--school", "{slug}", "--anchor", "12-0123456789abcdef"], "is not an anchor: give it as SEQ:HASH"),
-    (["--school", "{slug}", "--anchor", "12:0123"], "is not an anchor"),
-    (["--school", "{slug}", "--anchor", "0:0000000000000000"], "the anchor of an empty chain"),
-])
+@pytest.mark.parametrize(
+    "args, message",
+    [
+        (["--anchor", "3:0123456789abcdef"], "--anchor needs --school"),
+        (["--school", "no-such-school"], "no school 'no-such-school'"),
+        (["--school", "{slug}", "--anchor", "12-0123456789abcdef"], "is not an anchor: give it as SEQ:HASH"),
+        (["--school", "{slug}", "--anchor", "12:0123"], "is not an anchor"),
+        (["--school", "{slug}", "--anchor", "0:0000000000000000"], "the anchor of an empty chain"),
+    ],
+)
 def test_the_cli_explains_what_it_cannot_use(school, args, message):
     result = cli(*[a.format(slug=school.slug) for a in args])
     assert result.exit_code == 2
@@ -147,10 +156,17 @@ def test_the_anchor_command_prints_where_the_chain_stands(app, school):
 
 # --- The weekly e-mail to the leads -------------------------------------------------------------------------
 
+
 def anchor_messages(school):
-    return db.session.execute(sa.select(OutboxMessage).where(OutboxMessage.school_id == school.id,
-                                                             OutboxMessage.kind == KIND)
-                              .order_by(OutboxMessage.to_address)).scalars().all()
+    return (
+        db.session.execute(
+            sa.select(OutboxMessage)
+            .where(OutboxMessage.school_id == school.id, OutboxMessage.kind == KIND)
+            .order_by(OutboxMessage.to_address)
+        )
+        .scalars()
+        .all()
+    )
 
 
 def test_the_leads_get_the_anchor_once_a_week_from_monday_morning(school, make_member):
@@ -159,9 +175,13 @@ def test_the_leads_get_the_anchor_once_a_week_from_monday_morning(school, make_m
     make_member(school, "head")
     make_member(school, "accreditor")
     db.session.commit()
-    leads = sorted(db.session.execute(sa.select(User.email).join(Membership, Membership.user_id == User.id)
-                                      .where(Membership.school_id == school.id, Membership.role == "lead",
-                                             User.active.is_(True))).scalars())
+    leads = sorted(
+        db.session.execute(
+            sa.select(User.email)
+            .join(Membership, Membership.user_id == User.id)
+            .where(Membership.school_id == school.id, Membership.role == "lead", User.active.is_(True))
+        ).scalars()
+    )
     assert queue_anchor_mail(MONDAY - timedelta(hours=2)).messages == 0  # 06:30 in Bangkok: not yet
     anchor = audit.anchor(school)
     report = queue_anchor_mail(MONDAY)
@@ -199,9 +219,13 @@ def test_the_anchor_mail_is_sent_by_the_outbox_like_any_message(app, school, mon
     from .smtp_server import SMTPServer, free_port
 
     port = free_port()
-    for name, value in {"TRACKER_SMTP_HOST": "127.0.0.1", "TRACKER_SMTP_PORT": str(port),
-                        "TRACKER_SMTP_TLS": "none", "TRACKER_SMTP_FROM": "Tracker <tracker@example.org>",
-                        "TRACKER_SMTP_TIMEOUT": "5"}.items():
+    for name, value in {
+        "TRACKER_SMTP_HOST": "127.0.0.1",
+        "TRACKER_SMTP_PORT": str(port),
+        "TRACKER_SMTP_TLS": "none",
+        "TRACKER_SMTP_FROM": "Tracker <tracker@example.org>",
+        "TRACKER_SMTP_TIMEOUT": "5",
+    }.items():
         monkeypatch.setitem(app.config, name, value)
     anchor = audit.anchor(school)
     assert queue_anchor_mail(MONDAY).messages == 1
@@ -218,15 +242,19 @@ def test_the_digest_job_queues_the_anchor_mail(app, school, monkeypatch):
     from tracker.reminders import scheduler
 
     calls = []
-    monkeypatch.setattr("tracker.anchors.queue_anchor_mail", lambda: calls.append(1) or type(
-        "R", (), {"messages": 0, "schools": 0})())
-    monkeypatch.setattr("tracker.reminders.digest.run_daily_digests", lambda: type(
-        "R", (), {"messages": 0, "schools": 0})())
+    monkeypatch.setattr(
+        "tracker.anchors.queue_anchor_mail",
+        lambda: calls.append(1) or type("R", (), {"messages": 0, "schools": 0})(),
+    )
+    monkeypatch.setattr(
+        "tracker.reminders.digest.run_daily_digests", lambda: type("R", (), {"messages": 0, "schools": 0})()
+    )
     scheduler.build_digests_job(app)
     assert calls == [1]
 
 
 # --- On every PDF report ------------------------------------------------------------------------------------
+
 
 def _pdf(client, url):
     response = client.get(url)
@@ -252,18 +280,26 @@ def test_every_report_page_carries_the_anchor_and_the_signed_report_its_sign_off
     head = sign_in(app.test_client(), a.members["head"].user)
     assert head.post(f"/s/{a.school.slug}/years/{a.objects['year_id']}/signoff").status_code == 302
     db.session.expire_all()
-    frozen = db.session.execute(sa.select(Report).where(Report.school_id == a.school.id,
-                                                        Report.frozen.is_(True),
-                                                        Report.id != a.objects["report_id"])).scalars().one()
+    frozen = (
+        db.session.execute(
+            sa.select(Report).where(
+                Report.school_id == a.school.id, Report.frozen.is_(True), Report.id != a.objects["report_id"]
+            )
+        )
+        .scalars()
+        .one()
+    )
     pdf = _pdf(head, f"{base}/files/{frozen.id}")
     text = pdf_text(pdf)
     signed_anchor = re.search(r"Audittrailatsign-off:anchor(\d+:[0-9a-f]{16})", text).group(1)
     pages = [squash(p.extract_text()) for p in PdfReader(io.BytesIO(pdf)).pages]
     assert len(pages) >= 2 and all(f"Auditanchor{signed_anchor}" in page for page in pages)
     # the anchor printed at sign-off is in the school's history, after the sign-off itself was recorded
-    signoff = db.session.execute(sa.select(AuditEvent.seq).where(
-        AuditEvent.school_id == a.school.id, AuditEvent.action == "year.signed_off")).scalar()
+    signoff = db.session.execute(
+        sa.select(AuditEvent.seq).where(
+            AuditEvent.school_id == a.school.id, AuditEvent.action == "year.signed_off"
+        )
+    ).scalar()
     assert signoff is not None and signoff <= int(signed_anchor.split(":")[0])
     result = cli("--school", a.school.slug, "--anchor", signed_anchor, "--anchor", anchor)
     assert result.exit_code == 0, result.output
-

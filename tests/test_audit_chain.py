@@ -1,6 +1,7 @@
 """The audit trail is chained and sealed with a key: any edit, insertion or deletion of a stored event is
 detected and named, also when the attacker re-chains every later event and moves the head (without the key);
 key rotation and the sealing of chains made before keys existed."""
+
 import hashlib
 import hmac
 from datetime import timedelta
@@ -38,15 +39,23 @@ def trail(app, make_school, make_member):
 
 
 def chain_of(school):
-    return db.session.execute(
-        sa.select(AuditEvent).where(AuditEvent.chain == str(school.id)).order_by(AuditEvent.seq)
-    ).scalars().all()
+    return (
+        db.session.execute(
+            sa.select(AuditEvent).where(AuditEvent.chain == str(school.id)).order_by(AuditEvent.seq)
+        )
+        .scalars()
+        .all()
+    )
 
 
 def platform_chain():
-    return db.session.execute(
-        sa.select(AuditEvent).where(AuditEvent.chain == audit.PLATFORM_CHAIN).order_by(AuditEvent.seq)
-    ).scalars().all()
+    return (
+        db.session.execute(
+            sa.select(AuditEvent).where(AuditEvent.chain == audit.PLATFORM_CHAIN).order_by(AuditEvent.seq)
+        )
+        .scalars()
+        .all()
+    )
 
 
 def verify():
@@ -81,8 +90,9 @@ def test_editing_any_stored_field_names_exactly_that_event(trail, column):
     for target in targets:
         event_id, chain = target.id, target.chain
         savepoint = db.session.begin_nested()
-        db.session.execute(sa.update(EVENTS).where(EVENTS.c.id == event_id)
-                           .values({column: tampered(target, column)}))
+        db.session.execute(
+            sa.update(EVENTS).where(EVENTS.c.id == event_id).values({column: tampered(target, column)})
+        )
         problems = verify()
         assert [(p.chain, p.event_id) for p in problems] == [(chain, event_id)], (column, event_id, problems)
         savepoint.rollback()
@@ -96,8 +106,11 @@ def test_an_edit_that_reseals_its_own_hash_is_detected_at_the_next_event(trail):
     target.actor_email = "forger@example.org"
     new_hash = target.digest()
     db.session.expire_all()
-    db.session.execute(sa.update(EVENTS).where(EVENTS.c.id == target.id)
-                       .values(actor_email="forger@example.org", hash=new_hash))
+    db.session.execute(
+        sa.update(EVENTS)
+        .where(EVENTS.c.id == target.id)
+        .values(actor_email="forger@example.org", hash=new_hash)
+    )
     problems = verify()
     assert [(p.chain, p.event_id) for p in problems] == [(str(trail[0].id), following.id)]
     assert "does not point at the event before it" in problems[0].reason
@@ -106,8 +119,10 @@ def test_an_edit_that_reseals_its_own_hash_is_detected_at_the_next_event(trail):
 def test_a_raw_sql_edit_is_detected(trail):
     """The same with hand-written SQL, as someone with database access would do it."""
     target = chain_of(trail[1])[1]
-    db.session.execute(sa.text("UPDATE audit_events SET actor_email = 'someone.else@example.org' WHERE id = :id"),
-                       {"id": target.id})
+    db.session.execute(
+        sa.text("UPDATE audit_events SET actor_email = 'someone.else@example.org' WHERE id = :id"),
+        {"id": target.id},
+    )
     [problem] = verify()
     assert problem.event_id == target.id
     assert "content changed" in problem.reason
@@ -186,8 +201,10 @@ COLUMNS = [c.name for c in EVENTS.columns if c.name not in ("id", "hash")]
 
 
 def stored_rows(chain):
-    return [dict(r._mapping) for r in db.session.execute(
-        sa.select(EVENTS).where(EVENTS.c.chain == chain).order_by(EVENTS.c.seq))]
+    return [
+        dict(r._mapping)
+        for r in db.session.execute(sa.select(EVENTS).where(EVENTS.c.chain == chain).order_by(EVENTS.c.seq))
+    ]
 
 
 def plain_sha256(event):
@@ -212,8 +229,11 @@ def rewrite(chain, rows, seal, key_id=None, from_seq=1):
             event = AuditEvent(**{c: row[c] for c in COLUMNS})
             row["hash"] = seal(event)
         if row.get("id"):
-            db.session.execute(sa.update(EVENTS).where(EVENTS.c.id == row["id"])
-                               .values({c: row[c] for c in COLUMNS + ["hash"]}))
+            db.session.execute(
+                sa.update(EVENTS)
+                .where(EVENTS.c.id == row["id"])
+                .values({c: row[c] for c in COLUMNS + ["hash"]})
+            )
         else:
             db.session.execute(sa.insert(EVENTS).values({c: row[c] for c in COLUMNS + ["hash"]}))
         prev = row["hash"]
@@ -228,8 +248,13 @@ def edited(rows, index, **values):
 def forged_event(rows, index):
     """A plausible new event to slip in at `index`: a copy of its neighbour claiming another change."""
     model = rows[min(index, len(rows) - 1)]
-    return {**model, "id": None, "action": "member.role_changed", "after": {"role": "lead"},
-            "actor_email": "forger@example.org"}
+    return {
+        **model,
+        "id": None,
+        "action": "member.role_changed",
+        "after": {"role": "lead"},
+        "actor_email": "forger@example.org",
+    }
 
 
 def attack_edit_plain_sha256_same_key_id(chain, rows, ring):
@@ -253,8 +278,13 @@ def attack_edit_wrong_key_same_key_id(chain, rows, ring):
 
 
 def attack_edit_wrong_key_own_key_id(chain, rows, ring):
-    rewrite(chain, edited(rows, 2, after={"role": "lead"}), mac_with(ATTACKER_KEY),
-            key_id=audit.key_id(ATTACKER_KEY), from_seq=3)
+    rewrite(
+        chain,
+        edited(rows, 2, after={"role": "lead"}),
+        mac_with(ATTACKER_KEY),
+        key_id=audit.key_id(ATTACKER_KEY),
+        from_seq=3,
+    )
     return 3
 
 
@@ -283,11 +313,18 @@ def attack_delete_in_the_middle_and_reseal_wrong_key(chain, rows, ring):
     return 3
 
 
-KEYLESS_ATTACKS = [attack_edit_plain_sha256_same_key_id, attack_edit_plain_sha256_as_legacy,
-                   attack_whole_chain_rewritten_as_legacy, attack_edit_wrong_key_same_key_id,
-                   attack_edit_wrong_key_own_key_id, attack_insert_in_the_middle_plain_sha256,
-                   attack_insert_in_the_middle_wrong_key, attack_append_at_the_end_plain_sha256,
-                   attack_append_at_the_end_as_legacy, attack_delete_in_the_middle_and_reseal_wrong_key]
+KEYLESS_ATTACKS = [
+    attack_edit_plain_sha256_same_key_id,
+    attack_edit_plain_sha256_as_legacy,
+    attack_whole_chain_rewritten_as_legacy,
+    attack_edit_wrong_key_same_key_id,
+    attack_edit_wrong_key_own_key_id,
+    attack_insert_in_the_middle_plain_sha256,
+    attack_insert_in_the_middle_wrong_key,
+    attack_append_at_the_end_plain_sha256,
+    attack_append_at_the_end_as_legacy,
+    attack_delete_in_the_middle_and_reseal_wrong_key,
+]
 
 
 @pytest.mark.parametrize("attack", KEYLESS_ATTACKS, ids=lambda f: f.__name__.removeprefix("attack_"))
@@ -333,9 +370,11 @@ def test_events_are_sealed_with_hmac_under_the_key_and_record_its_id_not_the_key
 @pytest.fixture
 def rotate(app, monkeypatch):
     """Make `new` the current key, with `old` (a list) still allowed to verify."""
+
     def rotate(new, old):
         monkeypatch.setitem(app.config, "TRACKER_AUDIT_KEY", new)
         monkeypatch.setitem(app.config, "TRACKER_AUDIT_OLD_KEYS", old)
+
     return rotate
 
 
@@ -358,8 +397,10 @@ def test_after_rotation_old_events_verify_with_old_keys_and_fail_without(app, tr
     rotate(third_key, [second_key])  # the first key removed while events made with it exist
     problems = verify()
     assert {p.chain for p in problems} == {str(trail[0].id), str(trail[1].id), audit.PLATFORM_CHAIN}
-    assert all(p.seq == 1 and audit.key_id(first_key) in p.reason and "TRACKER_AUDIT_OLD_KEYS" in p.reason
-               for p in problems), problems
+    assert all(
+        p.seq == 1 and audit.key_id(first_key) in p.reason and "TRACKER_AUDIT_OLD_KEYS" in p.reason
+        for p in problems
+    ), problems
     rotate(third_key, [first_key])  # the second removed: the school's chain fails where it was used
     [problem] = verify()
     assert problem.chain == str(school.id) and audit.key_id(second_key) in problem.reason
@@ -379,8 +420,14 @@ def test_the_keys_come_from_the_settings_and_production_requires_one(tmp_path, m
     assert (tmp_path / "audit_key").stat().st_mode & 0o077 == 0
     monkeypatch.setenv("TRACKER_AUDIT_KEY", "n" * 40)
     monkeypatch.setenv("TRACKER_AUDIT_OLD_KEYS", f" {'o' * 40} ,{'p' * 40},")
-    config = build_config(tmp_path, {"TRACKER_ENV": "production", "SECRET_KEY": "s" * 64,
-                                     "TRACKER_BASE_URL": "https://tracker.example.org"})
+    config = build_config(
+        tmp_path,
+        {
+            "TRACKER_ENV": "production",
+            "SECRET_KEY": "s" * 64,
+            "TRACKER_BASE_URL": "https://tracker.example.org",
+        },
+    )
     assert config["TRACKER_AUDIT_KEY"] == "n" * 40
     assert config["TRACKER_AUDIT_OLD_KEYS"] == ["o" * 40, "p" * 40]
     monkeypatch.setenv("TRACKER_AUDIT_KEY", "short")
@@ -389,6 +436,7 @@ def test_the_keys_come_from_the_settings_and_production_requires_one(tmp_path, m
 
 
 # --- Chains made before the key: the migration seals them ---------------------------------------------------
+
 
 def _migration():
     import importlib.util

@@ -1,5 +1,6 @@
 """Sign-in and account security: throttling, revocable sessions, safe redirects, expiring access,
 single-use links, password resets, rehashing and the audit record of sign-ins."""
+
 import logging
 import re
 from datetime import UTC, date, datetime, timedelta
@@ -83,9 +84,11 @@ def logged_link(caplog, path_prefix):
 
 
 def events(action):
-    return db.session.execute(
-        sa.select(AuditEvent).where(AuditEvent.action == action).order_by(AuditEvent.id)
-    ).scalars().all()
+    return (
+        db.session.execute(sa.select(AuditEvent).where(AuditEvent.action == action).order_by(AuditEvent.id))
+        .scalars()
+        .all()
+    )
 
 
 # --- login throttling --------------------------------------------------------------------------------------
@@ -121,13 +124,17 @@ def test_successful_sign_ins_do_not_count_towards_the_limit(app, make_user):
     """Signing in correctly many times is never throttled, and does not use up the failures allowed."""
     user = make_user()
     for i in range(8):
-        assert post_login(app.test_client(), user.email, addr="10.2.2.2").status_code == 302, f"sign-in {i + 1}"
+        assert post_login(app.test_client(), user.email, addr="10.2.2.2").status_code == 302, (
+            f"sign-in {i + 1}"
+        )
     browser = app.test_client()
     for _ in range(4):
         assert post_login(browser, user.email, "wrong password", addr="10.2.2.2").status_code == 400
     for _ in range(3):
         assert post_login(app.test_client(), user.email, addr="10.2.2.2").status_code == 302
-    assert post_login(browser, user.email, "wrong password", addr="10.2.2.2").status_code == 400  # 5th failure
+    assert (
+        post_login(browser, user.email, "wrong password", addr="10.2.2.2").status_code == 400
+    )  # 5th failure
     assert post_login(browser, user.email, "wrong password", addr="10.2.2.2").status_code == 429  # 6th
 
 
@@ -173,15 +180,18 @@ def test_a_password_change_signs_out_other_devices_but_not_this_one(app, make_sc
     phone_cookies = cookies_of(phone)
     assert phone.get(home(school)).status_code == 200
 
-    response = laptop.post("/account/password", data={
-        "current": PASSWORD, "password": NEW_PASSWORD, "confirm": NEW_PASSWORD})
+    response = laptop.post(
+        "/account/password", data={"current": PASSWORD, "password": NEW_PASSWORD, "confirm": NEW_PASSWORD}
+    )
     assert response.status_code == 302
 
     assert laptop.get(home(school)).status_code == 200
     assert laptop.get("/account").status_code == 200
     assert sends_to_login(phone.get(home(school)))
     assert sends_to_login(browser_with(app, phone_cookies).get(home(school)))
-    assert sends_to_login(browser_with(app, {"remember_token": phone_cookies["remember_token"]}).get(home(school)))
+    assert sends_to_login(
+        browser_with(app, {"remember_token": phone_cookies["remember_token"]}).get(home(school))
+    )
 
 
 def test_a_wrong_current_password_changes_nothing(app, make_school, make_member):
@@ -189,8 +199,10 @@ def test_a_wrong_current_password_changes_nothing(app, make_school, make_member)
     member = make_member(school, "staff")
     laptop = signed_in_browser(app, member.user)
     phone = signed_in_browser(app, member.user)
-    response = laptop.post("/account/password", data={
-        "current": "not my password", "password": NEW_PASSWORD, "confirm": NEW_PASSWORD})
+    response = laptop.post(
+        "/account/password",
+        data={"current": "not my password", "password": NEW_PASSWORD, "confirm": NEW_PASSWORD},
+    )
     assert response.status_code == 400
     assert "That is not your current password." in response.get_data(as_text=True)
     assert phone.get(home(school)).status_code == 200
@@ -234,13 +246,21 @@ HOSTILE_NEXT = [
 
 def _is_local(location):
     parts = urlsplit(location)
-    return (parts.scheme in ("", "http", "https") and parts.netloc in ("", HOST)
-            and parts.path.startswith("/") and not parts.path.startswith("//") and "\\" not in location
-            and not any(ord(c) < 33 for c in location))
+    return (
+        parts.scheme in ("", "http", "https")
+        and parts.netloc in ("", HOST)
+        and parts.path.startswith("/")
+        and not parts.path.startswith("//")
+        and "\\" not in location
+        and not any(ord(c) < 33 for c in location)
+    )
 
 
-@pytest.mark.parametrize("raw_query", [f"next={quote(p, safe='')}" for p in HOSTILE_NEXT]
-                         + ["next=%2F%2Fevil.example", "next=%2F%5Cevil.example", "next=https:%2F%2Fevil.example"])
+@pytest.mark.parametrize(
+    "raw_query",
+    [f"next={quote(p, safe='')}" for p in HOSTILE_NEXT]
+    + ["next=%2F%2Fevil.example", "next=%2F%5Cevil.example", "next=https:%2F%2Fevil.example"],
+)
 def test_sign_in_never_redirects_off_site(app, make_school, make_member, raw_query):
     """A `next` that points to another site (or a script) is ignored: after signing in, the browser
     goes to its home page on this site."""
@@ -351,8 +371,10 @@ def test_an_invitation_link_works_only_once(app, make_school):
     second = _accept_as_new(app.test_client(), link, name="Someone Else", password="another long password")
     assert _dead_link(second)
     db.session.expire_all()
-    assert db.session.execute(sa.select(User.name).where(User.email == "newcomer@example.org")).scalar_one() \
+    assert (
+        db.session.execute(sa.select(User.name).where(User.email == "newcomer@example.org")).scalar_one()
         == "Nia Newcomer"
+    )
 
 
 def test_an_invitation_expires_after_the_configured_days(app, make_school):
@@ -366,8 +388,10 @@ def test_an_invitation_expires_after_the_configured_days(app, make_school):
         assert _dead_link(app.test_client().get(link))
         assert _dead_link(_accept_as_new(app.test_client(), link))
     db.session.expire_all()
-    assert db.session.execute(sa.select(User).where(User.email == "newcomer@example.org")).scalar_one_or_none() \
+    assert (
+        db.session.execute(sa.select(User).where(User.email == "newcomer@example.org")).scalar_one_or_none()
         is None
+    )
 
 
 def test_a_revoked_invitation_no_longer_works(app, client, make_school, make_member):
@@ -403,7 +427,9 @@ def test_an_existing_account_must_sign_in_then_accepts_with_a_post(app, make_sch
     assert page.status_code == 200
     assert "Accept and join as known@example.org" in page.get_data(as_text=True)
     db.session.expire_all()
-    membership_q = sa.select(Membership).where(Membership.user_id == user.id, Membership.school_id == school.id)
+    membership_q = sa.select(Membership).where(
+        Membership.user_id == user.id, Membership.school_id == school.id
+    )
     assert db.session.execute(membership_q).scalar_one_or_none() is None  # GET alone does not join
 
     response = browser.post(link)
@@ -433,11 +459,16 @@ def test_inviting_someone_who_is_already_a_member_is_refused(client, make_school
     lead = make_member(school, "lead")
     member = make_member(school, "staff", email="already@example.org")
     login(client, lead.user.email)
-    response = client.post(f"/s/{school.slug}/members/invite", data={"email": "Already@example.org", "role": "hr"})
+    response = client.post(
+        f"/s/{school.slug}/members/invite", data={"email": "Already@example.org", "role": "hr"}
+    )
     assert response.status_code == 400
     assert f"already@example.org is already a member of {school.name}" in response.get_data(as_text=True)
     db.session.expire_all()
-    assert db.session.execute(sa.select(Invitation).where(Invitation.email == "already@example.org")).first() is None
+    assert (
+        db.session.execute(sa.select(Invitation).where(Invitation.email == "already@example.org")).first()
+        is None
+    )
     assert db.session.get(Membership, member.id).role == "staff"
 
 
@@ -453,8 +484,14 @@ def test_the_forgot_password_form_answers_the_same_for_unknown_and_known_address
         browser = app.test_client()
         response = browser.post("/password/forgot", data={"email": email})
         page = browser.get(response.headers["Location"])
-        answers.append((response.status_code, response.headers["Location"], page.status_code,
-                        page.get_data(as_text=True)))
+        answers.append(
+            (
+                response.status_code,
+                response.headers["Location"],
+                page.status_code,
+                page.get_data(as_text=True),
+            )
+        )
     assert answers[0] == answers[1]
     assert answers[0][0] == 302
     assert "If that address has an account" in answers[0][3]
@@ -479,7 +516,9 @@ def test_a_reset_link_works_once(app, make_user, mail_log):
     assert login(app.test_client(), user.email, PASSWORD).status_code == 400
 
     assert _dead_link(app.test_client().get(link))
-    again = app.test_client().post(link, data={"password": "third long password", "confirm": "third long password"})
+    again = app.test_client().post(
+        link, data={"password": "third long password", "confirm": "third long password"}
+    )
     assert _dead_link(again)
     assert login(app.test_client(), user.email, NEW_PASSWORD).status_code == 302
 
@@ -512,7 +551,10 @@ def test_a_password_reset_signs_out_every_old_session(app, make_school, make_mem
     assert sends_to_login(browser_with(app, old).get(home(school)))
     assert sends_to_login(browser_with(app, {"remember_token": old["remember_token"]}).get(home(school)))
     db.session.expire_all()
-    assert db.session.execute(sa.select(LoginSession).where(LoginSession.user_id == member.user_id)).first() is None
+    assert (
+        db.session.execute(sa.select(LoginSession).where(LoginSession.user_id == member.user_id)).first()
+        is None
+    )
 
 
 # --- rehash on login ---------------------------------------------------------------------------------------
@@ -562,5 +604,9 @@ def test_sign_ins_and_failed_attempts_are_recorded_in_the_audit_trail(client, ma
     failed = [(e.actor_email, e.actor_id, e.ip) for e in events("auth.sign_in_failed")]
     assert failed == [("audited@example.org", None, "10.9.9.9"), ("ghost@example.org", None, "10.9.9.8")]
     [ok] = events("auth.sign_in")
-    assert (ok.actor_email, ok.actor_id, ok.ip, ok.subject_id) == ("audited@example.org", user.id, "10.9.9.7",
-                                                                   str(user.id))
+    assert (ok.actor_email, ok.actor_id, ok.ip, ok.subject_id) == (
+        "audited@example.org",
+        user.id,
+        "10.9.9.7",
+        str(user.id),
+    )

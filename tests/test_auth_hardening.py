@@ -1,5 +1,6 @@
 """Sign-in hardening: server-side session expiry (idle and absolute, session and remember cookies) and
 pruning, sign-in throttling behind trusted reverse proxies, and the strength check on new passwords."""
+
 import html
 from datetime import timedelta
 
@@ -76,9 +77,10 @@ def test_a_session_idle_too_long_is_refused_deleted_and_the_person_told(app, mak
 
 
 @pytest.mark.parametrize("cookie", ["session", "remember_token"])
-def test_a_remembered_session_idle_for_over_a_week_is_refused_by_either_cookie(app, make_school, make_member,
-                                                                                cookie):
-    """"Keep me signed in" survives a night away (13 h idle) but not 7 days and a minute, whichever cookie
+def test_a_remembered_session_idle_for_over_a_week_is_refused_by_either_cookie(
+    app, make_school, make_member, cookie
+):
+    """ "Keep me signed in" survives a night away (13 h idle) but not 7 days and a minute, whichever cookie
     the browser still holds; the refused remember cookie is deleted from the browser."""
     school = make_school()
     member = make_member(school, "head")
@@ -129,8 +131,9 @@ def test_reading_pages_writes_the_last_seen_time_at_most_every_five_minutes(app,
     assert utcnow() - only_session(member.user).last_seen_at < timedelta(minutes=1)
 
 
-def test_a_busy_database_when_recording_the_visit_does_not_fail_the_page(app, make_school, make_member,
-                                                                        monkeypatch):
+def test_a_busy_database_when_recording_the_visit_does_not_fail_the_page(
+    app, make_school, make_member, monkeypatch
+):
     """The last-seen write is best effort: if it cannot be committed (SQLite busy), the page is still shown
     and the write happens on a later request."""
     school = make_school()
@@ -171,8 +174,15 @@ def test_pruning_removes_only_expired_sessions(app, make_user):
         "used now, signed in 13 days ago": (True, timedelta(0), timedelta(days=13), False),
     }
     for name, (remembered, idle, since, _) in cases.items():
-        db.session.add(LoginSession(token_hash=name, user_id=user.id, remembered=remembered,
-                                    last_seen_at=now - idle, created_at=now - since))
+        db.session.add(
+            LoginSession(
+                token_hash=name,
+                user_id=user.id,
+                remembered=remembered,
+                last_seen_at=now - idle,
+                created_at=now - since,
+            )
+        )
     db.session.commit()
 
     result = app.test_cli_runner().invoke(args=["sessions", "prune"])
@@ -188,12 +198,17 @@ def test_pruning_removes_only_expired_sessions(app, make_user):
 
 def _fail_sign_in(client, email, *, addr, forwarded=None):
     headers = {"X-Forwarded-For": forwarded} if forwarded else {}
-    return client.post("/login", data={"email": email, "password": "wrong password"},
-                       environ_base={"REMOTE_ADDR": addr}, headers=headers)
+    return client.post(
+        "/login",
+        data={"email": email, "password": "wrong password"},
+        environ_base={"REMOTE_ADDR": addr},
+        headers=headers,
+    )
 
 
-def test_the_address_limit_believes_x_forwarded_for_only_from_configured_proxies(app, client, monkeypatch,
-                                                                                 make_user):
+def test_the_address_limit_believes_x_forwarded_for_only_from_configured_proxies(
+    app, client, monkeypatch, make_user
+):
     """Clients connecting directly (0 trusted proxies, the default) cannot escape the per-address limit by
     forging X-Forwarded-For. Behind one trusted proxy every client has a limit of its own, keyed on the
     address the proxy saw (the last one in the header, whatever the client put before it)."""
@@ -221,14 +236,22 @@ def test_the_address_limit_believes_x_forwarded_for_only_from_configured_proxies
     # another client behind the same proxy is not locked out, and its own address is what gets recorded
     assert _fail_sign_in(client, emails[32], addr=proxy, forwarded="203.0.113.2").status_code == 400
     user = make_user()
-    response = client.post("/login", data={"email": user.email, "password": PASSWORD},
-                           environ_base={"REMOTE_ADDR": proxy}, headers={"X-Forwarded-For": "203.0.113.2"})
+    response = client.post(
+        "/login",
+        data={"email": user.email, "password": PASSWORD},
+        environ_base={"REMOTE_ADDR": proxy},
+        headers={"X-Forwarded-For": "203.0.113.2"},
+    )
     assert response.status_code == 302
     assert only_session(user).ip == "203.0.113.2"
     # a forwarded "address" that is not one (too many proxies trusted) falls back to the connecting address
     other = make_user()
-    response = client.post("/login", data={"email": other.email, "password": PASSWORD},
-                           environ_base={"REMOTE_ADDR": proxy}, headers={"X-Forwarded-For": "x" * 300})
+    response = client.post(
+        "/login",
+        data={"email": other.email, "password": PASSWORD},
+        environ_base={"REMOTE_ADDR": proxy},
+        headers={"X-Forwarded-For": "x" * 300},
+    )
     assert response.status_code == 302
     assert only_session(other).ip == proxy
 

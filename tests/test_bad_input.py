@@ -1,4 +1,5 @@
 """Malformed requests get a clear 4xx answer and change nothing; nothing a visitor sends causes a 500."""
+
 import html
 import uuid
 
@@ -18,8 +19,13 @@ from tracker.tenancy import Membership, School
 from .conftest import login
 
 NEW_PASSWORD = "a brand new long passphrase"
-FUZZ = settings(max_examples=40, deadline=None, derandomize=True, database=None,
-                suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
+FUZZ = settings(
+    max_examples=40,
+    deadline=None,
+    derandomize=True,
+    database=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
 
 
 def text(response):
@@ -54,10 +60,18 @@ INVITE_CASES = [
     ({"email": "x" * 250 + "@example.org", "role": "staff"}, "Enter a valid e-mail address."),
     ({"email": "ok@example.org", "role": "superuser"}, "Not a valid choice"),
     ({"email": "ok@example.org", "role": ""}, "Not a valid choice"),
-    ({"email": "ok@example.org", "role": "accreditor", "access_until": "2030-02-30"}, "Not a valid date value"),
-    ({"email": "ok@example.org", "role": "accreditor", "access_until": "next tuesday"}, "Not a valid date value"),
-    ({"email": "ok@example.org", "role": "accreditor", "access_until": "2001-01-01"},
-     "The end date of access is in the past."),
+    (
+        {"email": "ok@example.org", "role": "accreditor", "access_until": "2030-02-30"},
+        "Not a valid date value",
+    ),
+    (
+        {"email": "ok@example.org", "role": "accreditor", "access_until": "next tuesday"},
+        "Not a valid date value",
+    ),
+    (
+        {"email": "ok@example.org", "role": "accreditor", "access_until": "2001-01-01"},
+        "The end date of access is in the past.",
+    ),
 ]
 
 
@@ -71,8 +85,12 @@ def test_a_malformed_invitation_is_refused_with_its_message_and_saves_nothing(wo
     assert snapshot() == before
 
 
-SETTINGS_OK = {"name": "Bad Input School", "country": "Chile", "timezone": "America/Santiago",
-               "year_start_month": "3"}
+SETTINGS_OK = {
+    "name": "Bad Input School",
+    "country": "Chile",
+    "timezone": "America/Santiago",
+    "year_start_month": "3",
+}
 SETTINGS_CASES = [
     ({"name": ""}, "Enter the school's name."),
     ({"name": "   "}, "Enter the school's name."),
@@ -94,15 +112,21 @@ def test_malformed_school_settings_are_refused_and_nothing_changes(world, change
     assert snapshot() == before
     db.session.expire_all()
     saved = db.session.get(School, school.id)
-    assert (saved.name, saved.country, saved.timezone, saved.year_start_month) == \
-        ("Bad Input School", "Chile", "America/Santiago", 8)
+    assert (saved.name, saved.country, saved.timezone, saved.year_start_month) == (
+        "Bad Input School",
+        "Chile",
+        "America/Santiago",
+        8,
+    )
 
 
 def test_a_malformed_role_change_is_refused(world):
     school, _, staff, browser = world
     before = snapshot()
-    for data, message in (({"role": "owner"}, "Not a valid choice"),
-                          ({"role": "accreditor", "access_until": "31/12/2030"}, "Not a valid date value")):
+    for data, message in (
+        ({"role": "owner"}, "Not a valid choice"),
+        ({"role": "accreditor", "access_until": "31/12/2030"}, "Not a valid date value"),
+    ):
         response = browser.post(f"/s/{school.slug}/members/{staff.id}", data=data)
         assert response.status_code == 400
         assert message in text(response)
@@ -113,9 +137,11 @@ def test_a_malformed_role_change_is_refused(world):
 
 def test_a_sign_in_with_missing_or_malformed_fields_is_refused(client):
     before = snapshot()
-    for data, message in (({}, "Enter an e-mail address."),
-                          ({"email": "someone@example.org"}, "Enter your password."),
-                          ({"email": "someone", "password": "x"}, "Enter a valid e-mail address.")):
+    for data, message in (
+        ({}, "Enter an e-mail address."),
+        ({"email": "someone@example.org"}, "Enter your password."),
+        ({"email": "someone", "password": "x"}, "Enter a valid e-mail address."),
+    ):
         response = client.post("/login", data=data)
         assert response.status_code == 400
         assert message in text(response)
@@ -131,10 +157,15 @@ def test_accepting_an_invitation_with_bad_fields_creates_no_account(app, world):
     browser = app.test_client()
     for data, message in (
         ({"name": "", "password": NEW_PASSWORD, "confirm": NEW_PASSWORD}, "Enter your name."),
-        ({"name": "P" * 201, "password": NEW_PASSWORD, "confirm": NEW_PASSWORD},
-         "Field cannot be longer than 200 characters."),
+        (
+            {"name": "P" * 201, "password": NEW_PASSWORD, "confirm": NEW_PASSWORD},
+            "Field cannot be longer than 200 characters.",
+        ),
         ({"name": "Pat", "password": "short", "confirm": "short"}, "Use at least 10 characters."),
-        ({"name": "Pat", "password": NEW_PASSWORD, "confirm": NEW_PASSWORD + "!"}, "The two passwords differ."),
+        (
+            {"name": "Pat", "password": NEW_PASSWORD, "confirm": NEW_PASSWORD + "!"},
+            "The two passwords differ.",
+        ),
     ):
         response = browser.post(link, data=data)
         assert response.status_code == 400
@@ -148,9 +179,17 @@ def test_a_platform_admin_form_with_a_bad_address_creates_no_school(app, make_us
     browser = app.test_client()
     login(browser, admin.email)
     before = snapshot()
-    response = browser.post("/admin/schools/new", data={
-        "name": "Bad School", "slug": "Not A Slug!", "country": "", "timezone": "UTC", "year_start_month": "8",
-        "lead_email": "lead@example.org"})
+    response = browser.post(
+        "/admin/schools/new",
+        data={
+            "name": "Bad School",
+            "slug": "Not A Slug!",
+            "country": "",
+            "timezone": "UTC",
+            "year_start_month": "8",
+            "lead_email": "lead@example.org",
+        },
+    )
     assert response.status_code == 400
     assert "Use lower-case letters, digits and dashes" in text(response)
     assert snapshot() == before
@@ -169,8 +208,12 @@ def test_an_unknown_school_is_404(world):
 
 def test_an_unknown_or_malformed_member_id_is_404(world):
     school, *_, browser = world
-    for path in (f"/s/{school.slug}/members/{uuid.uuid4()}", f"/s/{school.slug}/members/not-a-uuid",
-                 f"/s/{school.slug}/members/1", f"/s/{school.slug}/members/{uuid.uuid4()}/remove"):
+    for path in (
+        f"/s/{school.slug}/members/{uuid.uuid4()}",
+        f"/s/{school.slug}/members/not-a-uuid",
+        f"/s/{school.slug}/members/1",
+        f"/s/{school.slug}/members/{uuid.uuid4()}/remove",
+    ):
         method = browser.post if path.endswith("/remove") else browser.get
         response = method(path)
         assert response.status_code == 404, path
@@ -186,20 +229,31 @@ def test_garbage_invitation_and_reset_tokens_show_the_link_page(app, client, mak
     user = make_user()
     forged_key = URLSafeTimedSerializer("not-the-secret", salt="password-reset")
     real_key = URLSafeTimedSerializer(app.config["SECRET_KEY"], salt="password-reset")
-    tokens = ["x", "garbage-token", "A" * 300, "%E2%98%83", "..", "%20",
-              forged_key.dumps({"u": str(user.id), "p": "0" * 16}),
-              real_key.dumps(["not", "a", "dict"]),
-              real_key.dumps({"u": "not-a-uuid", "p": "0"}),
-              real_key.dumps({"u": 42}),
-              real_key.dumps({"u": str(user.id), "p": "wrong-fingerprint"}),
-              real_key.dumps({"u": str(uuid.uuid4()), "p": "0"})]
+    tokens = [
+        "x",
+        "garbage-token",
+        "A" * 300,
+        "%E2%98%83",
+        "..",
+        "%20",
+        forged_key.dumps({"u": str(user.id), "p": "0" * 16}),
+        real_key.dumps(["not", "a", "dict"]),
+        real_key.dumps({"u": "not-a-uuid", "p": "0"}),
+        real_key.dumps({"u": 42}),
+        real_key.dumps({"u": str(user.id), "p": "wrong-fingerprint"}),
+        real_key.dumps({"u": str(uuid.uuid4()), "p": "0"}),
+    ]
     for token in tokens:
         for prefix in ("/invitations/", "/password/reset/"):
             assert _link_refused(client.get(prefix + token)), prefix + token
-            response = client.post(prefix + token, data={"name": "N", "password": NEW_PASSWORD,
-                                                          "confirm": NEW_PASSWORD})
+            response = client.post(
+                prefix + token, data={"name": "N", "password": NEW_PASSWORD, "confirm": NEW_PASSWORD}
+            )
             assert _link_refused(response), prefix + token
-    for path in ("/invitations/..%2F..%2Fetc", "/password/reset/a%2Fb"):  # a slash is not a token: no such page
+    for path in (
+        "/invitations/..%2F..%2Fetc",
+        "/password/reset/a%2Fb",
+    ):  # a slash is not a token: no such page
         assert client.get(path).status_code == 404
 
 
@@ -237,16 +291,22 @@ def test_a_nul_byte_anywhere_in_a_request_is_refused_not_a_500(app, world):
         ("get", f"/s/{school.slug}/audit?page=1%00", None),
         ("get", f"/s/{school.slug}/library/r/x%00y", None),
         ("post", f"/s/{school.slug}/members/{staff.id}", {"role": "staff\x00"}),
-        ("post", f"/invitations/{issued.token}", {"name": "Nul\x00Name", "password": NEW_PASSWORD,
-                                                   "confirm": NEW_PASSWORD}),
+        (
+            "post",
+            f"/invitations/{issued.token}",
+            {"name": "Nul\x00Name", "password": NEW_PASSWORD, "confirm": NEW_PASSWORD},
+        ),
         ("post", "/account", {"name": "Nul\x00Name"}),
     ]
     for method, url, data in requests:
         response = getattr(browser, method)(url, data=data)
         assert response.status_code == 400, (url, data, response.status_code)
     anonymous = app.test_client()
-    response = anonymous.post("/login", data={"email": lead.user.email, "password": "correct horse battery"},
-                              headers={"User-Agent": "Mozilla\x00"})
+    response = anonymous.post(
+        "/login",
+        data={"email": lead.user.email, "password": "correct horse battery"},
+        headers={"User-Agent": "Mozilla\x00"},
+    )
     assert response.status_code == 400
     assert snapshot() == before
     db.session.expire_all()
@@ -292,18 +352,25 @@ DATE_TEXT = st.one_of(st.dates().map(str), st.text(max_size=20))
 @given(email=st.one_of(st.emails(), st.text(max_size=300)), role=ROLE_TEXT, access_until=DATE_TEXT)
 def test_random_text_in_the_invitation_form_never_breaks_it(world, email, role, access_until):
     school, *_, browser = world
-    response = browser.post(f"/s/{school.slug}/members/invite",
-                            data={"email": email, "role": role, "access_until": access_until})
+    response = browser.post(
+        f"/s/{school.slug}/members/invite", data={"email": email, "role": role, "access_until": access_until}
+    )
     assert response.status_code in {200, 302, 400}, (email, role, access_until, response.status_code)
 
 
 @FUZZ
-@given(name=st.text(max_size=250), country=st.text(max_size=120), timezone=st.text(max_size=30),
-       month=st.one_of(st.integers(-5, 20).map(str), st.text(max_size=5)))
+@given(
+    name=st.text(max_size=250),
+    country=st.text(max_size=120),
+    timezone=st.text(max_size=30),
+    month=st.one_of(st.integers(-5, 20).map(str), st.text(max_size=5)),
+)
 def test_random_text_in_the_settings_form_never_breaks_it(world, name, country, timezone, month):
     school, *_, browser = world
-    response = browser.post(f"/s/{school.slug}/settings",
-                            data={"name": name, "country": country, "timezone": timezone, "year_start_month": month})
+    response = browser.post(
+        f"/s/{school.slug}/settings",
+        data={"name": name, "country": country, "timezone": timezone, "year_start_month": month},
+    )
     assert response.status_code in {200, 302, 400}, (name, country, timezone, month, response.status_code)
 
 
@@ -313,6 +380,7 @@ def test_random_text_in_the_invitation_acceptance_form_never_breaks_it(app, worl
     school, *_ = world
     issued = invite(school, email=f"fuzzed-{uuid.uuid4().hex[:8]}@example.org", role="staff")
     db.session.commit()
-    response = app.test_client().post(f"/invitations/{issued.token}",
-                                      data={"name": name, "password": password, "confirm": password})
+    response = app.test_client().post(
+        f"/invitations/{issued.token}", data={"name": name, "password": password, "confirm": password}
+    )
     assert response.status_code in {200, 302, 400}, (name, password, response.status_code)

@@ -1,5 +1,6 @@
 """Templates ask `can(endpoint, method)` who may do what; it reads the views' own policies, so it agrees
 with the role matrix, and no template decides by comparing role names itself."""
+
 import pathlib
 import re
 
@@ -55,8 +56,10 @@ def test_can_in_a_template_and_its_edges(app):
 
 
 #: a role name compared, or the membership's role read, inside a template
-ROLE_CHECK = re.compile(r"""membership\.role\b|\.role\s*(in|not\s+in)\b|\brole\s*(==|!=)"""
-                        r"""|['"](lead|head|hr|staff|accreditor)['"]""")
+ROLE_CHECK = re.compile(
+    r"""membership\.role\b|\.role\s*(in|not\s+in)\b|\brole\s*(==|!=)"""
+    r"""|['"](lead|head|hr|staff|accreditor)['"]"""
+)
 #: the only places a role name may appear: labelling who wrote a query message (display, not a permission)
 DISPLAY_ONLY = {
     "review/thread.html": ["'accreditor' if m.author_role == 'accreditor' else 'school'"],
@@ -87,8 +90,11 @@ CAN_CALL = re.compile(r"""\bcan\(\s*'([\w.]+)'\s*(?:,\s*'(\w+)')?\s*\)""")
 def test_templates_ask_can_about_real_routes(app):
     """Every can(...) in the templates names an existing endpoint and a method its route takes (a misspelt
     name would hide the link from everyone)."""
-    calls = [(path.relative_to(TEMPLATES).as_posix(), m.group(1), m.group(2) or "GET")
-             for path in _templates() for m in CAN_CALL.finditer(path.read_text())]
+    calls = [
+        (path.relative_to(TEMPLATES).as_posix(), m.group(1), m.group(2) or "GET")
+        for path in _templates()
+        for m in CAN_CALL.finditer(path.read_text())
+    ]
     assert len(calls) >= 30, "the templates decide what to show through can()"
     methods = {}
     for rule in app.url_map.iter_rules():

@@ -12,6 +12,7 @@ saved match the successes and the audit chain verifies.
 Smaller tests here pin the parts: which SQLite transactions take the write lock when they begin, and on
 PostgreSQL the audit head read again under its lock and two sign-offs of one year at once.
 """
+
 import json
 import os
 import re
@@ -37,9 +38,15 @@ PASSWORD = "concurrent-writers-password"
 ROUNDS = 25
 WRITERS = ("lead", "head", "hr", "staff", "staff2", "hr2")
 MANAGERS = ("lead", "head")
-EMAILS = {"lead": "lead@writers.example", "head": "head@writers.example", "hr": "hr@writers.example",
-          "staff": "staff@writers.example", "staff2": "staff2@writers.example", "hr2": "hr2@writers.example",
-          "accreditor": "accreditor@writers.example"}
+EMAILS = {
+    "lead": "lead@writers.example",
+    "head": "head@writers.example",
+    "hr": "hr@writers.example",
+    "staff": "staff@writers.example",
+    "staff2": "staff2@writers.example",
+    "hr2": "hr2@writers.example",
+    "accreditor": "accreditor@writers.example",
+}
 
 SETUP = """
 import json
@@ -112,8 +119,14 @@ def server(tmp_path_factory):
     """(base URL, database URL, ids) of a tracker served by `flask run` from a database of its own."""
     tmp = tmp_path_factory.mktemp("writers")
     url = _database(tmp)
-    env = {**os.environ, "TRACKER_DATABASE_URL": url, "TRACKER_SECRET_KEY": "concurrent-writers-secret",
-           "TRACKER_EVIDENCE_DIR": str(tmp / "evidence"), "TRACKER_PAGE_CACHE": "0", "FLASK_APP": "tracker"}
+    env = {
+        **os.environ,
+        "TRACKER_DATABASE_URL": url,
+        "TRACKER_SECRET_KEY": "concurrent-writers-secret",
+        "TRACKER_EVIDENCE_DIR": str(tmp / "evidence"),
+        "TRACKER_PAGE_CACHE": "0",
+        "FLASK_APP": "tracker",
+    }
     env.pop("TRACKER_EMBEDDED_SCHEDULER", None)
     flask = [sys.executable, "-m", "flask", "--app", "tracker"]
     setup = SETUP % {"password": PASSWORD, "emails": EMAILS, "writers": WRITERS}
@@ -121,8 +134,13 @@ def server(tmp_path_factory):
     port = _free_port()
     log_path = tmp / "server.log"
     log = open(log_path, "w")
-    proc = subprocess.Popen(flask + ["run", "--port", str(port), "--no-reload", "--with-threads"], env=env,
-                            cwd=ROOT, stdout=log, stderr=subprocess.STDOUT)
+    proc = subprocess.Popen(
+        flask + ["run", "--port", str(port), "--no-reload", "--with-threads"],
+        env=env,
+        cwd=ROOT,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+    )
     base = f"http://127.0.0.1:{port}"
     for _ in range(200):
         try:
@@ -225,9 +243,18 @@ def test_people_saving_at_the_same_moment_all_succeed_or_meet_a_real_conflict(se
                 _, page = browser.page(saved)
                 version = _version(page)
                 barrier.wait(timeout=60)
-                status, text = browser.post(saved, {
-                    "version": version, "status": "in_progress", "owner": "", "due_on": ids["due_on"],
-                    "notes": f"round {round_} by {who}", "na_reason": "", "completed_on": ""})
+                status, text = browser.post(
+                    saved,
+                    {
+                        "version": version,
+                        "status": "in_progress",
+                        "owner": "",
+                        "due_on": ids["due_on"],
+                        "notes": f"round {round_} by {who}",
+                        "na_reason": "",
+                        "completed_on": "",
+                    },
+                )
                 note("item save", status, text, status in (302, 409))  # 409: the other manager saved first
             elif who == "accreditor":
                 barrier.wait(timeout=60)
@@ -265,34 +292,48 @@ def test_people_saving_at_the_same_moment_all_succeed_or_meet_a_real_conflict(se
         thread.join(timeout=120)
 
     retried = server["log"].read_text().count("running it again")
-    print(f"\n{len(WRITERS)} writers + 1 audited reader x {ROUNDS} rounds in {elapsed:.1f}s: "
-          f"{dict(outcomes)}; year starts: {sorted(status for status, _ in starts.values())}; "
-          f"reads run again after SQLite said busy: {retried}")
+    print(
+        f"\n{len(WRITERS)} writers + 1 audited reader x {ROUNDS} rounds in {elapsed:.1f}s: "
+        f"{dict(outcomes)}; year starts: {sorted(status for status, _ in starts.values())}; "
+        f"reads run again after SQLite said busy: {retried}"
+    )
     assert not failures, f"{len(failures)} failed saves: {Counter(failures).most_common(5)}"
     saves = outcomes[("item save", 302)]
     assert saves + outcomes[("item save", 409)] == len(MANAGERS) * (ROUNDS // 2) and saves >= 1
-    assert sorted(status for status, _ in starts.values()) == [302, 400], \
-        {who: _reason(*answer) for who, answer in starts.items()}
+    assert sorted(status for status, _ in starts.values()) == [302, 400], {
+        who: _reason(*answer) for who, answer in starts.items()
+    }
     loser = next(text for status, text in starts.values() if status == 400)
     assert "already exists" in loser
 
     with engine.connect() as conn:
         comments = conn.execute(sa.text("SELECT count(*) FROM comments WHERE body LIKE 'round %'")).scalar()
         years = conn.execute(sa.text("SELECT count(*) FROM school_years")).scalar()
-        version = conn.execute(sa.select(sa.column("version")).select_from(sa.table("items"))
-                               .where(sa.column("id", sa.Uuid) == uuid.UUID(ids["saved"]))).scalar()
+        version = conn.execute(
+            sa.select(sa.column("version"))
+            .select_from(sa.table("items"))
+            .where(sa.column("id", sa.Uuid) == uuid.UUID(ids["saved"]))
+        ).scalar()
     engine.dispose()
     assert version == ids["version"] + saves, "every save that was answered 302 is in, no other"
     expected = sum(1 for who in WRITERS for round_ in range(ROUNDS) if not (who in MANAGERS and round_ % 2))
     assert comments == outcomes[("comment", 302)] == expected
     assert years == years_before + 1
-    verify = subprocess.run([sys.executable, "-m", "flask", "--app", "tracker", "audit", "verify"],
-                            env=server["env"], cwd=ROOT, capture_output=True, text=True, timeout=120)
+    verify = subprocess.run(
+        [sys.executable, "-m", "flask", "--app", "tracker", "audit", "verify"],
+        env=server["env"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert verify.returncode == 0, verify.stdout + verify.stderr
 
 
-@pytest.mark.skipif(not os.environ.get("TRACKER_TEST_DATABASE_URL", "").startswith("postgresql"),
-                    reason="PostgreSQL only: SQLite serializes writers with BEGIN IMMEDIATE instead")
+@pytest.mark.skipif(
+    not os.environ.get("TRACKER_TEST_DATABASE_URL", "").startswith("postgresql"),
+    reason="PostgreSQL only: SQLite serializes writers with BEGIN IMMEDIATE instead",
+)
 def test_an_event_appended_after_the_head_was_read_extends_the_chain_as_it_stands_now(app, monkeypatch):
     """A request reads the audit head (a report's change stamp), works for a while as someone else saves, then
     records its own event: the event must follow the other one (the head is locked and read again), not fail
@@ -346,8 +387,10 @@ def test_which_sqlite_transactions_take_the_write_lock_when_they_begin(app):
             assert _begin_immediately() is immediate, command
 
 
-@pytest.mark.skipif(not os.environ.get("TRACKER_TEST_DATABASE_URL", "").startswith("postgresql"),
-                    reason="PostgreSQL only: SQLite serializes writers with BEGIN IMMEDIATE instead")
+@pytest.mark.skipif(
+    not os.environ.get("TRACKER_TEST_DATABASE_URL", "").startswith("postgresql"),
+    reason="PostgreSQL only: SQLite serializes writers with BEGIN IMMEDIATE instead",
+)
 def test_two_sign_offs_of_a_year_at_the_same_moment_give_one_signed_year(app, monkeypatch):
     """Each in a thread with its own session, as two requests; the frozen report is stood in for by a pause
     (rendering it is another test's business), which is when the second one used to slip past the check."""
@@ -395,8 +438,11 @@ def test_two_sign_offs_of_a_year_at_the_same_moment_give_one_signed_year(app, mo
             thread.join(timeout=60)
         assert sorted(outcomes) == sorted(["signed", f"{year.label} was already signed off."])
         with app.app_context():
-            signed = db.session.execute(sa.select(sa.func.count()).select_from(audit.AuditEvent).where(
-                audit.AuditEvent.chain == str(ids[0]), audit.AuditEvent.action == "year.signed_off")).scalar()
+            signed = db.session.execute(
+                sa.select(sa.func.count())
+                .select_from(audit.AuditEvent)
+                .where(audit.AuditEvent.chain == str(ids[0]), audit.AuditEvent.action == "year.signed_off")
+            ).scalar()
             db.session.remove()
         assert signed == 1
     finally:

@@ -1,5 +1,6 @@
 """Safe settings and response headers: production refuses to start without a secret, cookies are locked
 down, and every page carries a strict CSP, anti-framing, no-sniff and referrer headers."""
+
 import re
 from urllib.parse import urlsplit
 
@@ -20,10 +21,16 @@ def restore_limiter(app):
 
 
 def production_config(tmp_path, **overrides):
-    return {"TRACKER_ENV": "production", "INSTANCE_PATH": str(tmp_path / "instance"),
-            "SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp_path / 'prod.sqlite3'}", "SERVER_NAME": "tracker.test",
-            "RATELIMIT_STORAGE_URI": "memory://", "TRACKER_AUDIT_KEY": "k" * 64,
-            "TRACKER_BASE_URL": "https://tracker.test", **overrides}
+    return {
+        "TRACKER_ENV": "production",
+        "INSTANCE_PATH": str(tmp_path / "instance"),
+        "SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp_path / 'prod.sqlite3'}",
+        "SERVER_NAME": "tracker.test",
+        "RATELIMIT_STORAGE_URI": "memory://",
+        "TRACKER_AUDIT_KEY": "k" * 64,
+        "TRACKER_BASE_URL": "https://tracker.test",
+        **overrides,
+    }
 
 
 def test_production_refuses_to_start_without_a_secret_key(tmp_path, monkeypatch, restore_limiter):
@@ -64,8 +71,12 @@ def _flags(set_cookie):
 def test_production_cookies_are_secure_httponly_and_lax(tmp_path, monkeypatch, restore_limiter):
     monkeypatch.delenv("TRACKER_SECRET_KEY", raising=False)
     prod = create_app(production_config(tmp_path, SECRET_KEY="p" * 64))
-    for key in ("SESSION_COOKIE_SECURE", "REMEMBER_COOKIE_SECURE", "SESSION_COOKIE_HTTPONLY",
-                "REMEMBER_COOKIE_HTTPONLY"):
+    for key in (
+        "SESSION_COOKIE_SECURE",
+        "REMEMBER_COOKIE_SECURE",
+        "SESSION_COOKIE_HTTPONLY",
+        "REMEMBER_COOKIE_HTTPONLY",
+    ):
         assert prod.config[key] is True, key
     assert prod.config["SESSION_COOKIE_SAMESITE"] == prod.config["REMEMBER_COOKIE_SAMESITE"] == "Lax"
     response = prod.test_client().get("/login", base_url="https://tracker.test")
@@ -118,8 +129,12 @@ def assert_safe_headers(response, where):
     assert directives.get("frame-ancestors") == ["'none'"], where
     assert directives.get("object-src") == ["'none'"], where
     assert response.headers.get("X-Content-Type-Options") == "nosniff", where
-    assert response.headers.get("Referrer-Policy") in ("same-origin", "no-referrer", "strict-origin",
-                                                       "strict-origin-when-cross-origin"), where
+    assert response.headers.get("Referrer-Policy") in (
+        "same-origin",
+        "no-referrer",
+        "strict-origin",
+        "strict-origin-when-cross-origin",
+    ), where
 
 
 def _page_urls(app, school):
@@ -133,7 +148,9 @@ def _page_urls(app, school):
                 continue
             if set(rule.arguments) - {"school"}:
                 continue
-            urls.append(url_for(rule.endpoint, **({"school": school.slug} if "school" in rule.arguments else {})))
+            urls.append(
+                url_for(rule.endpoint, **({"school": school.slug} if "school" in rule.arguments else {}))
+            )
     return sorted(set(urls))
 
 
@@ -141,8 +158,9 @@ def _html(response):
     return response.mimetype == "text/html"
 
 
-def test_every_page_for_a_signed_in_lead_has_the_security_headers_and_is_not_cached(app, make_school,
-                                                                                     make_member):
+def test_every_page_for_a_signed_in_lead_has_the_security_headers_and_is_not_cached(
+    app, make_school, make_member
+):
     school = make_school()
     lead = make_member(school, "lead")
     lead.user.is_platform_admin = True  # so the admin pages render too

@@ -1,4 +1,5 @@
 """A school never sees another school's data: every route x method x role of school A, aimed at school B."""
+
 from tracker.extensions import db
 
 from .world import FORM_DATA, MARKER, build_worlds, methods_of, sign_in, url_args
@@ -45,13 +46,16 @@ def test_school_a_never_reaches_school_b(app):
                     if MARKER in body or MARKER.lower() in body:
                         failures.append(f"{role} {method} {url}: B's marker in the response")
                     if response.status_code >= 500:
-                        failures.append(f"{role} {method} {url} ({label}): server error "
-                                        f"{response.status_code}")
+                        failures.append(
+                            f"{role} {method} {url} ({label}): server error {response.status_code}"
+                        )
                     if label == "global page":
                         continue
                     ok = response.status_code in (403, 404) or (
-                        role == "anonymous" and response.status_code == 302
-                        and "/login" in response.headers.get("Location", ""))
+                        role == "anonymous"
+                        and response.status_code == 302
+                        and "/login" in response.headers.get("Location", "")
+                    )
                     if not ok:
                         failures.append(f"{role} {method} {url} ({label}): status {response.status_code}")
     print(f"cross-tenant matrix: {tried} requests tried")

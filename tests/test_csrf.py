@@ -1,4 +1,5 @@
 """Every state-changing request without a valid CSRF token is refused and changes nothing."""
+
 from flask import url_for
 
 from tracker.extensions import db
@@ -43,8 +44,16 @@ def test_a_form_with_its_token_is_accepted(app):
         client = sign_in(app.test_client(), a.members["lead"].user)
         page = client.get(f"/s/{a.school.slug}/settings").get_data(as_text=True)
         token = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', page).group(1)
-        response = client.post(f"/s/{a.school.slug}/settings", data={
-            "csrf_token": token, "name": "Renamed", "country": "X", "timezone": "UTC", "year_start_month": "9"})
+        response = client.post(
+            f"/s/{a.school.slug}/settings",
+            data={
+                "csrf_token": token,
+                "name": "Renamed",
+                "country": "X",
+                "timezone": "UTC",
+                "year_start_month": "9",
+            },
+        )
         assert response.status_code == 302
     finally:
         app.config["WTF_CSRF_ENABLED"] = False

@@ -1,6 +1,7 @@
 """One date policy (tracker/validation.py): every date field refuses impossible years with a message that
 states the allowed range; a row stored with such a date before the policy cannot break a page, a PDF, the
 calendar feed or the digests; a recorded training session can be changed and deleted, audited."""
+
 import importlib
 import inspect
 import pkgutil
@@ -111,6 +112,7 @@ def test_date_arithmetic_on_stored_dates_holds_at_the_ends_instead_of_overflowin
 
 # --- through the pages --------------------------------------------------------------------------------------
 
+
 def _page_posts(a):
     """(url, data, field) for the date fields as their pages send them."""
     from tracker.training.services import activities
@@ -118,19 +120,36 @@ def _page_posts(a):
     base = f"/s/{a.school.slug}"
     person = str(a.objects["person_id"])
     return [
-        (f"{base}/training/record", {"activity": activities()[0].key, "people": person, "held_on": None},
-         "held_on"),
-        (f"{base}/training/sessions/{a.objects['session_id']}/edit",
-         {"activity": activities()[0].key, "people": person, "held_on": None}, "held_on"),
-        (f"{base}/people/new", {"full_name": "Pat New", "category": "teaching", "start_on": None},
-         "start_on"),
-        (f"{base}/people/{person}/edit",
-         {"full_name": "Pat", "category": "teaching", "start_on": "2026-08-01", "leave_on": None},
-         "leave_on"),
-        (f"{base}/items/{a.objects['item_id']}", {"version": str(a.item.version), "status": "done",
-                                                  "completed_on": None}, "completed_on"),
-        (f"{base}/members/invite",
-         {"email": "visitor@example.org", "role": "accreditor", "access_until": None}, "access_until"),
+        (
+            f"{base}/training/record",
+            {"activity": activities()[0].key, "people": person, "held_on": None},
+            "held_on",
+        ),
+        (
+            f"{base}/training/sessions/{a.objects['session_id']}/edit",
+            {"activity": activities()[0].key, "people": person, "held_on": None},
+            "held_on",
+        ),
+        (
+            f"{base}/people/new",
+            {"full_name": "Pat New", "category": "teaching", "start_on": None},
+            "start_on",
+        ),
+        (
+            f"{base}/people/{person}/edit",
+            {"full_name": "Pat", "category": "teaching", "start_on": "2026-08-01", "leave_on": None},
+            "leave_on",
+        ),
+        (
+            f"{base}/items/{a.objects['item_id']}",
+            {"version": str(a.item.version), "status": "done", "completed_on": None},
+            "completed_on",
+        ),
+        (
+            f"{base}/members/invite",
+            {"email": "visitor@example.org", "role": "accreditor", "access_until": None},
+            "access_until",
+        ),
     ]
 
 
@@ -155,9 +174,16 @@ def test_a_recruitment_check_refuses_an_impossible_expiry_and_saves_nothing(app)
     item = db.session.get(Item, a.objects["check_item_id"])
     prefix = f"c{item.id.hex[:8]}"
     before = audit_count()
-    response = client.post(f"/s/{a.school.slug}/people/{a.objects['person_id']}/checks/{item.id}", data={
-        f"{prefix}-version": str(item.version), f"{prefix}-check_status": "verified",
-        f"{prefix}-verified_on": "2026-09-01", f"{prefix}-expires_on": "9999-12-31"}, follow_redirects=True)
+    response = client.post(
+        f"/s/{a.school.slug}/people/{a.objects['person_id']}/checks/{item.id}",
+        data={
+            f"{prefix}-version": str(item.version),
+            f"{prefix}-check_status": "verified",
+            f"{prefix}-verified_on": "2026-09-01",
+            f"{prefix}-expires_on": "9999-12-31",
+        },
+        follow_redirects=True,
+    )
     assert response.status_code == 200
     assert "Give a date between" in response.get_data(as_text=True)
     db.session.rollback()
@@ -166,6 +192,7 @@ def test_a_recruitment_check_refuses_an_impossible_expiry_and_saves_nothing(app)
 
 
 # --- rows stored before the policy -------------------------------------------------------------------------
+
 
 def _bad_rows():
     """School A of the world with years 9999 and 0001 written straight into every kind of stored date,
@@ -179,22 +206,38 @@ def _bad_rows():
     school = a.school
     person = db.session.get(Person, a.objects["person_id"])
     late, early = date(9999, 12, 31), date(1, 1, 1)
-    odd = Person(school_id=school.id, full_name="Odd Dates", email=None, category="teaching",
-                 groups=["response_team", "leadership"], start_on=late, countries=[],
-                 user_id=a.members["lead"].user_id)
-    ancient = Person(school_id=school.id, full_name="Ancient Dates", email=None, category="support",
-                     groups=["response_team", "leadership"], start_on=early, countries=[])
+    odd = Person(
+        school_id=school.id,
+        full_name="Odd Dates",
+        email=None,
+        category="teaching",
+        groups=["response_team", "leadership"],
+        start_on=late,
+        countries=[],
+        user_id=a.members["lead"].user_id,
+    )
+    ancient = Person(
+        school_id=school.id,
+        full_name="Ancient Dates",
+        email=None,
+        category="support",
+        groups=["response_team", "leadership"],
+        start_on=early,
+        countries=[],
+    )
     db.session.add_all([odd, ancient])
     db.session.flush()
     for activity in activities():  # every repeat rule (yearly, two-yearly, termly, once) meets both dates
         for held_on, people in ((late, (person, odd)), (early, (ancient,))):
-            session = TrainingSession(school_id=school.id, requirement_key=activity.key,
-                                      requirement_id=activity.id, held_on=held_on)
+            session = TrainingSession(
+                school_id=school.id, requirement_key=activity.key, requirement_id=activity.id, held_on=held_on
+            )
             db.session.add(session)
             db.session.flush()
             for who in people:
-                db.session.add(TrainingAttendance(school_id=school.id, session_id=session.id,
-                                                  person_id=who.id))
+                db.session.add(
+                    TrainingAttendance(school_id=school.id, session_id=session.id, person_id=who.id)
+                )
     check = db.session.get(Item, a.objects["check_item_id"])
     check.expires_on, check.verified_on, check.due_on = late, early, early
     a.item.completed_on, a.item.due_on, a.item.review_on = late, late, early
@@ -210,17 +253,30 @@ def test_a_row_stored_with_an_impossible_date_breaks_no_page_or_pdf(app):
     client = sign_in(app.test_client(), a.members["lead"].user)
     base = f"/s/{school.slug}"
     year = a.objects["year_id"]
-    urls = [f"{base}/", f"{base}/training/", f"{base}/people/", f"{base}/people/{person.id}",
-            f"{base}/people/{odd.id}", f"{base}/people/{ancient.id}", f"{base}/people/me",
-            f"{base}/people/export.csv", f"{base}/items",
-            f"{base}/items/{a.item.id}", f"{base}/training/sessions/{a.objects['session_id']}/edit",
-            f"{base}/reports/training-record.pdf?person={person.id}",
-            f"{base}/reports/training-record.pdf?person={odd.id}",
-            f"{base}/reports/training-record.pdf?person={ancient.id}",
-            f"{base}/reports/years/{year}/accreditation.pdf", f"{base}/reports/years/{year}/register.pdf",
-            f"{base}/reports/years/{year}/frameworks/training-plan.pdf"]
-    urls += [f"{base}/training/activities/{act.key}/{bucket}" for act in activities()
-             for bucket in ("current", "expiring", "overdue", "never")]
+    urls = [
+        f"{base}/",
+        f"{base}/training/",
+        f"{base}/people/",
+        f"{base}/people/{person.id}",
+        f"{base}/people/{odd.id}",
+        f"{base}/people/{ancient.id}",
+        f"{base}/people/me",
+        f"{base}/people/export.csv",
+        f"{base}/items",
+        f"{base}/items/{a.item.id}",
+        f"{base}/training/sessions/{a.objects['session_id']}/edit",
+        f"{base}/reports/training-record.pdf?person={person.id}",
+        f"{base}/reports/training-record.pdf?person={odd.id}",
+        f"{base}/reports/training-record.pdf?person={ancient.id}",
+        f"{base}/reports/years/{year}/accreditation.pdf",
+        f"{base}/reports/years/{year}/register.pdf",
+        f"{base}/reports/years/{year}/frameworks/training-plan.pdf",
+    ]
+    urls += [
+        f"{base}/training/activities/{act.key}/{bucket}"
+        for act in activities()
+        for bucket in ("current", "expiring", "overdue", "never")
+    ]
     failures = []
     for url in urls:
         response = client.get(url)
@@ -266,8 +322,15 @@ def test_the_bad_session_can_be_corrected_on_its_page(app):
     url = f"/s/{a.school.slug}/training/sessions/{session.id}/edit"
     page = client.get(url)
     assert page.status_code == 200 and 'value="9999-12-31"' in page.get_data(as_text=True)
-    response = client.post(url, data={"activity": session.requirement_key, "held_on": "2026-08-21",
-                                      "people": str(a.objects["person_id"]), "provider": "Fixed"})
+    response = client.post(
+        url,
+        data={
+            "activity": session.requirement_key,
+            "held_on": "2026-08-21",
+            "people": str(a.objects["person_id"]),
+            "provider": "Fixed",
+        },
+    )
     assert response.status_code == 302
     db.session.expire_all()
     assert db.session.get(TrainingSession, session.id).held_on == date(2026, 8, 21)
@@ -275,9 +338,17 @@ def test_the_bad_session_can_be_corrected_on_its_page(app):
 
 # --- changing and deleting a session ------------------------------------------------------------------------
 
+
 def _last_event(action):
-    return db.session.execute(select(AuditEvent).where(AuditEvent.action == action).order_by(
-        AuditEvent.created_at.desc(), AuditEvent.seq.desc())).scalars().first()
+    return (
+        db.session.execute(
+            select(AuditEvent)
+            .where(AuditEvent.action == action)
+            .order_by(AuditEvent.created_at.desc(), AuditEvent.seq.desc())
+        )
+        .scalars()
+        .first()
+    )
 
 
 def test_a_session_is_changed_and_the_change_is_audited(app):
@@ -285,8 +356,15 @@ def test_a_session_is_changed_and_the_change_is_audited(app):
     from tracker.training.models import TrainingSession
 
     a, _ = build_worlds()
-    other = add_person(a.school, full_name="Second Attendee", email=None, category="teaching",
-                       start_on=date(2026, 8, 1), countries=[], groups=[])
+    other = add_person(
+        a.school,
+        full_name="Second Attendee",
+        email=None,
+        category="teaching",
+        start_on=date(2026, 8, 1),
+        countries=[],
+        groups=[],
+    )
     db.session.commit()
     session = db.session.get(TrainingSession, a.objects["session_id"])
     client = sign_in(app.test_client(), a.members["lead"].user)
@@ -296,15 +374,25 @@ def test_a_session_is_changed_and_the_change_is_audited(app):
     assert f"/training/sessions/{session.id}/edit" in person_page, "the person page links to the change page"
     before = audit_count()
     url = f"/s/{a.school.slug}/training/sessions/{session.id}/edit?person={a.objects['person_id']}"
-    response = client.post(url, data={"activity": session.requirement_key, "held_on": "2026-08-22",
-                                 "provider": "New provider", "notes": "Corrected",
-                                 "people": [str(a.objects["person_id"]), str(other.id)]})
+    response = client.post(
+        url,
+        data={
+            "activity": session.requirement_key,
+            "held_on": "2026-08-22",
+            "provider": "New provider",
+            "notes": "Corrected",
+            "people": [str(a.objects["person_id"]), str(other.id)],
+        },
+    )
     assert response.status_code == 302
     assert response.headers["Location"].endswith(f"/people/{a.objects['person_id']}")
     db.session.expire_all()
     session = db.session.get(TrainingSession, session.id)
-    assert (session.held_on, session.provider, session.notes) == (date(2026, 8, 22), "New provider",
-                                                                  "Corrected")
+    assert (session.held_on, session.provider, session.notes) == (
+        date(2026, 8, 22),
+        "New provider",
+        "Corrected",
+    )
     assert sorted(x.person.full_name for x in session.attendances) == ["Person plain", "Second Attendee"]
     assert audit_count() == before + 1
     event = _last_event("training.changed")
@@ -330,8 +418,14 @@ def test_a_session_is_deleted_and_the_deletion_is_audited(app):
     assert response.status_code == 302
     db.session.expire_all()
     assert db.session.get(TrainingSession, session_id) is None
-    assert db.session.scalar(select(db.func.count()).select_from(TrainingAttendance)
-                             .where(TrainingAttendance.session_id == session_id)) == 0
+    assert (
+        db.session.scalar(
+            select(db.func.count())
+            .select_from(TrainingAttendance)
+            .where(TrainingAttendance.session_id == session_id)
+        )
+        == 0
+    )
     assert audit_count() == before + 1
     event = _last_event("training.deleted")
     assert event.before["held_on"] == "2026-08-20" and event.before["people"] == ["Person plain"]
@@ -357,7 +451,19 @@ def test_the_cli_refuses_an_impossible_access_end(app):
     school = create_school(slug="cli-dates", name="CLI Dates", country="X")
     db.session.commit()
     runner = app.test_cli_runner()
-    result = runner.invoke(args=["users", "invite", "--school", school.slug, "--email", "v@example.org",
-                                 "--role", "accreditor", "--until", "9999-12-31"])
+    result = runner.invoke(
+        args=[
+            "users",
+            "invite",
+            "--school",
+            school.slug,
+            "--email",
+            "v@example.org",
+            "--role",
+            "accreditor",
+            "--until",
+            "9999-12-31",
+        ]
+    )
     assert result.exit_code != 0
     assert "Give a date between" in result.output

@@ -4,6 +4,7 @@ Throw-away routes on an app of this module's own (routes cannot be added to the 
 a request) raise the errors SQLAlchemy raises when PostgreSQL restarts or SQLite cannot be opened; two tests
 make a real page's statements fail instead.
 """
+
 import html
 import os
 import sqlite3
@@ -31,12 +32,15 @@ def db_url():
 
 MESSAGE = "The database is not reachable right now. Nothing was saved; try again in a minute."
 #: a page (GET) saves nothing, so its 503 says the page could not be loaded instead
-NOT_LOADED = ("The database is not reachable right now, so this page could not be loaded. Try again in a "
-              "minute.")
+NOT_LOADED = (
+    "The database is not reachable right now, so this page could not be loaded. Try again in a minute."
+)
 #: a change whose COMMIT was sent but never answered may have been saved: the page must not say it was not
-MAYBE_SAVED = ("The database is not reachable right now. It stopped answering while your change was being "
-               "saved, so it may or may not have been saved: in a minute, reload the page to check before you "
-               "send it again.")
+MAYBE_SAVED = (
+    "The database is not reachable right now. It stopped answering while your change was being "
+    "saved, so it may or may not have been saved: in a minute, reload the page to check before you "
+    "send it again."
+)
 JSON = {"Accept": "application/json"}
 
 
@@ -52,21 +56,33 @@ def _driver_error(text="server closed the connection unexpectedly"):
 
 ERRORS = {
     "psycopg": lambda: sa.exc.OperationalError("SELECT 1", {}, _driver_error()),
-    "sqlite": lambda: sa.exc.OperationalError("SELECT 1", {}, sqlite3.OperationalError("unable to open database file")),
+    "sqlite": lambda: sa.exc.OperationalError(
+        "SELECT 1", {}, sqlite3.OperationalError("unable to open database file")
+    ),
     # any other driver error that SQLAlchemy recognised as a lost connection
-    "invalidated": lambda: sa.exc.InterfaceError("SELECT 1", {}, Exception("connection already closed"),
-                                                 connection_invalidated=True),
+    "invalidated": lambda: sa.exc.InterfaceError(
+        "SELECT 1", {}, Exception("connection already closed"), connection_invalidated=True
+    ),
 }
 
 
 @pytest.fixture(scope="module")
 def outage_app(app):
     """An app like the shared one, plus routes that fail the way an unreachable database makes them fail."""
-    config = {key: app.config[key] for key in ("SQLALCHEMY_DATABASE_URI", "SECRET_KEY", "RATELIMIT_STORAGE_URI",
-                                                 "SERVER_NAME", "WTF_CSRF_ENABLED")}
+    config = {
+        key: app.config[key]
+        for key in (
+            "SQLALCHEMY_DATABASE_URI",
+            "SECRET_KEY",
+            "RATELIMIT_STORAGE_URI",
+            "SERVER_NAME",
+            "WTF_CSRF_ENABLED",
+        )
+    }
     # PROPAGATE_EXCEPTIONS off: errors the handlers do not catch become 500 pages, as in production
-    outage = create_app({**config, "TESTING": True, "PROPAGATE_EXCEPTIONS": False,
-                         "INSTANCE_PATH": app.instance_path})
+    outage = create_app(
+        {**config, "TESTING": True, "PROPAGATE_EXCEPTIONS": False, "INSTANCE_PATH": app.instance_path}
+    )
     outage.test_client_class = IsolatedClient
 
     @outage.route("/_outage/save/<kind>", methods=["POST"])
@@ -102,8 +118,9 @@ def outage_app(app):
         with db.engine.connect() as other:  # what a fast shutdown does to every backend
             other.execute(sa.text("SELECT pg_terminate_backend(:pid)"), {"pid": pid})
             for _ in range(100):
-                if not other.execute(sa.text("SELECT count(*) FROM pg_stat_activity WHERE pid = :pid"),
-                                     {"pid": pid}).scalar():
+                if not other.execute(
+                    sa.text("SELECT count(*) FROM pg_stat_activity WHERE pid = :pid"), {"pid": pid}
+                ).scalar():
                     break
         return "answered"
 
@@ -132,8 +149,9 @@ def outage_app(app):
         """SQLite refuses the first attempt (another connection is writing), as a read that writes can."""
         busy_calls.append(request.environ.get(RETRY_IMMEDIATE))
         if len(busy_calls) == 1:
-            raise sa.exc.OperationalError("INSERT INTO audit_events", {},
-                                          sqlite3.OperationalError("database is locked"))
+            raise sa.exc.OperationalError(
+                "INSERT INTO audit_events", {}, sqlite3.OperationalError("database is locked")
+            )
         return f"read again, waiting for the lock: {busy_calls}"
 
     late = Blueprint("outage_late", __name__)
@@ -154,7 +172,9 @@ def outage_app(app):
     @school_bp.route("/")
     @school_roles("lead")
     def school_page():
-        assert g.school is not None and current_user.is_authenticated  # both loaded, then expired by the rollback
+        assert (
+            g.school is not None and current_user.is_authenticated
+        )  # both loaded, then expired by the rollback
         raise ERRORS["psycopg"]()
 
     outage.register_blueprint(school_bp)
@@ -212,7 +232,9 @@ def test_a_rollback_that_fails_too_still_answers_503_and_saves_nothing(browser, 
     response = browser.post("/_outage/save/psycopg")
     monkeypatch.undo()
     assert_unreachable_page(response)
-    assert count(School, School.slug == "outage-psycopg") == 0  # the session was discarded at the end of the request
+    assert (
+        count(School, School.slug == "outage-psycopg") == 0
+    )  # the session was discarded at the end of the request
 
 
 def test_a_signed_in_school_page_is_drawn_without_the_database(browser, make_school, make_member):
@@ -221,7 +243,9 @@ def test_a_signed_in_school_page_is_drawn_without_the_database(browser, make_sch
     assert login(browser, lead.user.email).status_code == 302
     response = browser.get(f"/s/{school.slug}/_outage/")
     assert_unreachable_page(response, NOT_LOADED)
-    assert school.name not in text(response)  # the expired school is not reloaded from a database that is gone
+    assert school.name not in text(
+        response
+    )  # the expired school is not reloaded from a database that is gone
 
 
 def test_a_database_error_after_the_view_is_a_503_too(browser):
@@ -233,7 +257,9 @@ def test_a_connection_cut_after_the_last_statement_does_not_spoil_the_answer(bro
     assert (response.status_code, text(response)) == (200, "answered")
 
 
-@pytest.mark.skipif(not db_url().startswith("postgresql"), reason="PostgreSQL only: a server that cuts connections")
+@pytest.mark.skipif(
+    not db_url().startswith("postgresql"), reason="PostgreSQL only: a server that cuts connections"
+)
 def test_a_backend_terminated_after_the_last_statement_does_not_spoil_the_answer(browser, monkeypatch):
     monkeypatch.setattr(db, "session", db._make_scoped_session({}))  # a real session: its connection is cut
     response = browser.get("/_outage/terminated-after-answer")
@@ -274,18 +300,23 @@ def test_a_real_page_whose_queries_fail_is_a_503(browser, make_school, make_memb
     school = make_school()
     lead = make_member(school, "lead")
     assert login(browser, lead.user.email).status_code == 302
-    failing_statements(lambda statement: True)  # from signing the user in onwards, nothing reaches the database
+    failing_statements(
+        lambda statement: True
+    )  # from signing the user in onwards, nothing reaches the database
     assert_unreachable_page(browser.get(f"/s/{school.slug}/"), NOT_LOADED)
 
 
-def test_a_form_cut_off_halfway_through_its_writes_saves_nothing(browser, make_school, make_member,
-                                                                 failing_statements):
+def test_a_form_cut_off_halfway_through_its_writes_saves_nothing(
+    browser, make_school, make_member, failing_statements
+):
     school = make_school()
     lead = make_member(school, "lead")
     assert login(browser, lead.user.email).status_code == 302
     invitations, audits = count(Invitation), count(AuditEvent)
     seen = failing_statements(lambda statement: statement.startswith("INSERT INTO audit_events"))
-    response = browser.post(f"/s/{school.slug}/members/invite", data={"email": "new@example.org", "role": "staff"})
+    response = browser.post(
+        f"/s/{school.slug}/members/invite", data={"email": "new@example.org", "role": "staff"}
+    )
     assert_unreachable_page(response)
     assert any(s.startswith("INSERT INTO invitations") for s in seen)  # the invitation was written, then ...
     assert (count(Invitation), count(AuditEvent)) == (invitations, audits)  # ... rolled back with the rest

@@ -3,6 +3,7 @@ fixtures).
 
 These tests need no database: the suite's autouse transaction fixture is replaced below by a no-op.
 """
+
 import hashlib
 import io
 import os
@@ -30,30 +31,43 @@ def _transaction():
 
 # --- the corpus ----------------------------------------------------------------------------------------
 
+
 def _png():
     def chunk(kind, body):
         return struct.pack(">I", len(body)) + kind + body + struct.pack(">I", zlib.crc32(kind + body))
+
     ihdr = struct.pack(">IIBBBBB", 1, 1, 8, 2, 0, 0, 0)
-    return (b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", ihdr) + chunk(b"IDAT", zlib.compress(b"\x00\xff\x00\x00"))
-            + chunk(b"IEND", b""))
+    return (
+        b"\x89PNG\r\n\x1a\n"
+        + chunk(b"IHDR", ihdr)
+        + chunk(b"IDAT", zlib.compress(b"\x00\xff\x00\x00"))
+        + chunk(b"IEND", b"")
+    )
 
 
 PDF = b"%PDF-1.4\n1 0 obj << /Type /Catalog >> endobj\ntrailer << /Root 1 0 R >>\n%%EOF\n"
 PNG = _png()
 JPEG = b"\xff\xd8\xff\xe0\x00\x10JFIF\x00\x01\x01\x00\x00\x01\x00\x01\x00\x00" + b"\x00" * 32 + b"\xff\xd9"
-GIF = (b"GIF89a\x01\x00\x01\x00\x80\x00\x00\xff\xff\xff\x00\x00\x00!\xf9\x04\x01\x00\x00\x00\x00"
-       b",\x00\x00\x00\x00\x01\x00\x01\x00\x00\x02\x02D\x01\x00;")
+GIF = (
+    b"GIF89a\x01\x00\x01\x00\x80\x00\x00\xff\xff\xff\x00\x00\x00!\xf9\x04\x01\x00\x00\x00\x00"
+    b",\x00\x00\x00\x00\x01\x00\x01\x00\x00\x02\x02D\x01\x00;"
+)
 WEBP_BODY = b"WEBPVP8 " + struct.pack("<I", 10) + b"\x00" * 10
 WEBP = b"RIFF" + struct.pack("<I", len(WEBP_BODY)) + WEBP_BODY
 OLE2 = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + b"\x00" * 504
-EXE = (b"MZ\x90\x00\x03\x00\x00\x00\x04\x00\x00\x00\xff\xff" + b"\x00" * 100
-       + b"This program cannot be run in DOS mode")
+EXE = (
+    b"MZ\x90\x00\x03\x00\x00\x00\x04\x00\x00\x00\xff\xff"
+    + b"\x00" * 100
+    + b"This program cannot be run in DOS mode"
+)
 HTML = b"<!DOCTYPE html><html><body><script>alert(document.cookie)</script></body></html>"
 SVG = b'<svg xmlns="http://www.w3.org/2000/svg" onload="alert(1)"><circle r="5"/></svg>'
 
-CONTENT_TYPES = (b'<?xml version="1.0" encoding="UTF-8" standalone="yes"?>'
-                 b'<Types xmlns="http://schemas.openxmlformats.org/package/2006/content-types">'
-                 b'<Default Extension="xml" ContentType="application/xml"/></Types>')
+CONTENT_TYPES = (
+    b'<?xml version="1.0" encoding="UTF-8" standalone="yes"?>'
+    b'<Types xmlns="http://schemas.openxmlformats.org/package/2006/content-types">'
+    b'<Default Extension="xml" ContentType="application/xml"/></Types>'
+)
 RELS = b'<?xml version="1.0" encoding="UTF-8"?><Relationships xmlns="x"/>'
 
 
@@ -66,8 +80,14 @@ def _zip(entries, compression=zipfile.ZIP_DEFLATED):
 
 
 def _ooxml(folder, main, extra=()):
-    return _zip([("[Content_Types].xml", CONTENT_TYPES), ("_rels/.rels", RELS),
-                 (f"{folder}/{main}", b"<?xml version='1.0'?><doc>Safeguarding policy</doc>"), *extra])
+    return _zip(
+        [
+            ("[Content_Types].xml", CONTENT_TYPES),
+            ("_rels/.rels", RELS),
+            (f"{folder}/{main}", b"<?xml version='1.0'?><doc>Safeguarding policy</doc>"),
+            *extra,
+        ]
+    )
 
 
 DOCX = _ooxml("word", "document.xml")
@@ -116,8 +136,13 @@ VALID = [
     ("review.md", MARKDOWN, "text/markdown", "review.md", "md"),
     ("Política de protección.pdf", PDF, "application/pdf", "Política de protección.pdf", "pdf"),
     # decomposed accents (as macOS sends them) are normalised to NFC
-    (unicodedata.normalize("NFD", "Política de protección.pdf"), PDF, "application/pdf",
-     "Política de protección.pdf", "pdf"),
+    (
+        unicodedata.normalize("NFD", "Política de protección.pdf"),
+        PDF,
+        "application/pdf",
+        "Política de protección.pdf",
+        "pdf",
+    ),
     ("  Policy.PDF  ", PDF, "application/pdf", "Policy.PDF", "pdf"),
     ("سياسة الحماية.pdf", PDF, "application/pdf", "سياسة الحماية.pdf", "pdf"),
     # Persian uses the zero-width non-joiner inside words
@@ -166,6 +191,7 @@ def test_describe_accepted():
 
 # --- hostile files -------------------------------------------------------------------------------------
 
+
 def _zip_declaring(entries):
     """A zip whose central directory lies: each (name, real body, declared size, declared compressed size)."""
     data = bytearray(_zip([(name, body) for name, body, _, _ in entries]))
@@ -174,7 +200,7 @@ def _zip_declaring(entries):
     for name, _, size, csize in entries:
         offset = data.index(b"PK\x01\x02", offset)
         name_len = struct.unpack_from("<H", data, offset + 28)[0]
-        assert data[offset + 46:offset + 46 + name_len] == name.encode()
+        assert data[offset + 46 : offset + 46 + name_len] == name.encode()
         struct.pack_into("<II", data, offset + 20, csize, size)
         offset += 46
     return bytes(data)
@@ -231,18 +257,33 @@ HOSTILE = [
     ("png-as-jpg", "photo.jpg", PNG, LIMIT, "content is not a JPEG image"),
     ("jpeg-as-png", "photo.png", JPEG, LIMIT, "content is not a PNG image"),
     ("html-as-gif", "x.gif", HTML, LIMIT, "content is not a GIF image"),
-    ("riff-not-webp", "x.webp", b"RIFF\x10\x00\x00\x00WAVEfmt " + bytes(8), LIMIT,
-     "content is not a WebP image"),
+    (
+        "riff-not-webp",
+        "x.webp",
+        b"RIFF\x10\x00\x00\x00WAVEfmt " + bytes(8),
+        LIMIT,
+        "content is not a WebP image",
+    ),
     ("exe-as-pdf", "invoice.pdf", EXE, LIMIT, "content is not a PDF"),
     ("pdf-as-doc", "policy.doc", PDF, LIMIT, "content is not a Word document"),
     ("docx-as-doc", "policy.doc", DOCX, LIMIT, "rename it to .docx"),
-    ("html-in-txt", "notes.txt", b"  \n<!DOCTYPE html><html><body>hi</body></html>", LIMIT,
-     "looks like a web page"),
+    (
+        "html-in-txt",
+        "notes.txt",
+        b"  \n<!DOCTYPE html><html><body>hi</body></html>",
+        LIMIT,
+        "looks like a web page",
+    ),
     ("html-tag-in-md", "notes.md", b"<HTML><body>hi</body></HTML>", LIMIT, "looks like a web page"),
     ("svg-in-txt", "notes.txt", SVG, LIMIT, "looks like a web page"),
     ("xml-in-csv", "data.csv", b'<?xml version="1.0"?><svg/>', LIMIT, "looks like a web page"),
-    ("script-in-csv", "data.csv", b"name,note\nx,<ScRiPt>alert(1)</script>\n", LIMIT,
-     "looks like a web page"),
+    (
+        "script-in-csv",
+        "data.csv",
+        b"name,note\nx,<ScRiPt>alert(1)</script>\n",
+        LIMIT,
+        "looks like a web page",
+    ),
     ("bom-then-html", "notes.txt", b"\xef\xbb\xbf<html>", LIMIT, "looks like a web page"),
     ("nul-in-text", "notes.txt", b"hello\x00world", LIMIT, "binary data"),
     ("utf16-text", "notes.txt", "hello".encode("utf-16"), LIMIT, "UTF-8"),
@@ -277,10 +318,20 @@ HOSTILE = [
     ("zip-bomb-ratio", "policy.docx", _zip_bomb(), LIMIT, "compressed archive bomb"),
     ("zip-bomb-entries", "policy.docx", _many_entries(), LIMIT, "compressed archive bomb"),
     ("zip-bomb-total", "policy.docx", _huge_total(), LIMIT, "compressed archive bomb"),
-    ("zip-not-ooxml", "policy.docx", _zip([("readme.txt", b"hello"), ("word/x.xml", b"<x/>")]), LIMIT,
-     "content is not a Word document"),
-    ("zip-no-word-folder", "policy.docx", _zip([("[Content_Types].xml", CONTENT_TYPES)]), LIMIT,
-     "content is not a Word document"),
+    (
+        "zip-not-ooxml",
+        "policy.docx",
+        _zip([("readme.txt", b"hello"), ("word/x.xml", b"<x/>")]),
+        LIMIT,
+        "content is not a Word document",
+    ),
+    (
+        "zip-no-word-folder",
+        "policy.docx",
+        _zip([("[Content_Types].xml", CONTENT_TYPES)]),
+        LIMIT,
+        "content is not a Word document",
+    ),
     ("corrupt-zip", "register.xlsx", _corrupt_zip(), LIMIT, "damaged"),
     ("broken-local-header", "policy.docx", _broken_local_header(), LIMIT, "damaged"),
     ("docx-as-xlsx", "register.xlsx", DOCX, LIMIT, "content is not an Excel spreadsheet"),
@@ -294,8 +345,9 @@ HOSTILE = [
 ]
 
 
-@pytest.mark.parametrize("filename,data,max_bytes,fragment", [h[1:] for h in HOSTILE],
-                         ids=[h[0] for h in HOSTILE])
+@pytest.mark.parametrize(
+    "filename,data,max_bytes,fragment", [h[1:] for h in HOSTILE], ids=[h[0] for h in HOSTILE]
+)
 def test_hostile_files_are_rejected(filename, data, max_bytes, fragment):
     with pytest.raises(UploadRejected) as caught:
         check_upload(filename, data, max_bytes)
@@ -319,6 +371,7 @@ def test_the_size_limit_is_named_with_a_fraction():
 
 def test_the_zip_bomb_is_not_decompressed(monkeypatch):
     """The bomb is refused from the declared sizes alone: no member is ever opened."""
+
     def refuse(*args, **kwargs):
         raise AssertionError("a member of the bomb was opened")
 
@@ -359,6 +412,7 @@ def test_the_mimetype_must_match_exactly():
 
 
 # --- storage -------------------------------------------------------------------------------------------
+
 
 def _is_stored_name(name):
     return len(name) == 32 and all(c in "0123456789abcdef" for c in name)
@@ -424,9 +478,22 @@ def test_a_failed_write_leaves_nothing_behind(store, monkeypatch):
     assert os.listdir(store.root / school.hex) == []
 
 
-@pytest.mark.parametrize("bad", ["../x", "abc", "0123456789ABCDEF0123456789ABCDEF", "0" * 31, "0" * 33,
-                                 "../" + "0" * 29, "0" * 31 + "/", "0" * 31 + "g", "", None,
-                                 "０" * 32])  # full-width digits are not hex
+@pytest.mark.parametrize(
+    "bad",
+    [
+        "../x",
+        "abc",
+        "0123456789ABCDEF0123456789ABCDEF",
+        "0" * 31,
+        "0" * 33,
+        "../" + "0" * 29,
+        "0" * 31 + "/",
+        "0" * 31 + "g",
+        "",
+        None,
+        "０" * 32,
+    ],
+)  # full-width digits are not hex
 def test_path_accepts_only_generated_names(store, bad):
     with pytest.raises(ValueError):
         store.path(uuid.uuid4(), bad)

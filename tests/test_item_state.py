@@ -1,4 +1,5 @@
 """An item's kind and status are enums, and one function (tracking.state.set_status) changes its state."""
+
 import ast
 import pathlib
 from datetime import date
@@ -39,9 +40,14 @@ def _assigned_state(path):
             targets = node.targets
         elif isinstance(node, (ast.AugAssign, ast.AnnAssign)):
             targets = [node.target]
-        elif isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id == "setattr" \
-                and len(node.args) > 1 and isinstance(node.args[1], ast.Constant) \
-                and node.args[1].value in STATE_FIELDS:
+        elif (
+            isinstance(node, ast.Call)
+            and isinstance(node.func, ast.Name)
+            and node.func.id == "setattr"
+            and len(node.args) > 1
+            and isinstance(node.args[1], ast.Constant)
+            and node.args[1].value in STATE_FIELDS
+        ):
             yield node.lineno, ast.unparse(node.args[0]) + "." + node.args[1].value
         for target in targets:
             for t in target.elts if isinstance(target, (ast.Tuple, ast.List)) else [target]:
@@ -58,8 +64,11 @@ def test_only_the_state_module_changes_an_items_state():
         module = path.relative_to(TRACKER).as_posix()
         if module == STATE_MODULE:
             continue
-        found += [f"{module}:{line}: {target}" for line, target in _assigned_state(path)
-                  if (module, target) not in NOT_ITEMS]
+        found += [
+            f"{module}:{line}: {target}"
+            for line, target in _assigned_state(path)
+            if (module, target) not in NOT_ITEMS
+        ]
     assert found == [], "\n".join(found)
 
 
@@ -74,7 +83,8 @@ def test_bare_kind_and_status_strings_are_gone():
             sides = [node.left, *node.comparators]
             constants = [c for s in sides for c in (getattr(s, "elts", None) or [s])]
             if any(isinstance(s, ast.Attribute) and s.attr in ("kind", "status") for s in sides) and any(
-                    isinstance(c, ast.Constant) and c.value in values for c in constants):
+                isinstance(c, ast.Constant) and c.value in values for c in constants
+            ):
                 found.append(f"{path.relative_to(TRACKER)}:{node.lineno}: {ast.unparse(node)}")
     assert found == [], "\n".join(found)
 

@@ -4,6 +4,7 @@ says what lives in it.
 The import graph is read from the source with `ast` (every import, at the top of a module or inside a
 function), so the check needs no extra package and no import of the app.
 """
+
 import ast
 import shutil
 from pathlib import Path
@@ -17,10 +18,33 @@ ROOT = Path(__file__).resolve().parent.parent
 PACKAGE = ROOT / "tracker"
 
 #: the core: no feature in here; the core modules use each other freely
-CORE = tuple(f"tracker.{name}" for name in (
-    "access", "audit", "audit_verify", "config", "dates", "db", "errors", "extensions", "forms_common",
-    "health", "links", "mail", "pagecache", "pagination", "passwords", "security", "signals", "templating",
-    "tenancy", "transactions", "validation", "yamlcheck"))
+CORE = tuple(
+    f"tracker.{name}"
+    for name in (
+        "access",
+        "audit",
+        "audit_verify",
+        "config",
+        "dates",
+        "db",
+        "errors",
+        "extensions",
+        "forms_common",
+        "health",
+        "links",
+        "mail",
+        "pagecache",
+        "pagination",
+        "passwords",
+        "security",
+        "signals",
+        "templating",
+        "tenancy",
+        "transactions",
+        "validation",
+        "yamlcheck",
+    )
+)
 #: the application: the factory, every model for migrations, operator commands, seeding, dev tools
 APP = ("tracker", "tracker.models", "tracker.cli", "tracker.seeding", "tracker.devtools")
 #: lowest first; a component may import only from components of earlier rows. Each row holds groups of
@@ -68,8 +92,11 @@ def imports(name: str, path: Path, known) -> list[tuple[str, int]]:
             for alias in node.names:  # `from . import audit` imports the module tracker.audit
                 full = f"{target}.{alias.name}"
                 found.append((full if full in known else target, node.lineno))
-    return list(dict.fromkeys((target, line) for target, line in found
-                              if target == "tracker" or target.startswith("tracker.")))
+    return list(
+        dict.fromkeys(
+            (target, line) for target, line in found if target == "tracker" or target.startswith("tracker.")
+        )
+    )
 
 
 def _components():
@@ -107,9 +134,11 @@ def wrong_way_imports(package: Path = PACKAGE) -> list[str]:
             (row, group), (goal_row, goal_group) = rank[source], rank[goal]
             if goal_row > row or (goal_row == row and goal_group != group):
                 where = "above it" if goal_row > row else "beside it"
-                problems.append(f"{path.relative_to(package.parent)}:{line}: {source} imports {target}, "
-                                f"which is {where}; let it react through a signal (tracker/signals.py) "
-                                "or move the code down")
+                problems.append(
+                    f"{path.relative_to(package.parent)}:{line}: {source} imports {target}, "
+                    f"which is {where}; let it react through a signal (tracker/signals.py) "
+                    "or move the code down"
+                )
     return problems
 
 
@@ -124,10 +153,15 @@ def test_a_wrong_way_import_is_caught(tmp_path):
     shutil.copytree(PACKAGE, copy, ignore=shutil.ignore_patterns("__pycache__"))
     assert wrong_way_imports(copy) == []
     services = copy / "tracking" / "services.py"
-    services.write_text(services.read_text(encoding="utf-8")
-                        + "\n\ndef _late():\n    from ..reports.services import freeze\n", encoding="utf-8")
-    (copy / "forms_common.py").write_text((copy / "forms_common.py").read_text(encoding="utf-8")
-                                          + "\nfrom .auth import services\n", encoding="utf-8")
+    services.write_text(
+        services.read_text(encoding="utf-8")
+        + "\n\ndef _late():\n    from ..reports.services import freeze\n",
+        encoding="utf-8",
+    )
+    (copy / "forms_common.py").write_text(
+        (copy / "forms_common.py").read_text(encoding="utf-8") + "\nfrom .auth import services\n",
+        encoding="utf-8",
+    )
     (copy / "newcore.py").write_text('"""A module nobody placed."""\n', encoding="utf-8")
     problems = wrong_way_imports(copy)
     assert len(problems) == 3, problems
@@ -140,8 +174,9 @@ def test_features_of_one_row_do_not_import_each_other(tmp_path):
     copy = tmp_path / "tracker"
     shutil.copytree(PACKAGE, copy, ignore=shutil.ignore_patterns("__pycache__"))
     views = copy / "reminders" / "views.py"
-    views.write_text(views.read_text(encoding="utf-8") + "\nfrom ..reports import services as _reports\n",
-                     encoding="utf-8")
+    views.write_text(
+        views.read_text(encoding="utf-8") + "\nfrom ..reports import services as _reports\n", encoding="utf-8"
+    )
     [problem] = wrong_way_imports(copy)
     assert "tracker.reminders imports tracker.reports.services, which is beside it" in problem
 

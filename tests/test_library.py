@@ -1,6 +1,7 @@
 """The library and framework pages: search ranking and robustness, sections and resources for every role,
 tag facets, a school's own resources (add, edit, delete, isolation), 'Used by', framework pages and the
 query budget."""
+
 import html
 import re
 from pathlib import Path
@@ -27,8 +28,12 @@ LIBRARY = yaml.safe_load((SEEDS / "resources.yaml").read_text(encoding="utf-8"))
 SHARED_KEYS = [r["key"] for r in LIBRARY["resources"]]
 TITLES = {r["key"]: r["title"] for r in LIBRARY["resources"]}
 SECTIONS = {s["key"]: s["title"] for s in LIBRARY["sections"]}
-FRAMEWORKS = {d["key"]: d for d in (yaml.safe_load(p.read_text(encoding="utf-8"))
-                                    for p in sorted((SEEDS / "frameworks").glob("*.yaml")))}
+FRAMEWORKS = {
+    d["key"]: d
+    for d in (
+        yaml.safe_load(p.read_text(encoding="utf-8")) for p in sorted((SEEDS / "frameworks").glob("*.yaml"))
+    )
+}
 STARTER_LABEL = "Starter template based on published guidance"
 
 
@@ -109,9 +114,31 @@ def test_search_ranks_the_right_resource_first(lead_school, query, expected):
     assert total_of(response) == len(ranked)
 
 
-ODD_QUERIES = ['"NEAR(', "*", "OR AND", "') DROP TABLE resources; --", 'title:"x', "NEAR(a b, 2)", "a AND",
-               "^", "-", '"', "!!", "& | ! <->", "foo:*", "%_%", "\\", "'", "x" * 500, "ñandú 日本語",
-               "sextortion OR", "NOT disclosure", "(((", "{}[]", "\x00"]
+ODD_QUERIES = [
+    '"NEAR(',
+    "*",
+    "OR AND",
+    "') DROP TABLE resources; --",
+    'title:"x',
+    "NEAR(a b, 2)",
+    "a AND",
+    "^",
+    "-",
+    '"',
+    "!!",
+    "& | ! <->",
+    "foo:*",
+    "%_%",
+    "\\",
+    "'",
+    "x" * 500,
+    "ñandú 日本語",
+    "sextortion OR",
+    "NOT disclosure",
+    "(((",
+    "{}[]",
+    "\x00",
+]
 
 
 @pytest.mark.parametrize("query", ODD_QUERIES)
@@ -155,6 +182,7 @@ def test_an_empty_query_shows_the_sections_landing_page(lead_school, query):
 
 # --- every section and resource page for every role -------------------------------------------------------
 
+
 def test_every_section_and_shared_resource_page_renders_for_every_role(app):
     a, _ = build_worlds()
     slug = a.school.slug
@@ -177,13 +205,22 @@ def test_every_section_and_shared_resource_page_renders_for_every_role(app):
 
 # --- tag facets ------------------------------------------------------------------------------------------
 
+
 def _tagged(kind, value):
     field = {"topic": "tags", "country": "countries", "language": "languages"}[kind]
     return {r["key"] for r in LIBRARY["resources"] if value in r.get(field, [])}
 
 
-@pytest.mark.parametrize("tag", ["topic:Recruitment", "topic:Online Safety", "topic:Legislation",
-                                 "country:Philippines", "language:Spanish"])
+@pytest.mark.parametrize(
+    "tag",
+    [
+        "topic:Recruitment",
+        "topic:Online Safety",
+        "topic:Legislation",
+        "country:Philippines",
+        "language:Spanish",
+    ],
+)
 def test_a_tag_filter_shows_only_tagged_resources_and_its_facet_counts_them(lead_school, tag):
     school, client, _ = lead_school
     kind, value = tag.split(":", 1)
@@ -197,16 +234,21 @@ def test_a_tag_filter_shows_only_tagged_resources_and_its_facet_counts_them(lead
     assert set(keys) == wanted and len(keys) == len(wanted)
     assert total_of(response) == len(wanted)
     page = response.get_data(as_text=True)
-    facet = re.search(r'aria-current="true">✓ ' + re.escape(html.escape(value)) +
-                      r'</a> <span class="muted small">(\d+)</span>', page)
+    facet = re.search(
+        r'aria-current="true">✓ '
+        + re.escape(html.escape(value))
+        + r'</a> <span class="muted small">(\d+)</span>',
+        page,
+    )
     assert facet, f"no active facet for {tag}"
     assert int(facet.group(1)) == len(keys)
 
 
 def test_tag_and_search_filters_combine(lead_school):
     school, client, _ = lead_school
-    response = client.get(f"/s/{school.slug}/library/",
-                          query_string={"q": "online", "tag": "topic:Cybercrime"})
+    response = client.get(
+        f"/s/{school.slug}/library/", query_string={"q": "online", "tag": "topic:Cybercrime"}
+    )
     keys = result_keys(response)
     assert keys and set(keys) <= _tagged("topic", "Cybercrime")
     everything = client.get(f"/s/{school.slug}/library/", query_string={"q": "online"})
@@ -223,14 +265,27 @@ def test_an_invalid_tag_filter_is_a_bad_request(lead_school, tag):
 
 # --- a school's own resources ------------------------------------------------------------------------------
 
-NEW = {"title": "Quillfeather playground supervision rota", "url": "https://intranet.example.org/rota",
-       "publishers": "Our school", "published": "2025-09", "summary": "Who watches the playground at break.",
-       "sections": ["policies-procedures", "reporting-support"], "tags": "Supervision, Playground"}
+NEW = {
+    "title": "Quillfeather playground supervision rota",
+    "url": "https://intranet.example.org/rota",
+    "publishers": "Our school",
+    "published": "2025-09",
+    "summary": "Who watches the playground at break.",
+    "sections": ["policies-procedures", "reporting-support"],
+    "tags": "Supervision, Playground",
+}
 
 
 def _events(action, resource_id):
-    return db.session.execute(sa.select(AuditEvent).where(
-        AuditEvent.action == action, AuditEvent.subject_id == str(resource_id))).scalars().all()
+    return (
+        db.session.execute(
+            sa.select(AuditEvent).where(
+                AuditEvent.action == action, AuditEvent.subject_id == str(resource_id)
+            )
+        )
+        .scalars()
+        .all()
+    )
 
 
 def _fts_titles(resource_id):
@@ -238,8 +293,13 @@ def _fts_titles(resource_id):
     the row and always agrees (None)."""
     if db.session.get_bind().dialect.name != "sqlite":
         return None
-    return db.session.execute(sa.text("SELECT title FROM resource_fts WHERE resource_id = :id"),
-                              {"id": resource_id.hex}).scalars().all()
+    return (
+        db.session.execute(
+            sa.text("SELECT title FROM resource_fts WHERE resource_id = :id"), {"id": resource_id.hex}
+        )
+        .scalars()
+        .all()
+    )
 
 
 def _fts_in_step(resource_id, titles):
@@ -291,9 +351,14 @@ def test_a_lead_adds_edits_and_deletes_a_school_resource(app):
     assert lead_b.get(f"{base_b}/r/{key}/edit").status_code == 404
     assert lead_b.post(f"{base_b}/r/{key}/delete").status_code == 404
     assert ranked_ids(b.school, "quillfeather") == []
-    for url in (f"{base_b}/", f"{base_b}/?section=reporting-support", f"{base_b}/?q=quillfeather",
-                f"{base_b}/?q=playground", f"{base_b}/?tag=topic:Playground",
-                f"{base_b}/?tag=topic:Supervision"):
+    for url in (
+        f"{base_b}/",
+        f"{base_b}/?section=reporting-support",
+        f"{base_b}/?q=quillfeather",
+        f"{base_b}/?q=playground",
+        f"{base_b}/?tag=topic:Playground",
+        f"{base_b}/?tag=topic:Supervision",
+    ):
         response = lead_b.get(url)
         assert response.status_code == 200, url
         assert "Quillfeather" not in response.get_data(as_text=True), url
@@ -301,8 +366,12 @@ def test_a_lead_adds_edits_and_deletes_a_school_resource(app):
 
     # edit
     assert lead_a.get(f"{base_a}/r/{key}/edit").status_code == 200
-    changed = {**NEW, "title": "Quillfeather lunchtime supervision rota", "sections": ["policies-procedures"],
-               "tags": "Supervision, Lunchtime"}
+    changed = {
+        **NEW,
+        "title": "Quillfeather lunchtime supervision rota",
+        "sections": ["policies-procedures"],
+        "tags": "Supervision, Lunchtime",
+    }
     response = lead_a.post(f"{base_a}/r/{key}/edit", data=changed)
     assert response.status_code == 302
     db.session.expire_all()
@@ -342,16 +411,29 @@ def test_only_managers_may_add_a_resource(app, role):
     assert client.get(f"/s/{a.school.slug}/library/new").status_code == 403
     assert client.post(f"/s/{a.school.slug}/library/new", data=NEW).status_code == 403
     assert len(_own(a.school)) == before
-    assert client.post(f"/s/{a.school.slug}/library/r/{a.objects['key']}/edit",
-                       data={**NEW, "title": "Changed"}).status_code == 403
+    assert (
+        client.post(
+            f"/s/{a.school.slug}/library/r/{a.objects['key']}/edit", data={**NEW, "title": "Changed"}
+        ).status_code
+        == 403
+    )
     db.session.expire_all()
     title = db.session.execute(sa.select(Resource.title).where(Resource.key == a.objects["key"])).scalar_one()
     assert title == "Own policy plain"
 
 
-@pytest.mark.parametrize("url", ["javascript:alert(1)", " JavaScript:alert(document.cookie)",
-                                 "data:text/html,<script>alert(1)</script>", "vbscript:msgbox(1)",
-                                 "//evil.example/x", "ftp://files.example.org/policy.pdf", "intranet/policy"])
+@pytest.mark.parametrize(
+    "url",
+    [
+        "javascript:alert(1)",
+        " JavaScript:alert(document.cookie)",
+        "data:text/html,<script>alert(1)</script>",
+        "vbscript:msgbox(1)",
+        "//evil.example/x",
+        "ftp://files.example.org/policy.pdf",
+        "intranet/policy",
+    ],
+)
 def test_a_link_that_is_not_http_is_refused(lead_school, url):
     school, client, _ = lead_school
     events = audit_count()
@@ -366,21 +448,28 @@ def test_an_edit_to_a_non_http_link_is_refused(app):
     a, _ = build_worlds()
     client = sign_in(app.test_client(), a.members["lead"].user)
     key = a.objects["key"]
-    response = client.post(f"/s/{a.school.slug}/library/r/{key}/edit",
-                           data={**NEW, "url": "javascript:alert(1)"})
+    response = client.post(
+        f"/s/{a.school.slug}/library/r/{key}/edit", data={**NEW, "url": "javascript:alert(1)"}
+    )
     assert response.status_code == 400
     assert "Give a full web address starting with https://" in text_of(response)
     db.session.expire_all()
-    assert db.session.execute(sa.select(Resource.url).where(Resource.key == key)).scalar_one() \
+    assert (
+        db.session.execute(sa.select(Resource.url).where(Resource.key == key)).scalar_one()
         == "https://example.org/policy"
+    )
 
 
 def test_a_resource_needs_a_title_and_a_known_section(lead_school):
     school, client, _ = lead_school
     assert client.post(f"/s/{school.slug}/library/new", data={**NEW, "title": ""}).status_code == 400
     assert client.post(f"/s/{school.slug}/library/new", data={**NEW, "sections": []}).status_code == 400
-    assert client.post(f"/s/{school.slug}/library/new",
-                       data={**NEW, "sections": ["no-such-section"]}).status_code == 400
+    assert (
+        client.post(
+            f"/s/{school.slug}/library/new", data={**NEW, "sections": ["no-such-section"]}
+        ).status_code
+        == 400
+    )
     assert _own(school) == []
 
 
@@ -409,9 +498,15 @@ def test_shared_resources_cannot_be_edited_or_deleted_through_a_school(app):
 
 # --- Used by ---------------------------------------------------------------------------------------------
 
+
 def _uses(key):
-    return [(f["title"], r) for f in FRAMEWORKS.values() for s in f["sections"] for r in s["requirements"]
-            if key in r["resources"]]
+    return [
+        (f["title"], r)
+        for f in FRAMEWORKS.values()
+        for s in f["sections"]
+        for r in s["requirements"]
+        if key in r["resources"]
+    ]
 
 
 def test_a_resource_page_lists_the_requirements_that_use_it(app):
@@ -431,15 +526,21 @@ def test_a_resource_page_lists_the_requirements_that_use_it(app):
 
 def test_a_resource_nobody_uses_says_so(lead_school):
     school, client, _ = lead_school
-    used = {k for f in FRAMEWORKS.values() for s in f["sections"] for r in s["requirements"]
-            for k in r["resources"]}
+    used = {
+        k
+        for f in FRAMEWORKS.values()
+        for s in f["sections"]
+        for r in s["requirements"]
+        for k in r["resources"]
+    }
     unused = sorted(set(SHARED_KEYS) - used)
     assert unused
     text = text_of(client.get(f"/s/{school.slug}/library/r/{unused[0]}"))
     assert "No framework requirement points to this resource yet." in text
     assert ", step " not in text
     assert "No framework requirement points" not in text_of(
-        client.get(f"/s/{school.slug}/library/r/safer-recruitment-checklist"))
+        client.get(f"/s/{school.slug}/library/r/safer-recruitment-checklist")
+    )
 
 
 def test_used_by_shows_only_the_newest_framework_version(lead_school):
@@ -457,6 +558,7 @@ def test_used_by_shows_only_the_newest_framework_version(lead_school):
 
 
 # --- framework pages -------------------------------------------------------------------------------------
+
 
 def test_the_frameworks_page_lists_the_four_templates_with_their_label(app):
     a, _ = build_worlds()
@@ -527,6 +629,7 @@ def test_platform_admin_framework_pages(app):
 
 # --- query budget ------------------------------------------------------------------------------------------
 
+
 def _queries(client, url):
     statements = []
 
@@ -548,18 +651,29 @@ def test_library_pages_run_a_fixed_number_of_queries(app, make_school, make_memb
     for size in (1, 30):
         school = make_school()
         lead = make_member(school, "lead")
-        keys = [add_school_resource(school, title=f"Zephyrine handbook part {n}", url="https://example.org/h",
-                                    publishers="Our school", summary="A part of the staff handbook.",
-                                    sections=["policies-procedures", "introduction"],
-                                    tags=["Handbook", f"Part {n}"]).key for n in range(size)]
+        keys = [
+            add_school_resource(
+                school,
+                title=f"Zephyrine handbook part {n}",
+                url="https://example.org/h",
+                publishers="Our school",
+                summary="A part of the staff handbook.",
+                sections=["policies-procedures", "introduction"],
+                tags=["Handbook", f"Part {n}"],
+            ).key
+            for n in range(size)
+        ]
         db.session.commit()
         client = sign_in(app.test_client(), lead.user)
         base = f"/s/{school.slug}/library"
-        for name, url in [("search", f"{base}/?q=zephyrine+handbook"), ("landing", f"{base}/"),
-                          ("section", f"{base}/?section=policies-procedures"),
-                          ("tag", f"{base}/?tag=topic:Handbook"),
-                          ("own resource", f"{base}/r/{keys[0]}"),
-                          ("shared resource", f"{base}/r/safer-recruitment-checklist")]:
+        for name, url in [
+            ("search", f"{base}/?q=zephyrine+handbook"),
+            ("landing", f"{base}/"),
+            ("section", f"{base}/?section=policies-procedures"),
+            ("tag", f"{base}/?tag=topic:Handbook"),
+            ("own resource", f"{base}/r/{keys[0]}"),
+            ("shared resource", f"{base}/r/safer-recruitment-checklist"),
+        ]:
             n, response = _queries(client, url)
             counts[(name, size)] = n
             if name in ("search", "tag"):

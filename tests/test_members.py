@@ -1,5 +1,6 @@
 """Managing a school's people: invitations, roles, removal, the last lead, switching schools, settings,
 and platform admins adding schools."""
+
 import html
 import re
 from datetime import date, timedelta
@@ -23,15 +24,21 @@ def text(response):
 
 def school_events(school, action):
     db.session.expire_all()
-    return db.session.execute(
-        sa.select(AuditEvent).where(AuditEvent.school_id == school.id, AuditEvent.action == action)
-        .order_by(AuditEvent.seq)
-    ).scalars().all()
+    return (
+        db.session.execute(
+            sa.select(AuditEvent)
+            .where(AuditEvent.school_id == school.id, AuditEvent.action == action)
+            .order_by(AuditEvent.seq)
+        )
+        .scalars()
+        .all()
+    )
 
 
 def school_event_count(school):
-    return db.session.scalar(sa.select(sa.func.count()).select_from(AuditEvent)
-                             .where(AuditEvent.school_id == school.id))
+    return db.session.scalar(
+        sa.select(sa.func.count()).select_from(AuditEvent).where(AuditEvent.school_id == school.id)
+    )
 
 
 def signed_in(app, who):
@@ -45,8 +52,9 @@ def test_a_lead_invites_someone_and_sees_the_one_time_link(app, make_school, mak
     school = make_school()
     lead = make_member(school, "lead")
     browser = signed_in(app, lead)
-    response = browser.post(f"/s/{school.slug}/members/invite", data={"email": "New.Person@example.org",
-                                                                      "role": "staff"})
+    response = browser.post(
+        f"/s/{school.slug}/members/invite", data={"email": "New.Person@example.org", "role": "staff"}
+    )
     assert response.status_code == 302
     page = text(browser.get(response.headers["Location"]))
     assert "Invitation created for new.person@example.org" in page
@@ -59,8 +67,9 @@ def test_a_lead_invites_someone_and_sees_the_one_time_link(app, make_school, mak
     # the link shown is the working one
     newcomer = app.test_client()
     assert newcomer.get(links[0]).status_code == 200
-    response = newcomer.post(links[0], data={"name": "New Person", "password": NEW_PASSWORD,
-                                             "confirm": NEW_PASSWORD})
+    response = newcomer.post(
+        links[0], data={"name": "New Person", "password": NEW_PASSWORD, "confirm": NEW_PASSWORD}
+    )
     assert response.status_code == 302
     assert newcomer.get(f"/s/{school.slug}/").status_code == 200
 
@@ -154,7 +163,9 @@ def test_the_only_lead_cannot_end_their_own_access(app, make_school, make_member
     lead = make_member(school, "lead")
     browser = signed_in(app, lead)
     yesterday = (school.today() - timedelta(days=1)).isoformat()
-    response = browser.post(f"/s/{school.slug}/members/{lead.id}", data={"role": "lead", "access_until": yesterday})
+    response = browser.post(
+        f"/s/{school.slug}/members/{lead.id}", data={"role": "lead", "access_until": yesterday}
+    )
     assert response.status_code == 400
     assert "A school needs at least one safeguarding lead" in text(response)
     db.session.expire_all()
@@ -168,7 +179,9 @@ def test_making_someone_an_accreditor_needs_an_end_date_on_that_field(app, make_
     browser = signed_in(app, lead)
     response = browser.post(f"/s/{school.slug}/members/{member.id}", data={"role": "accreditor"})
     assert response.status_code == 400
-    assert re.search(r'id="access_until-error"[^>]*>.*Give the last day of the accreditor\'s access\.', text(response))
+    assert re.search(
+        r'id="access_until-error"[^>]*>.*Give the last day of the accreditor\'s access\.', text(response)
+    )
     db.session.expire_all()
     assert db.session.get(Membership, member.id).role == "staff"
 
@@ -190,8 +203,10 @@ def test_an_accreditor_invitation_without_an_end_date_is_refused(app, make_schoo
     lead = make_member(school, "lead")
     browser = signed_in(app, lead)
     before = audit_count()
-    response = browser.post(f"/s/{school.slug}/members/invite",
-                            data={"email": "auditor@example.org", "role": "accreditor", "access_until": ""})
+    response = browser.post(
+        f"/s/{school.slug}/members/invite",
+        data={"email": "auditor@example.org", "role": "accreditor", "access_until": ""},
+    )
     assert response.status_code == 400
     body = text(response)
     assert re.search(r'id="access_until-error"[^>]*>.*Give the last day of the accreditor\'s access\.', body)
@@ -200,11 +215,15 @@ def test_an_accreditor_invitation_without_an_end_date_is_refused(app, make_schoo
     assert audit_count() == before
 
     end = (school.today() + timedelta(days=30)).isoformat()
-    response = browser.post(f"/s/{school.slug}/members/invite",
-                            data={"email": "auditor@example.org", "role": "accreditor", "access_until": end})
+    response = browser.post(
+        f"/s/{school.slug}/members/invite",
+        data={"email": "auditor@example.org", "role": "accreditor", "access_until": end},
+    )
     assert response.status_code == 302
     db.session.expire_all()
-    invitation = db.session.execute(sa.select(Invitation).where(Invitation.school_id == school.id)).scalar_one()
+    invitation = db.session.execute(
+        sa.select(Invitation).where(Invitation.school_id == school.id)
+    ).scalar_one()
     assert invitation.access_until == date.fromisoformat(end)
 
 
@@ -259,8 +278,10 @@ def test_a_settings_change_is_audited_with_before_and_after(app, make_school, ma
     school = make_school(name="Old Name", country="Thailand", timezone="Asia/Bangkok", year_start_month=8)
     lead = make_member(school, "lead")
     browser = signed_in(app, lead)
-    response = browser.post(f"/s/{school.slug}/settings", data={
-        "name": "New Name", "country": "Thailand", "timezone": "Asia/Bangkok", "year_start_month": "9"})
+    response = browser.post(
+        f"/s/{school.slug}/settings",
+        data={"name": "New Name", "country": "Thailand", "timezone": "Asia/Bangkok", "year_start_month": "9"},
+    )
     assert response.status_code == 302
     db.session.expire_all()
     saved = db.session.get(School, school.id)
@@ -271,8 +292,10 @@ def test_a_settings_change_is_audited_with_before_and_after(app, make_school, ma
     assert event.actor_id == lead.user_id
 
     # saving without a change records nothing
-    browser.post(f"/s/{school.slug}/settings", data={
-        "name": "New Name", "country": "Thailand", "timezone": "Asia/Bangkok", "year_start_month": "9"})
+    browser.post(
+        f"/s/{school.slug}/settings",
+        data={"name": "New Name", "country": "Thailand", "timezone": "Asia/Bangkok", "year_start_month": "9"},
+    )
     assert len(school_events(school, "school.settings_changed")) == 1
 
 
@@ -280,23 +303,39 @@ def test_a_platform_admin_creates_a_school_with_its_first_lead(app, make_user):
     admin = make_user(is_platform_admin=True)
     browser = signed_in(app, admin)
     assert browser.get("/admin/schools/new").status_code == 200
-    response = browser.post("/admin/schools/new", data={
-        "name": "Hillside School", "slug": "hillside", "country": "Kenya", "timezone": "Africa/Nairobi",
-        "year_start_month": "1", "lead_email": "Lead@Hillside.example"})
+    response = browser.post(
+        "/admin/schools/new",
+        data={
+            "name": "Hillside School",
+            "slug": "hillside",
+            "country": "Kenya",
+            "timezone": "Africa/Nairobi",
+            "year_start_month": "1",
+            "lead_email": "Lead@Hillside.example",
+        },
+    )
     assert response.status_code == 302
     page = text(browser.get(response.headers["Location"]))
     [link] = re.findall(r"https?://tracker\.test(/invitations/[A-Za-z0-9_\-]+)", page)
 
     db.session.expire_all()
     school = db.session.execute(sa.select(School).where(School.slug == "hillside")).scalar_one()
-    assert (school.name, school.country, school.timezone, school.year_start_month) == \
-        ("Hillside School", "Kenya", "Africa/Nairobi", 1)
-    invitation = db.session.execute(sa.select(Invitation).where(Invitation.school_id == school.id)).scalar_one()
+    assert (school.name, school.country, school.timezone, school.year_start_month) == (
+        "Hillside School",
+        "Kenya",
+        "Africa/Nairobi",
+        1,
+    )
+    invitation = db.session.execute(
+        sa.select(Invitation).where(Invitation.school_id == school.id)
+    ).scalar_one()
     assert (invitation.email, invitation.role) == ("lead@hillside.example", "lead")
     assert [e.action for e in school_events(school, "school.created")] == ["school.created"]
 
     newcomer = app.test_client()
-    response = newcomer.post(link, data={"name": "Hana Lead", "password": NEW_PASSWORD, "confirm": NEW_PASSWORD})
+    response = newcomer.post(
+        link, data={"name": "Hana Lead", "password": NEW_PASSWORD, "confirm": NEW_PASSWORD}
+    )
     assert response.status_code == 302
     assert newcomer.get("/s/hillside/members").status_code == 200  # a lead's page
 
@@ -307,9 +346,17 @@ def test_a_non_admin_cannot_create_schools(app, make_school, make_member):
     browser = signed_in(app, lead)
     count = db.session.scalar(sa.select(sa.func.count()).select_from(School))
     assert browser.get("/admin/schools/new").status_code == 403
-    response = browser.post("/admin/schools/new", data={
-        "name": "Rogue School", "slug": "rogue", "country": "", "timezone": "UTC", "year_start_month": "8",
-        "lead_email": "me@example.org"})
+    response = browser.post(
+        "/admin/schools/new",
+        data={
+            "name": "Rogue School",
+            "slug": "rogue",
+            "country": "",
+            "timezone": "UTC",
+            "year_start_month": "8",
+            "lead_email": "me@example.org",
+        },
+    )
     assert response.status_code == 403
     db.session.expire_all()
     assert db.session.scalar(sa.select(sa.func.count()).select_from(School)) == count

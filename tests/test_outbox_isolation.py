@@ -5,6 +5,7 @@ every form), the outbox never stalls: the healthy messages claimed in the same b
 server (aiosmtpd), the poisoned one is failed with a reason the lead can read, and nothing is left pending or
 half-claimed.
 """
+
 from datetime import UTC, date, datetime, timedelta
 
 import pytest
@@ -31,8 +32,13 @@ TODAY = date(2026, 11, 23)
 @pytest.fixture
 def smtp_port(app, monkeypatch):
     port = free_port()
-    settings = {"TRACKER_SMTP_HOST": "127.0.0.1", "TRACKER_SMTP_PORT": str(port), "TRACKER_SMTP_TLS": "none",
-                "TRACKER_SMTP_FROM": "Tracker <tracker@example.org>", "TRACKER_SMTP_TIMEOUT": "5"}
+    settings = {
+        "TRACKER_SMTP_HOST": "127.0.0.1",
+        "TRACKER_SMTP_PORT": str(port),
+        "TRACKER_SMTP_TLS": "none",
+        "TRACKER_SMTP_FROM": "Tracker <tracker@example.org>",
+        "TRACKER_SMTP_TIMEOUT": "5",
+    }
     for name, value in settings.items():
         monkeypatch.setitem(app.config, name, value)
     return port
@@ -48,25 +54,35 @@ def _school_with_digests(make_school, make_member, slug, roles=("lead", "hr", "s
 
 def _statuses(*schools):
     db.session.expire_all()
-    rows = db.session.execute(select(OutboxMessage).where(
-        OutboxMessage.school_id.in_([s.id for s in schools]))).scalars().all()
+    rows = (
+        db.session.execute(select(OutboxMessage).where(OutboxMessage.school_id.in_([s.id for s in schools])))
+        .scalars()
+        .all()
+    )
     return {m.to_address: m for m in rows}
 
 
 def test_a_message_that_cannot_be_built_fails_alone_and_the_rest_of_its_batch_is_sent(
-        make_school, make_member, smtp_port, login_as, client):
+    make_school, make_member, smtp_port, login_as, client
+):
     poisoned, poisoned_members = _school_with_digests(make_school, make_member, "a-poisoned")
     healthy, healthy_members = _school_with_digests(make_school, make_member, "b-healthy")
     injected = healthy_members["staff"].user
     # stored past every form: a line break in a school's name (in every subject it sends) and in an address
     db.session.execute(update(School).where(School.id == poisoned.id).values(name="Riverside\nInternational"))
-    db.session.execute(update(User).where(User.id == injected.id).values(
-        email=f"{injected.email}\r\nBcc: everyone@example.org"))
+    db.session.execute(
+        update(User)
+        .where(User.id == injected.id)
+        .values(email=f"{injected.email}\r\nBcc: everyone@example.org")
+    )
     db.session.commit()
     with time_machine.travel(MORNING, tick=False):
         assert run_daily_digests().messages == 6
-    db.session.execute(update(OutboxMessage).where(OutboxMessage.school_id == poisoned.id)
-                       .values(next_attempt_at=MORNING - timedelta(minutes=5)))  # claimed first in the batch
+    db.session.execute(
+        update(OutboxMessage)
+        .where(OutboxMessage.school_id == poisoned.id)
+        .values(next_attempt_at=MORNING - timedelta(minutes=5))
+    )  # claimed first in the batch
     db.session.commit()
 
     with SMTPServer(port=smtp_port) as server:
@@ -93,7 +109,8 @@ def test_a_message_that_cannot_be_built_fails_alone_and_the_rest_of_its_batch_is
 
 
 def test_a_digest_that_cannot_be_written_is_failed_with_the_reason_and_the_others_are_queued(
-        make_school, make_member, smtp_port, monkeypatch, login_as, client):
+    make_school, make_member, smtp_port, monkeypatch, login_as, client
+):
     school, members = _school_with_digests(make_school, make_member, "c-unwritable")
     broken = members["hr"].user
     render = digest.render_message

@@ -4,6 +4,7 @@ The cache is on here (the rest of the suite runs with it off, because it changes
 Every change a user can make goes through a service that writes an audit event, so these tests make their
 changes over HTTP, as a user would, and check that the next dashboard shows them.
 """
+
 import re
 from datetime import UTC, datetime, timedelta
 
@@ -40,14 +41,22 @@ def _overdue_tile(html):
 
 
 @time_machine.travel(NOW, tick=False)
-def test_an_unchanged_school_is_served_from_the_cache_and_a_change_shows_at_once(app, make_school, make_member):
+def test_an_unchanged_school_is_served_from_the_cache_and_a_change_shows_at_once(
+    app, make_school, make_member
+):
     school = make_school(timezone="Asia/Bangkok")
     lead = make_member(school, "lead")
     client = sign_in(app.test_client(), lead.user)
     year = _start(client, school)
-    item = db.session.execute(db.select(Item).where(Item.year_id == year.id, Item.due_on < NOW.date(),
-                                                    Item.status == "not_started")
-                              .order_by(Item.due_on)).scalars().first()
+    item = (
+        db.session.execute(
+            db.select(Item)
+            .where(Item.year_id == year.id, Item.due_on < NOW.date(), Item.status == "not_started")
+            .order_by(Item.due_on)
+        )
+        .scalars()
+        .first()
+    )
     _dashboard(client, school)  # shows (and so clears) the "year started" message
     first = _dashboard(client, school)
     overdue = _overdue_tile(first)
@@ -80,7 +89,9 @@ def test_each_member_gets_their_own_dashboard_and_each_school_its_own(app, make_
     lead_html = _dashboard(lead_client, school)
     staff_html = _dashboard(sign_in(app.test_client(), staff.user), school)
     assert _overdue_tile(lead_html) > 0
-    assert _overdue_tile(staff_html) == 0 and "Nothing is assigned to you" in staff_html, "staff see only their own"
+    assert _overdue_tile(staff_html) == 0 and "Nothing is assigned to you" in staff_html, (
+        "staff see only their own"
+    )
     other_html = _dashboard(sign_in(app.test_client(), other_lead.user), other)
     assert other.name in other_html and school.name not in other_html
 
@@ -91,9 +102,13 @@ def test_the_next_day_the_dashboard_is_made_again(app, make_school, make_member)
     with time_machine.travel(NOW, tick=False):
         client = sign_in(app.test_client(), lead.user)
         year = _start(client, school)
-        due_tomorrow = db.session.execute(db.select(Item).where(Item.year_id == year.id,
-                                                                Item.due_on > NOW.date())
-                                          .order_by(Item.due_on)).scalars().first()
+        due_tomorrow = (
+            db.session.execute(
+                db.select(Item).where(Item.year_id == year.id, Item.due_on > NOW.date()).order_by(Item.due_on)
+            )
+            .scalars()
+            .first()
+        )
         today = _overdue_tile(_dashboard(client, school))
     days = (due_tomorrow.due_on - NOW.date()).days
     with time_machine.travel(NOW + timedelta(days=days + 1), tick=False):

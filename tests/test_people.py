@@ -1,4 +1,5 @@
 """The staff register, safer-recruitment checklists, imports, training records and coverage."""
+
 import io
 from datetime import date, timedelta
 
@@ -28,7 +29,9 @@ def school_and_members(make_school, make_member):
 
 
 def _people_count(school):
-    return db.session.scalar(sa.select(sa.func.count()).select_from(Person).where(Person.school_id == school.id))
+    return db.session.scalar(
+        sa.select(sa.func.count()).select_from(Person).where(Person.school_id == school.id)
+    )
 
 
 def _checks(person):
@@ -37,10 +40,17 @@ def _checks(person):
 
 # --- checklist expansion -------------------------------------------------------------------------------------
 
+
 def test_a_new_person_gets_one_police_check_per_country_they_lived_or_worked_in(school_and_members):
     school, _ = school_and_members
-    person = people.add_person(school, full_name="Ana Example", email="ana@example.org", category="teaching",
-                               start_on=date(2027, 1, 5), countries=["Thailand", "United Kingdom", "Kenya"])
+    person = people.add_person(
+        school,
+        full_name="Ana Example",
+        email="ana@example.org",
+        category="teaching",
+        start_on=date(2027, 1, 5),
+        countries=["Thailand", "United Kingdom", "Kenya"],
+    )
     items = _checks(person)
     per_country = sorted(i.country for i in items if i.requirement_key == "police-check-country")
     assert per_country == ["Kenya", "Thailand", "United Kingdom"]
@@ -54,8 +64,14 @@ def test_a_new_person_gets_one_police_check_per_country_they_lived_or_worked_in(
 
 def test_changing_countries_adds_the_new_check_and_retires_an_untouched_old_one(school_and_members):
     school, _ = school_and_members
-    person = people.add_person(school, full_name="Ben Example", email=None, category="support",
-                               start_on=date(2027, 1, 5), countries=["Thailand", "Kenya"])
+    person = people.add_person(
+        school,
+        full_name="Ben Example",
+        email=None,
+        category="support",
+        start_on=date(2027, 1, 5),
+        countries=["Thailand", "Kenya"],
+    )
     before = len(_checks(person))
     people.update_person(school, person, countries=["Thailand", "Japan"])
     items = {i.country: i for i in _checks(person) if i.requirement_key == "police-check-country"}
@@ -70,19 +86,26 @@ def test_the_same_email_cannot_be_on_the_register_twice(school_and_members):
     school, _ = school_and_members
     people.add_person(school, full_name="C One", email="c@example.org", category="teaching", start_on=TODAY)
     with pytest.raises(people.PeopleError, match="already on the register"):
-        people.add_person(school, full_name="C Two", email="C@Example.org", category="teaching", start_on=TODAY)
+        people.add_person(
+            school, full_name="C Two", email="C@Example.org", category="teaching", start_on=TODAY
+        )
 
 
 # --- import ---------------------------------------------------------------------------------------------------
 
 HEADER = "full_name,email,category,start_date,leave_date,countries,groups\n"
-GOOD = (HEADER + "Dee Good,dee@example.org,teaching,2026-08-01,,Thailand;Kenya,response_team\n"
-        "Eli Good,eli@example.org,board,2025-09-01,,United Kingdom,\n")
+GOOD = (
+    HEADER + "Dee Good,dee@example.org,teaching,2026-08-01,,Thailand;Kenya,response_team\n"
+    "Eli Good,eli@example.org,board,2025-09-01,,United Kingdom,\n"
+)
 
 
 def _upload(client, school, body: bytes, name="register.csv"):
-    return client.post(f"/s/{school.slug}/people/import", data={"file": (io.BytesIO(body), name)},
-                       content_type="multipart/form-data")
+    return client.post(
+        f"/s/{school.slug}/people/import",
+        data={"file": (io.BytesIO(body), name)},
+        content_type="multipart/form-data",
+    )
 
 
 def _payload(page):
@@ -94,12 +117,14 @@ def _payload(page):
 def test_an_import_with_bad_rows_shows_each_problem_and_writes_nothing(app, school_and_members):
     school, members = school_and_members
     client = sign_in(app.test_client(), members["hr"].user)
-    body = (HEADER
-            + "Fay Ok,fay@example.org,teaching,2026-08-01,,Thailand,\n"
-            + "Gus Date,gus@example.org,teaching,31-31-2026,,Thailand,\n"
-            + "Hal Land,hal@example.org,support,2026-08-01,,Atlantis,\n"
-            + "Ivy Twice,fay@example.org,teaching,2026-08-01,,Kenya,\n"
-            + "Jo Kind,jo@example.org,wizard,2026-08-01,,Kenya,\n").encode()
+    body = (
+        HEADER
+        + "Fay Ok,fay@example.org,teaching,2026-08-01,,Thailand,\n"
+        + "Gus Date,gus@example.org,teaching,31-31-2026,,Thailand,\n"
+        + "Hal Land,hal@example.org,support,2026-08-01,,Atlantis,\n"
+        + "Ivy Twice,fay@example.org,teaching,2026-08-01,,Kenya,\n"
+        + "Jo Kind,jo@example.org,wizard,2026-08-01,,Kenya,\n"
+    ).encode()
     before_people, before_audit = _people_count(school), audit_count()
     page = _upload(client, school, body).get_data(as_text=True)
     assert "4 with errors" in page
@@ -113,8 +138,9 @@ def test_an_import_with_bad_rows_shows_each_problem_and_writes_nothing(app, scho
     assert response.status_code == 400 and "have errors" in response.get_data(as_text=True)
     assert _people_count(school) == before_people
     # Choosing to skip them imports the one good row only.
-    response = client.post(f"/s/{school.slug}/people/import/confirm",
-                           data={"payload": _payload(page), "skip_bad": "yes"})
+    response = client.post(
+        f"/s/{school.slug}/people/import/confirm", data={"payload": _payload(page), "skip_bad": "yes"}
+    )
     assert response.status_code == 302
     assert _people_count(school) == before_people + 1
 
@@ -132,7 +158,9 @@ def test_a_file_that_is_not_utf8_is_refused_with_a_clear_message(app, school_and
 def test_a_tampered_import_payload_is_refused(app, school_and_members):
     school, members = school_and_members
     client = sign_in(app.test_client(), members["lead"].user)
-    response = client.post(f"/s/{school.slug}/people/import/confirm", data={"payload": "eyJyb3dzIjpbXX0.forged"})
+    response = client.post(
+        f"/s/{school.slug}/people/import/confirm", data={"payload": "eyJyb3dzIjpbXX0.forged"}
+    )
     assert response.status_code == 400
     assert _people_count(school) == 0
 
@@ -142,8 +170,9 @@ def test_importing_the_same_file_twice_changes_nothing_the_second_time(app, scho
     client = sign_in(app.test_client(), members["hr"].user)
     for expected in ("2 added, 0 updated, 0 unchanged", "0 added, 0 updated, 2 unchanged"):
         page = _upload(client, school, GOOD.encode()).get_data(as_text=True)
-        response = client.post(f"/s/{school.slug}/people/import/confirm", data={"payload": _payload(page)},
-                               follow_redirects=True)
+        response = client.post(
+            f"/s/{school.slug}/people/import/confirm", data={"payload": _payload(page)}, follow_redirects=True
+        )
         assert expected in response.get_data(as_text=True)
     dee = db.session.execute(sa.select(Person).where(Person.email == "dee@example.org")).scalar_one()
     assert dee.countries == ["Thailand", "Kenya"] and dee.groups == ["response_team"]
@@ -169,22 +198,38 @@ def test_an_xlsx_register_imports_like_a_csv(app, school_and_members):
 
 # --- checks and risk assessments ------------------------------------------------------------------------------
 
-def test_a_risk_assessment_signed_by_the_head_stands_in_for_a_check_that_cannot_be_had(app, school_and_members):
+
+def test_a_risk_assessment_signed_by_the_head_stands_in_for_a_check_that_cannot_be_had(
+    app, school_and_members
+):
     from tracker.people import register
 
     school, members = school_and_members
-    person = people.add_person(school, full_name="Lou Risk", email=None, category="teaching",
-                               start_on=date(2026, 8, 1), countries=["Syria"])
+    person = people.add_person(
+        school,
+        full_name="Lou Risk",
+        email=None,
+        category="teaching",
+        start_on=date(2026, 8, 1),
+        countries=["Syria"],
+    )
     for item in _checks(person):
         if item.requirement_key != "police-check-country":
-            people.update_check(school, item, version=item.version, check_status="verified",
-                                verified_on=date(2026, 7, 1), user=members["hr"].user)
+            people.update_check(
+                school,
+                item,
+                version=item.version,
+                check_status="verified",
+                verified_on=date(2026, 7, 1),
+                user=members["hr"].user,
+            )
     gap = next(i for i in _checks(person) if i.requirement_key == "police-check-country")
     db.session.commit()
     [row] = register.build(school)[1]
     assert not row.complete  # the police check is still open
-    people.record_risk_assessment(school, gap, summary="Statement from former school; no concerns.",
-                                  user=members["hr"].user)
+    people.record_risk_assessment(
+        school, gap, summary="Statement from former school; no concerns.", user=members["hr"].user
+    )
     db.session.commit()
     assert not register.build(school)[1][0].complete  # written but not yet signed
     client = sign_in(app.test_client(), members["head"].user)
@@ -204,8 +249,14 @@ def test_the_incomplete_filter_agrees_with_the_complete_mark_on_each_row(school_
     hr, head = members["hr"].user, members["head"].user
 
     def person(name, leave_open=None, risk=None):
-        p = people.add_person(school, full_name=name, email=None, category="teaching", start_on=date(2026, 8, 1),
-                              countries=["Syria"])
+        p = people.add_person(
+            school,
+            full_name=name,
+            email=None,
+            category="teaching",
+            start_on=date(2026, 8, 1),
+            countries=["Syria"],
+        )
         for item in _checks(p):
             if item.requirement_key == leave_open:
                 if risk:
@@ -252,13 +303,29 @@ def test_hr_cannot_sign_a_risk_assessment_and_staff_cannot_open_the_register(app
 
 def test_a_staff_member_sees_their_own_checklist_and_training_and_nobody_elses(app, school_and_members):
     school, members = school_and_members
-    mine = people.add_person(school, full_name="Sam Mine", email=members["staff"].user.email,
-                             category="teaching", start_on=date(2026, 8, 1), countries=["Peru"])
-    people.add_person(school, full_name="Other Person", email="other@example.org", category="teaching",
-                      start_on=date(2026, 8, 1), countries=["Chile"])
+    mine = people.add_person(
+        school,
+        full_name="Sam Mine",
+        email=members["staff"].user.email,
+        category="teaching",
+        start_on=date(2026, 8, 1),
+        countries=["Peru"],
+    )
+    people.add_person(
+        school,
+        full_name="Other Person",
+        email="other@example.org",
+        category="teaching",
+        start_on=date(2026, 8, 1),
+        countries=["Chile"],
+    )
     db.session.commit()
     assert mine.user_id == members["staff"].user_id
-    page = sign_in(app.test_client(), members["staff"].user).get(f"/s/{school.slug}/people/me").get_data(as_text=True)
+    page = (
+        sign_in(app.test_client(), members["staff"].user)
+        .get(f"/s/{school.slug}/people/me")
+        .get_data(as_text=True)
+    )
     assert "Sam Mine" in page and "Peru" in page
     assert "Other Person" not in page and "Chile" not in page
 
@@ -273,8 +340,10 @@ def test_a_check_saved_from_an_old_version_is_refused(app, school_and_members):
     db.session.commit()
     client = sign_in(app.test_client(), members["hr"].user)
     prefix = f"c{item.id.hex[:8]}-"
-    response = client.post(f"/s/{school.slug}/people/{person.id}/checks/{item.id}",
-                           data={prefix + "version": str(stale), prefix + "check_status": "verified"})
+    response = client.post(
+        f"/s/{school.slug}/people/{person.id}/checks/{item.id}",
+        data={prefix + "version": str(stale), prefix + "check_status": "verified"},
+    )
     assert response.status_code == 409
     db.session.expire_all()
     assert db.session.get(Item, item.id).check_status == "requested"
@@ -282,14 +351,18 @@ def test_a_check_saved_from_an_old_version_is_refused(app, school_and_members):
 
 # --- training expiry and coverage -----------------------------------------------------------------------------
 
-@pytest.mark.parametrize("done,repeat,expected", [
-    (date(2026, 3, 1), "yearly", date(2027, 3, 1)),
-    (date(2024, 2, 29), "yearly", date(2025, 2, 28)),
-    (date(2026, 3, 1), "every_two_years", date(2028, 3, 1)),
-    (date(2026, 10, 31), "termly", date(2027, 2, 28)),
-    (date(2026, 3, 1), "at_induction", None),
-    (date(2026, 3, 1), "once", None),
-])
+
+@pytest.mark.parametrize(
+    "done,repeat,expected",
+    [
+        (date(2026, 3, 1), "yearly", date(2027, 3, 1)),
+        (date(2024, 2, 29), "yearly", date(2025, 2, 28)),
+        (date(2026, 3, 1), "every_two_years", date(2028, 3, 1)),
+        (date(2026, 10, 31), "termly", date(2027, 2, 28)),
+        (date(2026, 3, 1), "at_induction", None),
+        (date(2026, 3, 1), "once", None),
+    ],
+)
 def test_training_expiry_follows_the_activitys_repeat_rule(done, repeat, expected):
     assert training.expiry(done, repeat) == expected
 
@@ -300,29 +373,73 @@ def test_coverage_counts_current_expiring_overdue_and_never_with_the_names_behin
     refresher = by_key["staff-annual-refresher"]  # yearly, audience all staff
     with time_machine.travel(date(2026, 11, 23), tick=False):
         today = school.today()
-        def make(name, **kw):
-            return people.add_person(school, full_name=name, email=None, start_on=date(2024, 8, 1),
-                                     **{"category": "teaching", **kw})
 
-        current, expiring, overdue, _never = make("Cur Rent"), make("Exp Iring"), make("Over Due"), make("Nev Er")
+        def make(name, **kw):
+            return people.add_person(
+                school,
+                full_name=name,
+                email=None,
+                start_on=date(2024, 8, 1),
+                **{"category": "teaching", **kw},
+            )
+
+        current, expiring, overdue, _never = (
+            make("Cur Rent"),
+            make("Exp Iring"),
+            make("Over Due"),
+            make("Nev Er"),
+        )
         leaver = make("Lea Ver", leave_on=today - timedelta(days=10))
         make("Vol Unteer", category="volunteer")  # not in the all-staff audience
         lead = members["lead"].user
-        training.record_session(school, activity=refresher, held_on=today - timedelta(days=100), provider="Lead",
-                                notes="", people=[current], user=lead)
-        training.record_session(school, activity=refresher, held_on=today - timedelta(days=350), provider="Lead",
-                                notes="", people=[expiring, leaver], user=lead)
-        training.record_session(school, activity=refresher, held_on=today - timedelta(days=400), provider="Lead",
-                                notes="", people=[overdue], user=lead)
+        training.record_session(
+            school,
+            activity=refresher,
+            held_on=today - timedelta(days=100),
+            provider="Lead",
+            notes="",
+            people=[current],
+            user=lead,
+        )
+        training.record_session(
+            school,
+            activity=refresher,
+            held_on=today - timedelta(days=350),
+            provider="Lead",
+            notes="",
+            people=[expiring, leaver],
+            user=lead,
+        )
+        training.record_session(
+            school,
+            activity=refresher,
+            held_on=today - timedelta(days=400),
+            provider="Lead",
+            notes="",
+            people=[overdue],
+            user=lead,
+        )
         cov = next(c for c in training.coverage(school) if c.activity.key == "staff-annual-refresher")
-    names = {state: [p.full_name for p, _ in getattr(cov, state)] for state in ("current", "expiring", "overdue", "never")}
-    assert names == {"current": ["Cur Rent"], "expiring": ["Exp Iring"], "overdue": ["Over Due"], "never": ["Nev Er"]}
+    names = {
+        state: [p.full_name for p, _ in getattr(cov, state)]
+        for state in ("current", "expiring", "overdue", "never")
+    }
+    assert names == {
+        "current": ["Cur Rent"],
+        "expiring": ["Exp Iring"],
+        "overdue": ["Over Due"],
+        "never": ["Nev Er"],
+    }
     assert cov.total == 4 and cov.percent_current == 50
     # one session attended by two people is one session row with two attendances
-    sessions = db.session.scalar(sa.select(sa.func.count()).select_from(TrainingSession)
-                                 .where(TrainingSession.school_id == school.id))
-    attendances = db.session.scalar(sa.select(sa.func.count()).select_from(TrainingAttendance)
-                                    .where(TrainingAttendance.school_id == school.id))
+    sessions = db.session.scalar(
+        sa.select(sa.func.count()).select_from(TrainingSession).where(TrainingSession.school_id == school.id)
+    )
+    attendances = db.session.scalar(
+        sa.select(sa.func.count())
+        .select_from(TrainingAttendance)
+        .where(TrainingAttendance.school_id == school.id)
+    )
     assert (sessions, attendances) == (3, 4)
 
 
@@ -332,45 +449,93 @@ def test_recording_a_session_with_a_hostile_certificate_records_nothing(app, sch
     db.session.commit()
     activity = training.activities()[0]
     client = sign_in(app.test_client(), members["lead"].user)
-    response = client.post(f"/s/{school.slug}/training/record", content_type="multipart/form-data", data={
-        "activity": activity.key, "held_on": "2026-11-01", "provider": "X", "people": [str(person.id)],
-        "certificate": (io.BytesIO(b"<html><script>alert(1)</script></html>"), "certificate.pdf")})
+    response = client.post(
+        f"/s/{school.slug}/training/record",
+        content_type="multipart/form-data",
+        data={
+            "activity": activity.key,
+            "held_on": "2026-11-01",
+            "provider": "X",
+            "people": [str(person.id)],
+            "certificate": (io.BytesIO(b"<html><script>alert(1)</script></html>"), "certificate.pdf"),
+        },
+    )
     assert response.status_code == 400
     assert "Nothing was recorded" in response.get_data(as_text=True)
-    assert db.session.scalar(sa.select(sa.func.count()).select_from(TrainingSession)
-                             .where(TrainingSession.school_id == school.id)) == 0
+    assert (
+        db.session.scalar(
+            sa.select(sa.func.count())
+            .select_from(TrainingSession)
+            .where(TrainingSession.school_id == school.id)
+        )
+        == 0
+    )
 
 
 # --- fixed query counts ---------------------------------------------------------------------------------------
 
+
 def _bulk_people(school, n):
     """`n` people with their full checklists (per-country checks included) and one training session for all."""
     framework = people.recruitment_framework()
-    rows = [Person(school_id=school.id, full_name=f"Person {i:04}", email=f"p{i}@example.org",
-                   category="teaching" if i % 3 else "support", groups=["response_team"] if i % 50 == 0 else [],
-                   start_on=date(2025, 8, 1), countries=["Thailand", "Kenya"]) for i in range(n)]
+    rows = [
+        Person(
+            school_id=school.id,
+            full_name=f"Person {i:04}",
+            email=f"p{i}@example.org",
+            category="teaching" if i % 3 else "support",
+            groups=["response_team"] if i % 50 == 0 else [],
+            start_on=date(2025, 8, 1),
+            countries=["Thailand", "Kenya"],
+        )
+        for i in range(n)
+    ]
     db.session.add_all(rows)
     db.session.flush()
     for person in rows:
         for req in framework.requirements:
-            for country in (person.countries if req.per_country else [""]):
-                db.session.add(Item(school_id=school.id, person_id=person.id, framework_id=framework.id,
-                                    requirement_id=req.id, requirement_key=req.key, kind="check",
-                                    section_title=req.section.title, title=req.title, country=country,
-                                    owner_role=req.owner_role, due_on=person.start_on,
-                                    check_status="verified" if len(person.full_name) % 2 else "requested",
-                                    expires_on=date(2029, 1, 1) if req.per_country else None))
-    session = TrainingSession(school_id=school.id, requirement_key="staff-annual-refresher", held_on=date(2026, 9, 1))
+            for country in person.countries if req.per_country else [""]:
+                db.session.add(
+                    Item(
+                        school_id=school.id,
+                        person_id=person.id,
+                        framework_id=framework.id,
+                        requirement_id=req.id,
+                        requirement_key=req.key,
+                        kind="check",
+                        section_title=req.section.title,
+                        title=req.title,
+                        country=country,
+                        owner_role=req.owner_role,
+                        due_on=person.start_on,
+                        check_status="verified" if len(person.full_name) % 2 else "requested",
+                        expires_on=date(2029, 1, 1) if req.per_country else None,
+                    )
+                )
+    session = TrainingSession(
+        school_id=school.id, requirement_key="staff-annual-refresher", held_on=date(2026, 9, 1)
+    )
     db.session.add(session)
     db.session.flush()
-    db.session.add_all(TrainingAttendance(school_id=school.id, session_id=session.id, person_id=p.id) for p in rows)
+    db.session.add_all(
+        TrainingAttendance(school_id=school.id, session_id=session.id, person_id=p.id) for p in rows
+    )
     db.session.commit()
 
 
-@pytest.mark.parametrize("path", ["people/", "people/?filter=incomplete", "training/",
-                                  "training/activities/staff-annual-refresher/current", "people/export.csv"])
+@pytest.mark.parametrize(
+    "path",
+    [
+        "people/",
+        "people/?filter=incomplete",
+        "training/",
+        "training/activities/staff-annual-refresher/current",
+        "people/export.csv",
+    ],
+)
 def test_the_register_and_coverage_use_the_same_number_of_queries_for_5_or_500_people(
-        app, make_school, make_member, path):
+    app, make_school, make_member, path
+):
     counts = []
     for n in (5, 500):
         school = make_school()
@@ -385,9 +550,13 @@ def test_the_register_and_coverage_use_the_same_number_of_queries_for_5_or_500_p
         body = response.get_data(as_text=True)
         if path.startswith("people/?") or path == "people/":  # paged: the first page, and the right total
             assert "Person 0000" in body and (f"{n} people" in body)
-        elif path == "training/":  # every one of them is current for the refresher, and the number links to them
-            assert f'/training/activities/staff-annual-refresher/current" aria-label="{n} current: see who">{n}</a>' \
+        elif (
+            path == "training/"
+        ):  # every one of them is current for the refresher, and the number links to them
+            assert (
+                f'/training/activities/staff-annual-refresher/current" aria-label="{n} current: see who">{n}</a>'
                 in body
+            )
         elif path.startswith("training/activities/"):  # the first page of the people behind that number
             assert "Person 0000" in body and f"Current ({n})" in body and ("Person 0049" in body) == (n > 49)
         else:

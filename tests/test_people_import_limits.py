@@ -1,6 +1,7 @@
 """The register import under bad input and at scale: long values, extra columns, control characters and dates,
 huge files refused after reading no more than the row cap, forged payloads, and large confirmations run as an
 all-or-nothing background job with visible progress that survives a restart as "failed"."""
+
 import csv
 import io
 import re
@@ -45,13 +46,17 @@ def _count(model, school):
 
 
 def _upload(client, school, body: bytes, name="register.csv"):
-    return client.post(f"/s/{school.slug}/people/import", data={"file": (io.BytesIO(body), name)},
-                       content_type="multipart/form-data")
+    return client.post(
+        f"/s/{school.slug}/people/import",
+        data={"file": (io.BytesIO(body), name)},
+        content_type="multipart/form-data",
+    )
 
 
 def _rows(n, start=0):
-    return "".join(f"Person {i},p{i}@example.org,teaching,2026-08-01,,Thailand;Kenya,\n"
-                   for i in range(start, n))
+    return "".join(
+        f"Person {i},p{i}@example.org,teaching,2026-08-01,,Thailand;Kenya,\n" for i in range(start, n)
+    )
 
 
 def _payload(page):
@@ -60,15 +65,27 @@ def _payload(page):
 
 # --- values a row cannot hold -------------------------------------------------------------------------------
 
-@pytest.mark.parametrize("line,column,length", [
-    (3, "full_name", 200_000),  # longer than the csv module reads (its field size limit): was a 500
-    (2, "email", 5_000),  # readable, but far beyond any column: was read whole and shown in the preview
-])
-def test_a_very_long_value_refuses_the_file_naming_its_line_and_column(hr_client, school_and_hr, line, column,
-                                                                       length):
+
+@pytest.mark.parametrize(
+    "line,column,length",
+    [
+        (3, "full_name", 200_000),  # longer than the csv module reads (its field size limit): was a 500
+        (2, "email", 5_000),  # readable, but far beyond any column: was read whole and shown in the preview
+    ],
+)
+def test_a_very_long_value_refuses_the_file_naming_its_line_and_column(
+    hr_client, school_and_hr, line, column, length
+):
     school, _ = school_and_hr
-    values = {"full_name": "Ann Long", "email": "ann@example.org", "category": "teaching",
-              "start_date": "2026-08-01", "leave_date": "", "countries": "Kenya", "groups": ""}
+    values = {
+        "full_name": "Ann Long",
+        "email": "ann@example.org",
+        "category": "teaching",
+        "start_date": "2026-08-01",
+        "leave_date": "",
+        "countries": "Kenya",
+        "groups": "",
+    }
     values[column] = "x" * length
     body = HEADER + _rows(1) if line == 3 else HEADER
     body += ",".join(values[c] for c in COLUMNS) + "\n" + _rows(3, 1)
@@ -90,11 +107,14 @@ def test_a_row_with_values_beyond_the_named_columns_is_shown_as_an_error(hr_clie
 
 def test_control_characters_and_implausible_dates_are_row_errors(hr_client, school_and_hr):
     school, _ = school_and_hr
-    body = (HEADER + _rows(1)
-            + '"Ann\nBee",ann@example.org,teaching,2026-08-01,,Kenya,\n'
-            + "Cy Tab\t,cy@example.org,teaching,2026-08-01,,Kenya,\n"
-            + "Di Far,di@example.org,teaching,9999-01-01,,Kenya,\n"
-            + "Ed Old,ed@example.org,teaching,2026-08-01,0001-01-01,Kenya,\n")
+    body = (
+        HEADER
+        + _rows(1)
+        + '"Ann\nBee",ann@example.org,teaching,2026-08-01,,Kenya,\n'
+        + "Cy Tab\t,cy@example.org,teaching,2026-08-01,,Kenya,\n"
+        + "Di Far,di@example.org,teaching,9999-01-01,,Kenya,\n"
+        + "Ed Old,ed@example.org,teaching,2026-08-01,0001-01-01,Kenya,\n"
+    )
     page = _upload(hr_client, school, body.encode()).get_data(as_text=True)
     assert "4 with errors" in page
     assert page.count("full_name: Remove the invisible control characters") == 2
@@ -103,6 +123,7 @@ def test_control_characters_and_implausible_dates_are_row_errors(hr_client, scho
 
 
 # --- files far over the cap ---------------------------------------------------------------------------------
+
 
 def _huge_xlsx(rows: int) -> bytes:
     """An .xlsx of `rows` register rows as openpyxl writes them (inline strings, no stated size), fast."""
@@ -120,10 +141,15 @@ def _huge_xlsx(rows: int) -> bytes:
         cells = "".join(cell(f"{col}{r}", v) for col, v in zip("ABCDEFG", values, strict=False) if v)
         return f'<row r="{r}">{cells}</row>'
 
-    body = [row(1, COLUMNS)] + [row(r, [f"Person {r}", f"p{r}@example.org", "teaching", "2026-08-01", "",
-                                        "Kenya", ""]) for r in range(2, rows + 2)]
-    sheet = ('<worksheet xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main"><sheetData>'
-             + "".join(body) + "</sheetData></worksheet>")
+    body = [row(1, COLUMNS)] + [
+        row(r, [f"Person {r}", f"p{r}@example.org", "teaching", "2026-08-01", "", "Kenya", ""])
+        for r in range(2, rows + 2)
+    ]
+    sheet = (
+        '<worksheet xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main"><sheetData>'
+        + "".join(body)
+        + "</sheetData></worksheet>"
+    )
     out = io.BytesIO()
     with zipfile.ZipFile(small) as src, zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as dst:
         for info in src.infolist():
@@ -133,8 +159,9 @@ def _huge_xlsx(rows: int) -> bytes:
 
 
 @pytest.mark.parametrize("kind", ["csv", "xlsx"])
-def test_a_200000_row_file_is_refused_after_reading_no_more_than_the_cap(hr_client, school_and_hr,
-                                                                        monkeypatch, kind):
+def test_a_200000_row_file_is_refused_after_reading_no_more_than_the_cap(
+    hr_client, school_and_hr, monkeypatch, kind
+):
     """Counted where the rows are parsed: the csv module's reader, and openpyxl's XML parser of the sheet
     (which load_workbook also ran over the whole sheet to find its size)."""
     import openpyxl.worksheet._reader as sheet_reader
@@ -169,50 +196,70 @@ def test_a_200000_row_file_is_refused_after_reading_no_more_than_the_cap(hr_clie
 
 # --- the confirmation payload -------------------------------------------------------------------------------
 
+
 def _signed(app, school, data):
     return URLSafeSerializer(app.config["SECRET_KEY"], salt=f"people-import:{school.id}").dumps(data)
 
 
-ROW = {"full_name": "Fay", "email": "fay@example.org", "category": "teaching", "start_on": "2026-08-01",
-       "leave_on": None, "countries": [], "groups": []}
+ROW = {
+    "full_name": "Fay",
+    "email": "fay@example.org",
+    "category": "teaching",
+    "start_on": "2026-08-01",
+    "leave_on": None,
+    "countries": [],
+    "groups": [],
+}
 
 
-@pytest.mark.parametrize("data,message", [
-    ({"rows": 5, "bad": 0}, "earlier version"),
-    ({"rows": [["Fay", "fay@example.org"]], "bad": 0}, "earlier version"),
-    ({"rows": [{"full_name": "Fay"}], "bad": 0}, "earlier version"),
-    ({"rows": [dict(ROW, email=f"p{i}@example.org") for i in range(5_001)], "bad": 0},
-     "more than 5,000 rows"),
-])
-def test_a_payload_the_preview_did_not_make_is_refused_with_a_400(app, hr_client, school_and_hr, data,
-                                                                  message):
+@pytest.mark.parametrize(
+    "data,message",
+    [
+        ({"rows": 5, "bad": 0}, "earlier version"),
+        ({"rows": [["Fay", "fay@example.org"]], "bad": 0}, "earlier version"),
+        ({"rows": [{"full_name": "Fay"}], "bad": 0}, "earlier version"),
+        (
+            {"rows": [dict(ROW, email=f"p{i}@example.org") for i in range(5_001)], "bad": 0},
+            "more than 5,000 rows",
+        ),
+    ],
+)
+def test_a_payload_the_preview_did_not_make_is_refused_with_a_400(
+    app, hr_client, school_and_hr, data, message
+):
     """Signed with this school's key (an old tracker's preview, or a leaked key), but not what a preview
     makes."""
     school, _ = school_and_hr
     before = audit_count()
-    response = hr_client.post(f"/s/{school.slug}/people/import/confirm",
-                              data={"payload": _signed(app, school, data)})
+    response = hr_client.post(
+        f"/s/{school.slug}/people/import/confirm", data={"payload": _signed(app, school, data)}
+    )
     assert response.status_code == 400
     assert message in response.get_data(as_text=True)
     assert _people(school) == 0 and audit_count() == before
 
 
 def test_a_preview_whose_payload_the_confirmation_could_not_carry_asks_to_split_the_file(
-        app, hr_client, school_and_hr, monkeypatch):
+    app, hr_client, school_and_hr, monkeypatch
+):
     """The payload travels in the confirmation form, which may not exceed the form memory limit (else the
     confirmation would be a 413): the preview says so instead of offering a button that cannot work."""
     from tracker.people import import_views as views
 
     school, _ = school_and_hr
     monkeypatch.setattr(views, "_payload_limit", lambda: 32 * 1024)  # the real one: 1 MB, a 5,000-row file
-    names = "".join(f"Person {i:05d} {chr(65 + i % 26) * (i % 50)}{i * 7919 % 100003},p{i}@example.org,"
-                    "teaching,2026-08-01,,Kenya,\n" for i in range(3_000))
+    names = "".join(
+        f"Person {i:05d} {chr(65 + i % 26) * (i % 50)}{i * 7919 % 100003},p{i}@example.org,"
+        "teaching,2026-08-01,,Kenya,\n"
+        for i in range(3_000)
+    )
     response = _upload(hr_client, school, (HEADER + names).encode())
     assert response.status_code == 400
     assert "too much to import in one go. Split it into two files" in response.get_data(as_text=True)
 
 
 # --- large confirmations: a background job ------------------------------------------------------------------
+
 
 @pytest.fixture
 def small_jobs(app, monkeypatch):
@@ -239,7 +286,8 @@ def _queue(client, school, rows=6):
 
 
 def test_a_large_confirmation_runs_as_a_job_with_visible_progress_and_the_people_appear(
-        hr_client, school_and_hr, small_jobs, monkeypatch):
+    hr_client, school_and_hr, small_jobs, monkeypatch
+):
     from tracker.people import jobs
 
     school, hr = school_and_hr
@@ -256,16 +304,22 @@ def test_a_large_confirmation_runs_as_a_job_with_visible_progress_and_the_people
     monkeypatch.setattr(jobs, "_publish", watch)
     jobs.run(job_id)
     assert [s["status"] for s in seen] == ["running"] * 4
-    assert [s["stage"] for s in seen[1:]] == ["Imported 2 of 6 rows", "Imported 4 of 6 rows",
-                                              "Imported 6 of 6 rows"]
+    assert [s["stage"] for s in seen[1:]] == [
+        "Imported 2 of 6 rows",
+        "Imported 4 of 6 rows",
+        "Imported 6 of 6 rows",
+    ]
     assert [s["progress"] for s in seen] == sorted(s["progress"] for s in seen) and seen[1]["progress"] > 2
     status = hr_client.get(f"{url}/status", headers={"Accept": "application/json"}).get_json()
     assert status["status"] == "done" and status["progress"] == 100 and status["added"] == 6
     assert _people(school) == 6
     assert "Import done: 6 added, 0 updated, 0 unchanged" in hr_client.get(url).get_data(as_text=True)
-    events = db.session.execute(sa.select(AuditEvent.action, AuditEvent.actor_id).where(
-        AuditEvent.school_id == school.id, AuditEvent.action.in_(
-            ("people.import_queued", "person.added", "people.imported")))).all()
+    events = db.session.execute(
+        sa.select(AuditEvent.action, AuditEvent.actor_id).where(
+            AuditEvent.school_id == school.id,
+            AuditEvent.action.in_(("people.import_queued", "person.added", "people.imported")),
+        )
+    ).all()
     assert sorted(a for a, _ in events) == ["people.import_queued", "people.imported"] + ["person.added"] * 6
     assert {actor for _, actor in events} == {hr.user_id}  # the job acts for who confirmed it
 
@@ -311,8 +365,9 @@ def test_a_failing_job_leaves_nothing_behind(hr_client, school_and_hr, small_job
     assert "nothing was imported" in hr_client.get(url).get_data(as_text=True)
 
 
-def test_a_job_left_running_by_a_dead_process_is_shown_as_failed_and_cannot_finish(hr_client, school_and_hr,
-                                                                                  small_jobs, monkeypatch):
+def test_a_job_left_running_by_a_dead_process_is_shown_as_failed_and_cannot_finish(
+    hr_client, school_and_hr, small_jobs, monkeypatch
+):
     from tracker.people import jobs
     from tracker.people.models import ImportJob
 

@@ -7,6 +7,7 @@ field left out in turn, then EXAMPLES generated cases with one to three fields r
 out), empty, 100,000 characters, the wrong type, out of range (years 0001/9999, huge numbers, unknown
 choices), control characters, or two values at once. Any 5xx fails. Deterministic (derandomize), bounded.
 """
+
 import inspect
 import io
 import re
@@ -36,10 +37,12 @@ EXAMPLES = 20  # generated cases per route (~45 routes)
 HUGE = "x" * 100_000
 MUTATIONS = ["missing", "empty", "oversized", "wrong_type", "out_of_range", "control", "two_values"]
 CONTROL = ["a\x01b", "a\u2028b", "\x1b[31mred", "tab\there", "line\nbreak", "\x7f", "\u202eevil"]
-OUT_OF_RANGE = {"date": ["0001-01-01", "9999-12-31", "10000-01-01", "2026-02-30", "-2026-01-01"],
-                "int": ["99999999999999999999999999", "-99999999999", "1e400", "0"],
-                "choice": ["no-such-choice", "00000000-0000-0000-0000-000000000000", "9" * 40],
-                "text": ["9" * 400, "-1", "../../etc/passwd"]}
+OUT_OF_RANGE = {
+    "date": ["0001-01-01", "9999-12-31", "10000-01-01", "2026-02-30", "-2026-01-01"],
+    "int": ["99999999999999999999999999", "-99999999999", "1e400", "0"],
+    "choice": ["no-such-choice", "00000000-0000-0000-0000-000000000000", "9" * 40],
+    "text": ["9" * 400, "-1", "../../etc/passwd"],
+}
 
 
 def _kind(field):
@@ -119,9 +122,15 @@ def _fields(app, endpoint, world):
     for name in set(re.findall(r"request\.form(?:\.get\(|\.getlist\(|\[)[\"'](\w+)[\"']", source)):
         out.setdefault(name, ("text", FORM_DATA.get(name, "Plain text")))
     # choices filled in by the views, the world's own values, and values the forms' own checks accept
-    dynamic = {"activity": activities()[0].key, "people": str(world.objects["person_id"]), "owner": "",
-               "frequency": "weekly", "published": "2026", "countries": "Chile, Kenya",
-               "full_name": "Pat Doe"}
+    dynamic = {
+        "activity": activities()[0].key,
+        "people": str(world.objects["person_id"]),
+        "owner": "",
+        "frequency": "weekly",
+        "published": "2026",
+        "countries": "Chile, Kenya",
+        "full_name": "Pat Doe",
+    }
     for name, value in dynamic.items():
         if name in out:
             out[name] = (out[name][0], value)
@@ -140,14 +149,19 @@ def _value(kind, mutation, draw):
     if mutation == "control":
         return draw(st.sampled_from(CONTROL))
     if mutation == "two_values":
-        return [draw(st.sampled_from(["one", "2026-09-01", "7"])),
-                draw(st.sampled_from(["two", "", "9999-12-31"]))]
+        return [
+            draw(st.sampled_from(["one", "2026-09-01", "7"])),
+            draw(st.sampled_from(["two", "", "9999-12-31"])),
+        ]
     raise AssertionError(mutation)
 
 
 def _file(mutation, draw):
-    name = draw(st.sampled_from(["evidence.pdf", "a\u2028b.pdf", "../../x.pdf", "x" * 400 + ".pdf", ".pdf",
-                                 "noext", "ok.txt"]))
+    name = draw(
+        st.sampled_from(
+            ["evidence.pdf", "a\u2028b.pdf", "../../x.pdf", "x" * 400 + ".pdf", ".pdf", "noext", "ok.txt"]
+        )
+    )
     body = {"empty": b"", "oversized": b"%PDF-1.4\n" + b"0" * 200_000}.get(mutation, b"%PDF-1.4 not really")
     return [(io.BytesIO(body), name)]
 
@@ -184,18 +198,31 @@ def test_no_post_route_answers_bad_input_with_a_server_error(app):
             sent[0] += 1
             status = response.status_code
             if status >= 500:
-                shown = {n: (v if not isinstance(v, str) or len(v) < 60 else f"<{len(v)} chars>")
-                         for n, v in form.items() if n in chosen}
-                failures.append(f"{endpoint}: {response.status_code} with {shown!r} "
-                                f"(left out: {[n for n in chosen if n not in form]})")
+                shown = {
+                    n: (v if not isinstance(v, str) or len(v) < 60 else f"<{len(v)} chars>")
+                    for n, v in form.items()
+                    if n in chosen
+                }
+                failures.append(
+                    f"{endpoint}: {response.status_code} with {shown!r} "
+                    f"(left out: {[n for n in chosen if n not in form]})"
+                )
             return status
 
-        @settings(max_examples=EXAMPLES, derandomize=True, database=None, deadline=None,
-                  suppress_health_check=list(HealthCheck))
+        @settings(
+            max_examples=EXAMPLES,
+            derandomize=True,
+            database=None,
+            deadline=None,
+            suppress_health_check=list(HealthCheck),
+        )
         @given(st.data())
         def sweep(data):
-            chosen = (data.draw(st.lists(st.sampled_from(names), min_size=1, max_size=3, unique=True))
-                      if names else [])
+            chosen = (
+                data.draw(st.lists(st.sampled_from(names), min_size=1, max_size=3, unique=True))
+                if names
+                else []
+            )
             form = {n: v for n, (k, v) in fields.items() if v is not None}
             for name in chosen:
                 kind = fields[name][0]
@@ -214,6 +241,8 @@ def test_no_post_route_answers_bad_input_with_a_server_error(app):
         # last (it may succeed and change the world): do plausible values get past the checks at all?
         baseline.append((rule.endpoint, send({n: v for n, (k, v) in fields.items() if v is not None}, [])))
     refused = [f"{e}: {status}" for e, status in baseline if status >= 400]
-    print(f"POST fuzz: {len(rules)} routes, {sent[0]} requests, {len(failures)} server errors; "
-          f"plausible values refused by {len(refused)} routes: {refused}")
+    print(
+        f"POST fuzz: {len(rules)} routes, {sent[0]} requests, {len(failures)} server errors; "
+        f"plausible values refused by {len(refused)} routes: {refused}"
+    )
     assert failures == [], "\n".join(failures[:40])

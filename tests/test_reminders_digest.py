@@ -1,4 +1,5 @@
 """Who gets which reminders, when: digest content at fixed times in the schools' own timezones."""
+
 from datetime import UTC, date, datetime, timedelta
 
 import time_machine
@@ -18,8 +19,10 @@ TODAY = date(2026, 11, 23)
 
 def _team(make_school, make_member, tz="Asia/Bangkok"):
     school = make_school(timezone=tz)
-    team = {role: make_member(school, role, name=f"{role.title()} Person") for role in
-            ("lead", "head", "hr", "staff", "accreditor")}
+    team = {
+        role: make_member(school, role, name=f"{role.title()} Person")
+        for role in ("lead", "head", "hr", "staff", "accreditor")
+    }
     return school, team
 
 
@@ -28,7 +31,9 @@ def _run(at):
         return run_daily_digests()
 
 
-def test_each_member_gets_one_digest_of_their_own_reminders_and_nobody_gets_an_empty_one(make_school, make_member):
+def test_each_member_gets_one_digest_of_their_own_reminders_and_nobody_gets_an_empty_one(
+    make_school, make_member
+):
     school, team = _team(make_school, make_member)
     lead, head, hr, staff = (team[r].user for r in ("lead", "head", "hr", "staff"))
     add_item(school, "Staff item in a fortnight", TODAY + timedelta(days=14), owner=staff, owner_role="staff")
@@ -40,9 +45,13 @@ def test_each_member_gets_one_digest_of_their_own_reminders_and_nobody_gets_an_e
     add_item(school, "Finished staff item", TODAY, owner=staff, owner_role="staff", status="done")
     add_item(school, "Head item in ten days", TODAY + timedelta(days=10), owner=head, owner_role="head")
     newcomer = add_person(school, "Nia Newcomer", TODAY + timedelta(days=10))
-    add_item(school, "Police check", TODAY - timedelta(days=5), person=newcomer, owner_role="hr", kind="check")
+    add_item(
+        school, "Police check", TODAY - timedelta(days=5), person=newcomer, owner_role="hr", kind="check"
+    )
     later = add_person(school, "Larry Later", TODAY + timedelta(days=20))
-    add_item(school, "Police check later", TODAY + timedelta(days=3), person=later, owner_role="hr", kind="check")
+    add_item(
+        school, "Police check later", TODAY + timedelta(days=3), person=later, owner_role="hr", kind="check"
+    )
 
     report = _run(BANGKOK_MORNING)
 
@@ -103,11 +112,15 @@ def test_running_the_daily_job_three_times_queues_each_digest_once(make_school, 
     school, team = _team(make_school, make_member)
     add_item(school, "Due today", TODAY, owner=team["lead"].user)
     add_item(school, "Staff due today", TODAY, owner=team["staff"].user, owner_role="staff")
-    reports = [_run(BANGKOK_MORNING), _run(BANGKOK_MORNING + timedelta(minutes=15)),
-               _run(BANGKOK_MORNING + timedelta(hours=12))]
+    reports = [
+        _run(BANGKOK_MORNING),
+        _run(BANGKOK_MORNING + timedelta(minutes=15)),
+        _run(BANGKOK_MORNING + timedelta(hours=12)),
+    ]
     assert [r.messages for r in reports] == [2, 0, 0]
-    count = db.session.scalar(select(func.count()).select_from(OutboxMessage)
-                              .where(OutboxMessage.school_id == school.id))
+    count = db.session.scalar(
+        select(func.count()).select_from(OutboxMessage).where(OutboxMessage.school_id == school.id)
+    )
     assert count == 2
 
 
@@ -120,7 +133,9 @@ def test_a_builder_that_saw_an_old_day_queues_no_second_copy_of_a_digest(make_sc
     assert build_school_digests(school, BANGKOK_MORNING) == 1
     assert build_school_digests(school, BANGKOK_MORNING) is None, "the day is already claimed"
     state = db.session.execute(select(DigestState).where(DigestState.school_id == school.id)).scalar_one()
-    state.last_digest_on = TODAY - timedelta(days=1)  # as a builder that read the state before the claim sees it
+    state.last_digest_on = TODAY - timedelta(
+        days=1
+    )  # as a builder that read the state before the claim sees it
     db.session.flush()
     build_school_digests(school, BANGKOK_MORNING)
     db.session.commit()
@@ -128,7 +143,8 @@ def test_a_builder_that_saw_an_old_day_queues_no_second_copy_of_a_digest(make_sc
 
 
 def test_after_the_scheduler_was_down_only_todays_digest_is_built_and_it_covers_the_missed_days(
-        make_school, make_member):
+    make_school, make_member
+):
     school, team = _team(make_school, make_member)
     lead = team["lead"].user
     _run(BANGKOK_MORNING)  # Monday: nothing due, nothing sent, the day is recorded
@@ -140,7 +156,9 @@ def test_after_the_scheduler_was_down_only_todays_digest_is_built_and_it_covers_
 
     _run(BANGKOK_MORNING + timedelta(days=4))  # back on Friday
     _run(BANGKOK_MORNING + timedelta(days=4, hours=1))
-    rows = db.session.execute(select(OutboxMessage).where(OutboxMessage.school_id == school.id)).scalars().all()
+    rows = (
+        db.session.execute(select(OutboxMessage).where(OutboxMessage.school_id == school.id)).scalars().all()
+    )
     assert [(m.to_address, m.digest_on) for m in rows] == [(lead.email, TODAY + timedelta(days=4))]
     body = rows[0].body_text
     assert "Fourteen days from Tuesday" in body
@@ -194,8 +212,12 @@ def test_training_expiry_goes_to_the_person_and_to_the_lead_and_hr(make_school, 
     assert f"/s/{school.slug}/people/me" in got[staff.email].body_text
 
     _run(BANGKOK_MORNING + timedelta(days=1))  # 29 days left: not a reminder day, so no new digests
-    assert db.session.scalar(select(func.count()).select_from(OutboxMessage)
-                             .where(OutboxMessage.school_id == school.id)) == 3
+    assert (
+        db.session.scalar(
+            select(func.count()).select_from(OutboxMessage).where(OutboxMessage.school_id == school.id)
+        )
+        == 3
+    )
 
 
 def test_a_school_never_reminds_about_another_schools_items(make_school, make_member):
@@ -210,7 +232,8 @@ def test_a_school_never_reminds_about_another_schools_items(make_school, make_me
 
 
 def test_an_unassigned_item_reminds_the_holders_of_its_role_only_when_they_can_open_it(
-        make_school, make_member, client, login_as):
+    make_school, make_member, client, login_as
+):
     """HR may open unassigned HR items, so HR is reminded of them and the link works; staff see only their own
     items, so an unassigned staff item reminds the leads, who assign owners, rather than every member of staff."""
     school, team = _team(make_school, make_member)

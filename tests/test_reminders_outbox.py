@@ -1,4 +1,5 @@
 """Delivery through the outbox over real SMTP (aiosmtpd on 127.0.0.1): once each, retried, or failed for good."""
+
 from datetime import UTC, date, datetime, timedelta
 
 import pytest
@@ -24,8 +25,13 @@ TODAY = date(2026, 11, 23)
 def smtp_settings(app, monkeypatch):
     """Point the app at a port on 127.0.0.1 (nothing listens there until a test starts a server)."""
     port = free_port()
-    for name, value in {"TRACKER_SMTP_HOST": "127.0.0.1", "TRACKER_SMTP_PORT": str(port), "TRACKER_SMTP_TLS": "none",
-                        "TRACKER_SMTP_FROM": "Tracker <tracker@example.org>", "TRACKER_SMTP_TIMEOUT": "5"}.items():
+    for name, value in {
+        "TRACKER_SMTP_HOST": "127.0.0.1",
+        "TRACKER_SMTP_PORT": str(port),
+        "TRACKER_SMTP_TLS": "none",
+        "TRACKER_SMTP_FROM": "Tracker <tracker@example.org>",
+        "TRACKER_SMTP_TIMEOUT": "5",
+    }.items():
         monkeypatch.setitem(app.config, name, value)
     return port
 
@@ -43,8 +49,12 @@ def queued(make_school, make_member):
 
 
 def _messages(school):
-    return {m.to_address: m for m in db.session.execute(
-        select(OutboxMessage).where(OutboxMessage.school_id == school.id)).scalars()}
+    return {
+        m.to_address: m
+        for m in db.session.execute(
+            select(OutboxMessage).where(OutboxMessage.school_id == school.id)
+        ).scalars()
+    }
 
 
 def test_each_pending_message_is_delivered_once_as_html_and_plain_text(queued, smtp_settings):
@@ -63,12 +73,15 @@ def test_each_pending_message_is_delivered_once_as_html_and_plain_text(queued, s
 
 
 def test_while_smtp_is_down_messages_wait_and_pages_still_load_then_each_is_delivered_once(
-        queued, smtp_settings, login_as):
+    queued, smtp_settings, login_as
+):
     school, members = queued
     down = send_pending(now=MORNING)  # nothing listens on the port: connection refused
     assert (down.sent, down.retrying, down.failed) == (0, 3, 0)
     waiting = _messages(school)
-    assert all(m.status == PENDING and "could not reach the SMTP server" in m.last_error for m in waiting.values())
+    assert all(
+        m.status == PENDING and "could not reach the SMTP server" in m.last_error for m in waiting.values()
+    )
     assert all(m.next_attempt_at > MORNING for m in waiting.values())
 
     page = login_as(members["lead"]).get(f"/s/{school.slug}/reminders/outbox")
@@ -97,8 +110,9 @@ def test_a_4xx_reply_is_retried_later_and_then_delivered(queued, smtp_settings):
     assert _messages(school)[staff_email].status == SENT
 
 
-def test_a_5xx_reply_fails_for_good_and_the_lead_sees_why_and_can_send_it_again(queued, smtp_settings, login_as,
-                                                                               client):
+def test_a_5xx_reply_fails_for_good_and_the_lead_sees_why_and_can_send_it_again(
+    queued, smtp_settings, login_as, client
+):
     school, members = queued
     staff_email = members["staff"].user.email
     with SMTPServer(port=smtp_settings) as server:
@@ -109,8 +123,12 @@ def test_a_5xx_reply_fails_for_good_and_the_lead_sees_why_and_can_send_it_again(
         failed = _messages(school)[staff_email]
         assert failed.status == FAILED and failed.last_error.startswith("550")
 
-        assert login_as(members["staff"]).post(f"/s/{school.slug}/reminders/outbox/{failed.id}/retry").status_code \
+        assert (
+            login_as(members["staff"])
+            .post(f"/s/{school.slug}/reminders/outbox/{failed.id}/retry")
+            .status_code
             == 403
+        )
         login_as(members["lead"])
         page = client.get(f"/s/{school.slug}/reminders/outbox?status=failed").get_data(as_text=True)
         assert "550 5.1.1 No such mailbox" in page and staff_email in page and "Send again" in page
@@ -118,8 +136,11 @@ def test_a_5xx_reply_fails_for_good_and_the_lead_sees_why_and_can_send_it_again(
         assert response.status_code == 302
         db.session.expire_all()
         assert _messages(school)[staff_email].status == PENDING
-        event = db.session.execute(select(AuditEvent).where(AuditEvent.action == "reminders.message_retried",
-                                                            AuditEvent.school_id == school.id)).scalar_one()
+        event = db.session.execute(
+            select(AuditEvent).where(
+                AuditEvent.action == "reminders.message_retried", AuditEvent.school_id == school.id
+            )
+        ).scalar_one()
         assert event.before["status"] == FAILED and event.after["status"] == PENDING
         assert send_pending().sent == 1
     assert [rcpt for _, rcpt, _ in server.recorder.received].count(staff_email) == 1
@@ -136,4 +157,7 @@ def test_a_message_that_keeps_getting_4xx_stops_after_the_set_number_of_attempts
             moment += timedelta(hours=2)
     message = _messages(school)[staff_email]
     assert message.status == FAILED and message.attempts == MAX_ATTEMPTS
-    assert message.last_error.startswith(f"gave up after {MAX_ATTEMPTS} attempts") and "452" in message.last_error
+    assert (
+        message.last_error.startswith(f"gave up after {MAX_ATTEMPTS} attempts")
+        and "452" in message.last_error
+    )

@@ -1,4 +1,5 @@
 """Reminder settings, the private calendar feed and the lead's view of who has reminders off."""
+
 import re
 from datetime import date, timedelta
 
@@ -25,7 +26,9 @@ def _events(response):
     return {str(e["summary"]): e for e in cal.walk("VEVENT")}
 
 
-def test_a_member_changes_how_often_reminders_come_and_the_change_is_audited(make_school, make_member, login_as):
+def test_a_member_changes_how_often_reminders_come_and_the_change_is_audited(
+    make_school, make_member, login_as
+):
     school = make_school()
     staff = make_member(school, "staff")
     client = login_as(staff)
@@ -33,10 +36,13 @@ def test_a_member_changes_how_often_reminders_come_and_the_change_is_audited(mak
     assert 'checked id="frequency-0" name="frequency" type="radio" value="daily"' in page
     response = client.post(f"/s/{school.slug}/reminders/", data={"frequency": "weekly"})
     assert response.status_code == 302
-    setting = db.session.execute(select(ReminderSetting).where(ReminderSetting.user_id == staff.user_id)).scalar_one()
+    setting = db.session.execute(
+        select(ReminderSetting).where(ReminderSetting.user_id == staff.user_id)
+    ).scalar_one()
     assert setting.frequency == "weekly" and setting.school_id == school.id
-    event = db.session.execute(select(AuditEvent).where(AuditEvent.action == "reminders.frequency_changed")
-                               ).scalar_one()
+    event = db.session.execute(
+        select(AuditEvent).where(AuditEvent.action == "reminders.frequency_changed")
+    ).scalar_one()
     assert (event.before["frequency"], event.after["frequency"]) == ("daily", "weekly")
     page = client.get(f"/s/{school.slug}/reminders/").get_data(as_text=True)
     assert 'checked id="frequency-1" name="frequency" type="radio" value="weekly"' in page
@@ -63,14 +69,22 @@ def test_the_lead_sees_who_has_reminders_off(make_school, make_member, login_as)
     assert "Quentin Quiet" in section and "Lou Loud" not in section
 
 
-def test_the_calendar_feed_lists_my_open_items_and_parses_as_icalendar(make_school, make_member, login_as, client):
+def test_the_calendar_feed_lists_my_open_items_and_parses_as_icalendar(
+    make_school, make_member, login_as, client
+):
     school = make_school()
     staff = make_member(school, "staff")
     other = make_member(school, "staff")
     today = school.today()
     add_item(school, "My task", today + timedelta(days=5), owner=staff.user, owner_role="staff")
-    add_item(school, "My finished task", today + timedelta(days=6), owner=staff.user, owner_role="staff",
-             status="done")
+    add_item(
+        school,
+        "My finished task",
+        today + timedelta(days=6),
+        owner=staff.user,
+        owner_role="staff",
+        status="done",
+    )
     add_item(school, "Someone else's task", today + timedelta(days=5), owner=other.user, owner_role="staff")
     login_as(staff)
     assert _feed_url(client, school) is None
@@ -106,15 +120,24 @@ def test_a_revoked_or_replaced_calendar_link_gets_404(make_school, make_member, 
 
     assert client.post(f"/s/{school.slug}/reminders/calendar/revoke").status_code == 302
     assert anonymous.get(second).status_code == 404
-    actions = db.session.execute(select(AuditEvent.action).where(AuditEvent.school_id == school.id)
-                                 .order_by(AuditEvent.seq)).scalars().all()
-    assert actions[-3:] == ["reminders.calendar_link_created", "reminders.calendar_link_replaced",
-                            "reminders.calendar_link_revoked"]
+    actions = (
+        db.session.execute(
+            select(AuditEvent.action).where(AuditEvent.school_id == school.id).order_by(AuditEvent.seq)
+        )
+        .scalars()
+        .all()
+    )
+    assert actions[-3:] == [
+        "reminders.calendar_link_created",
+        "reminders.calendar_link_replaced",
+        "reminders.calendar_link_revoked",
+    ]
     assert anonymous.get("/calendar/not-a-real-token.ics").status_code == 404
 
 
-def test_a_calendar_link_of_one_school_never_shows_another_schools_items(make_school, make_member, login_as,
-                                                                          client):
+def test_a_calendar_link_of_one_school_never_shows_another_schools_items(
+    make_school, make_member, login_as, client
+):
     school_a, school_b = make_school(), make_school()
     user = make_member(school_a, "lead").user
     make_member(school_b, "lead", user=user)  # the same person leads both schools
@@ -122,13 +145,15 @@ def test_a_calendar_link_of_one_school_never_shows_another_schools_items(make_sc
     add_item(school_b, "B's item", date.today() + timedelta(days=3), owner=user)
     login_as(user)
     client.post(f"/s/{school_a.slug}/reminders/calendar")
-    events = _events(client.application.test_client().get(
-        _feed_url(client, school_a).replace("http://tracker.test", "")))
+    events = _events(
+        client.application.test_client().get(_feed_url(client, school_a).replace("http://tracker.test", ""))
+    )
     assert set(events) == {"Due: A's item"}
 
 
-def test_a_calendar_link_stops_working_when_the_member_leaves_the_school(make_school, make_member, login_as,
-                                                                         client):
+def test_a_calendar_link_stops_working_when_the_member_leaves_the_school(
+    make_school, make_member, login_as, client
+):
     school = make_school()
     staff = make_member(school, "staff")
     login_as(staff)

@@ -1,4 +1,5 @@
 """The scheduler's jobs and the guards that keep a second one from starting."""
+
 import subprocess
 import sys
 import time
@@ -10,8 +11,9 @@ from tracker.reminders import scheduler as sched
 
 
 def _app(testing=False, env="development", debug=False, embedded=True):
-    return SimpleNamespace(testing=testing, debug=debug,
-                           config={"TRACKER_ENV": env, "TRACKER_EMBEDDED_SCHEDULER": embedded})
+    return SimpleNamespace(
+        testing=testing, debug=debug, config={"TRACKER_ENV": env, "TRACKER_EMBEDDED_SCHEDULER": embedded}
+    )
 
 
 def test_the_embedded_scheduler_starts_only_when_switched_on_outside_tests_and_production(monkeypatch):
@@ -32,10 +34,18 @@ def test_the_test_app_has_no_scheduler_running(app):
 def test_a_second_process_cannot_take_the_scheduler_lock(app, tmp_path, monkeypatch):
     lock = tmp_path / "scheduler.lock"
     monkeypatch.setitem(app.config, "TRACKER_SCHEDULER_LOCK", str(lock))
-    holder = subprocess.Popen([sys.executable, "-c", (
-        "import fcntl, sys, time\n"
-        f"h = open({str(lock)!r}, 'a+'); fcntl.flock(h, fcntl.LOCK_EX); print('locked', flush=True); time.sleep(30)")],
-        stdout=subprocess.PIPE, text=True)
+    holder = subprocess.Popen(
+        [
+            sys.executable,
+            "-c",
+            (
+                "import fcntl, sys, time\n"
+                f"h = open({str(lock)!r}, 'a+'); fcntl.flock(h, fcntl.LOCK_EX); print('locked', flush=True); time.sleep(30)"
+            ),
+        ],
+        stdout=subprocess.PIPE,
+        text=True,
+    )
     try:
         assert holder.stdout.readline().strip() == "locked"
         monkeypatch.setattr(sched, "_lock_handle", None)

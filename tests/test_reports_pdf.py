@@ -1,4 +1,5 @@
 """PDF reports read back: what each shows, PDF/A, caching by data hash, background jobs, the time limit."""
+
 import io
 from datetime import timedelta
 
@@ -25,10 +26,20 @@ def _populate(world, n=4):
     lead = world.members["lead"].user
     hashes = []
     for i in range(n):
-        item = add_own_item(world.school, year, title=f"Own task number {i} for the visit", due_on=year.starts_on
-                            + timedelta(days=30 * i), owner=lead)
-        [row] = add_files(world.school, item, [(f"minutes-{i}.txt", f"Minutes of meeting {i}".encode())],
-                          applies_on=None, user=lead)
+        item = add_own_item(
+            world.school,
+            year,
+            title=f"Own task number {i} for the visit",
+            due_on=year.starts_on + timedelta(days=30 * i),
+            owner=lead,
+        )
+        [row] = add_files(
+            world.school,
+            item,
+            [(f"minutes-{i}.txt", f"Minutes of meeting {i}".encode())],
+            applies_on=None,
+            user=lead,
+        )
         hashes.append(row.sha256)
     db.session.commit()
     return year, hashes
@@ -41,18 +52,32 @@ def _get_pdf(client, url):
     return response.get_data()
 
 
-def test_the_signed_accreditation_report_shows_the_school_its_items_hashes_and_sign_off_and_no_other_school(app):
+def test_the_signed_accreditation_report_shows_the_school_its_items_hashes_and_sign_off_and_no_other_school(
+    app,
+):
     a, b = build_worlds()
     year, hashes = _populate(a)
     head = sign_in(app.test_client(), a.members["head"].user)
     assert head.post(f"/s/{a.school.slug}/years/{year.id}/signoff").status_code == 302
-    frozen = db.session.execute(sa.select(Report).where(Report.school_id == a.school.id, Report.frozen.is_(True),
-                                                        Report.id != a.objects["report_id"])).scalars().one()
+    frozen = (
+        db.session.execute(
+            sa.select(Report).where(
+                Report.school_id == a.school.id, Report.frozen.is_(True), Report.id != a.objects["report_id"]
+            )
+        )
+        .scalars()
+        .one()
+    )
     pdf = _get_pdf(head, f"/s/{a.school.slug}/reports/files/{frozen.id}")
     text = pdf_text(pdf)
     assert squash(a.school.name) in text
-    titles = db.session.execute(sa.select(Item.title).where(Item.school_id == a.school.id,
-                                                            Item.year_id == year.id)).scalars().all()
+    titles = (
+        db.session.execute(
+            sa.select(Item.title).where(Item.school_id == a.school.id, Item.year_id == year.id)
+        )
+        .scalars()
+        .all()
+    )
     assert len(titles) >= 5
     for title in titles:
         assert squash(title) in text, title
@@ -67,7 +92,9 @@ def test_the_signed_accreditation_report_shows_the_school_its_items_hashes_and_s
     assert reader.trailer["/Root"]["/Lang"] == "en"
     assert a.school.name in reader.metadata.title
     fonts = {f for page in reader.pages for f in _fonts(page)}
-    assert fonts and all("+Report-" in f for f in fonts)  # our @font-face fonts, fetched by asset: and embedded
+    assert fonts and all(
+        "+Report-" in f for f in fonts
+    )  # our @font-face fonts, fetched by asset: and embedded
 
 
 def _fonts(page):
@@ -76,8 +103,10 @@ def _fonts(page):
         font = font.get_object()
         descendants = font.get("/DescendantFonts")
         target = descendants[0].get_object() if descendants else font
-        assert "/FontFile2" in target["/FontDescriptor"].get_object() or "/FontFile3" in \
-            target["/FontDescriptor"].get_object(), "font not embedded"
+        assert (
+            "/FontFile2" in target["/FontDescriptor"].get_object()
+            or "/FontFile3" in target["/FontDescriptor"].get_object()
+        ), "font not embedded"
         yield str(font["/BaseFont"])
 
 
@@ -85,7 +114,9 @@ def test_another_schools_report_carries_its_own_marker(app):
     """The marker check above can fail: B's own report does contain B's marker."""
     _, b = build_worlds()
     client = sign_in(app.test_client(), b.members["lead"].user)
-    text = pdf_text(_get_pdf(client, f"/s/{b.school.slug}/reports/years/{b.objects['year_id']}/accreditation.pdf"))
+    text = pdf_text(
+        _get_pdf(client, f"/s/{b.school.slug}/reports/years/{b.objects['year_id']}/accreditation.pdf")
+    )
     assert MARKER in text
 
 
@@ -104,7 +135,9 @@ def test_one_framework_the_register_and_a_training_record_each_download_as_a_pdf
     assert squash(f"Training record: {person.full_name}") in record
     for text in (policy, register, record):
         assert MARKER not in text and MARKER.lower() not in text
-    assert client.get(f"{base}/years/{a.objects['year_id']}/frameworks/no-such-framework.pdf").status_code == 404
+    assert (
+        client.get(f"{base}/years/{a.objects['year_id']}/frameworks/no-such-framework.pdf").status_code == 404
+    )
 
 
 def test_downloading_again_with_nothing_changed_serves_the_cached_pdf_and_a_change_makes_a_new_draft(app):
@@ -120,14 +153,24 @@ def test_downloading_again_with_nothing_changed_serves_the_cached_pdf_and_a_chan
         mp.setattr(services.gather, "accreditation", gather_again)
         second = _get_pdf(client, url)
     assert first == second
-    drafts = sa.select(sa.func.count()).select_from(Report).where(Report.school_id == a.school.id,
-                                                                 Report.frozen.is_(False))
+    drafts = (
+        sa.select(sa.func.count())
+        .select_from(Report)
+        .where(Report.school_id == a.school.id, Report.frozen.is_(False))
+    )
     assert db.session.scalar(drafts) == 1
     from tracker.tracking.services import save_answer
 
     item = db.session.get(Item, a.objects["item_id"])
-    save_answer(a.school, item, version=item.version, answer="Rewritten after the first download",
-                answer_status="in_place", review_on=None, author=a.members["lead"].user)
+    save_answer(
+        a.school,
+        item,
+        version=item.version,
+        answer="Rewritten after the first download",
+        answer_status="in_place",
+        review_on=None,
+        author=a.members["lead"].user,
+    )
     db.session.commit()
     third = _get_pdf(client, url)
     assert third != first and "Rewrittenafterthefirstdownload" in pdf_text(third)
@@ -143,8 +186,11 @@ def test_a_large_report_is_made_by_a_background_job_whose_progress_a_page_polls(
     page = client.get(response.headers["Location"])
     body = page.get_data(as_text=True)
     assert 'src="/static/js/report-progress.js"' in body and "<script>" not in body
-    row = db.session.execute(sa.select(Report).where(Report.school_id == a.school.id,
-                                                     Report.frozen.is_(False))).scalars().one()
+    row = (
+        db.session.execute(sa.select(Report).where(Report.school_id == a.school.id, Report.frozen.is_(False)))
+        .scalars()
+        .one()
+    )
     status_url = f"/s/{a.school.slug}/reports/jobs/{row.id}/status"
     assert client.get(status_url).get_json()["status"] == "queued"
     seen = []

@@ -1,4 +1,5 @@
 """Hostile content cannot make a PDF fetch, embed or run anything: the renderer loads only bundled assets."""
+
 import io
 
 import sqlalchemy as sa
@@ -30,10 +31,19 @@ def test_the_renderer_refuses_every_url_but_bundled_assets_and_embeds_nothing(tm
         result = render.render_pdf(html, title="Hostile")
     assert hits == []
     refused = " ".join(result.refused)
-    for url in (f"file://{secret}", "file:///etc/passwd", f"{base}/img.png", f"{base}/linked.css",
-                f"{base}/imported.css", "data:image/svg+xml", "asset:../../../etc/passwd"):
+    for url in (
+        f"file://{secret}",
+        "file:///etc/passwd",
+        f"{base}/img.png",
+        f"{base}/linked.css",
+        f"{base}/imported.css",
+        "data:image/svg+xml",
+        "asset:../../../etc/passwd",
+    ):
         assert url in refused, url
-    assert f"{base}/attached.bin" not in refused  # <link rel=attachment> is dropped before anything is fetched
+    assert (
+        f"{base}/attached.bin" not in refused
+    )  # <link rel=attachment> is dropped before anything is fetched
     assert "asset:img/mark.svg" not in refused  # the bundled image is served
     reader = PdfReader(io.BytesIO(result.pdf))
     assert reader.attachments == {}
@@ -62,14 +72,25 @@ def test_hostile_text_in_every_user_field_is_printed_as_typed_and_fetches_nothin
         item = db.session.get(Item, a.objects["item_id"])
         item.answer, item.notes = f"Answer {texts[1]}", f"Notes {texts[2]}"
         own = add_own_item(a.school, year, title=f"Task {texts[2]}", due_on=year.starts_on, owner=lead)
-        update_item(a.school, own, version=own.version, status="not_applicable", na_reason=f"Because {texts[3]}",
-                    manage=False)
+        update_item(
+            a.school,
+            own,
+            version=own.version,
+            status="not_applicable",
+            na_reason=f"Because {texts[3]}",
+            manage=False,
+        )
         person = db.session.get(Person, a.objects["person_id"])
         person.full_name = f"Person {texts[3]}"
         from tracker.review import services as review
 
-        review.raise_query(a.school, item, body=f"Query {texts[0]} {texts[2]}", user=a.members["accreditor"].user,
-                           role="accreditor")
+        review.raise_query(
+            a.school,
+            item,
+            body=f"Query {texts[0]} {texts[2]}",
+            user=a.members["accreditor"].user,
+            role="accreditor",
+        )
         db.session.commit()
         client = sign_in(app.test_client(), lead)
         response = client.get(f"/s/{a.school.slug}/reports/years/{year.id}/accreditation.pdf")
@@ -78,8 +99,14 @@ def test_hostile_text_in_every_user_field_is_printed_as_typed_and_fetches_nothin
         record = client.get(f"/s/{a.school.slug}/reports/training-record.pdf?person={person.id}").get_data()
     assert hits == []
     text = pdf_text(pdf)
-    for expected in (f"School {texts[0]}", f"Answer {texts[1]}", f"Task {texts[2]}", f"Because {texts[3]}",
-                     f"Person {texts[3]}", f"Query {texts[0]} {texts[2]}"):
+    for expected in (
+        f"School {texts[0]}",
+        f"Answer {texts[1]}",
+        f"Task {texts[2]}",
+        f"Because {texts[3]}",
+        f"Person {texts[3]}",
+        f"Query {texts[0]} {texts[2]}",
+    ):
         assert squash(expected) in text, expected
     assert squash(f"Person {texts[3]}") in pdf_text(record)
     for data in (pdf, record):
@@ -97,6 +124,13 @@ def test_a_signed_report_with_hostile_text_is_stored_as_typed(app):
     db.session.commit()
     from tracker.reports.models import Report
 
-    row = db.session.execute(sa.select(Report).where(Report.school_id == a.school.id, Report.frozen.is_(True),
-                                                     Report.id != a.objects["report_id"])).scalars().one()
+    row = (
+        db.session.execute(
+            sa.select(Report).where(
+                Report.school_id == a.school.id, Report.frozen.is_(True), Report.id != a.objects["report_id"]
+            )
+        )
+        .scalars()
+        .one()
+    )
     assert squash(HOSTILE[0]) in pdf_text(row.pdf)

@@ -1,4 +1,5 @@
 """The head's sign-off freezes the accreditation report: later edits make new drafts, never alter it."""
+
 import hashlib
 
 import sqlalchemy as sa
@@ -13,8 +14,17 @@ from .world import build_worlds, sign_in
 
 
 def _frozen(world):
-    return db.session.execute(sa.select(Report).where(Report.school_id == world.school.id, Report.frozen.is_(True),
-                                                      Report.id != world.objects["report_id"])).scalars().all()
+    return (
+        db.session.execute(
+            sa.select(Report).where(
+                Report.school_id == world.school.id,
+                Report.frozen.is_(True),
+                Report.id != world.objects["report_id"],
+            )
+        )
+        .scalars()
+        .all()
+    )
 
 
 def test_the_signed_report_keeps_its_bytes_and_hash_after_later_edits(app):
@@ -44,8 +54,11 @@ def test_the_signed_report_keeps_its_bytes_and_hash_after_later_edits(app):
     assert "Editedafterthesign-off" not in pdf_text(signed_bytes)
     from tracker.audit import AuditEvent
 
-    actions = db.session.execute(sa.select(AuditEvent.action)
-                                 .where(AuditEvent.school_id == a.school.id)).scalars().all()
+    actions = (
+        db.session.execute(sa.select(AuditEvent.action).where(AuditEvent.school_id == a.school.id))
+        .scalars()
+        .all()
+    )
     assert "year.signed_off" in actions and "report.frozen" in actions
 
 

@@ -1,4 +1,5 @@
 """Accreditor review: queries in a thread with a state, read-only access everywhere else, access that ends."""
+
 from datetime import timedelta
 
 import sqlalchemy as sa
@@ -14,8 +15,19 @@ from .world import FORM_DATA, build_worlds, sign_in, url_args
 
 #: the only state-changing routes an accreditor may use
 ACCREDITOR_MAY_POST = {"review.raise_query", "review.reply", "review.close"}
-TABLES = ("items", "evidence", "comments", "answer_versions", "people", "reports", "review_queries",
-          "review_messages", "memberships", "school_years", "training_sessions")
+TABLES = (
+    "items",
+    "evidence",
+    "comments",
+    "answer_versions",
+    "people",
+    "reports",
+    "review_queries",
+    "review_messages",
+    "memberships",
+    "school_years",
+    "training_sessions",
+)
 
 
 def _row_counts():
@@ -23,8 +35,13 @@ def _row_counts():
 
 
 def _actions(school):
-    return db.session.execute(sa.select(AuditEvent.action).where(AuditEvent.school_id == school.id)
-                              .order_by(AuditEvent.seq)).scalars().all()
+    return (
+        db.session.execute(
+            sa.select(AuditEvent.action).where(AuditEvent.school_id == school.id).order_by(AuditEvent.seq)
+        )
+        .scalars()
+        .all()
+    )
 
 
 def test_an_accreditor_raises_a_query_the_lead_answers_in_the_thread_and_it_is_closed(app):
@@ -33,20 +50,34 @@ def test_an_accreditor_raises_a_query_the_lead_answers_in_the_thread_and_it_is_c
     accreditor = sign_in(app.test_client(), a.members["accreditor"].user)
     item_page = accreditor.get(f"/s/{slug}/items/{a.objects['item_id']}").get_data(as_text=True)
     assert 'id="queries"' in item_page and "Raise a query" in item_page
-    response = accreditor.post(f"/s/{slug}/review/items/{a.objects['item_id']}/queries",
-                               data={"body": "Where are the minutes?"})
+    response = accreditor.post(
+        f"/s/{slug}/review/items/{a.objects['item_id']}/queries", data={"body": "Where are the minutes?"}
+    )
     assert response.status_code == 302
-    query = db.session.execute(sa.select(ReviewQuery).where(ReviewQuery.school_id == a.school.id)
-                               .order_by(ReviewQuery.created_at.desc())).scalars().first()
+    query = (
+        db.session.execute(
+            sa.select(ReviewQuery)
+            .where(ReviewQuery.school_id == a.school.id)
+            .order_by(ReviewQuery.created_at.desc())
+        )
+        .scalars()
+        .first()
+    )
     assert query.state == "open" and query.messages[0].body == "Where are the minutes?"
 
     lead = sign_in(app.test_client(), a.members["lead"].user)
     assert "Where are the minutes?" in lead.get(f"/s/{slug}/review/queries/{query.id}").get_data(as_text=True)
-    assert lead.post(f"/s/{slug}/review/queries/{query.id}/reply", data={"body": "Attached."}).status_code == 302
+    assert (
+        lead.post(f"/s/{slug}/review/queries/{query.id}/reply", data={"body": "Attached."}).status_code == 302
+    )
     db.session.expire_all()
     assert db.session.get(ReviewQuery, query.id).state == "answered"
-    assert accreditor.post(f"/s/{slug}/review/queries/{query.id}/reply", data={"body": "And the dates?"}) \
-        .status_code == 302
+    assert (
+        accreditor.post(
+            f"/s/{slug}/review/queries/{query.id}/reply", data={"body": "And the dates?"}
+        ).status_code
+        == 302
+    )
     db.session.expire_all()
     assert db.session.get(ReviewQuery, query.id).state == "open"
     assert accreditor.post(f"/s/{slug}/review/queries/{query.id}/close").status_code == 302
@@ -95,20 +126,34 @@ def test_an_accreditor_is_refused_on_every_other_state_changing_route_and_nothin
 def test_an_accreditor_sees_signed_reports_but_not_drafts_and_each_download_is_audited(app):
     a, _ = build_worlds()
     lead = sign_in(app.test_client(), a.members["lead"].user)
-    assert lead.get(f"/s/{a.school.slug}/reports/years/{a.objects['year_id']}/accreditation.pdf").status_code == 200
+    assert (
+        lead.get(f"/s/{a.school.slug}/reports/years/{a.objects['year_id']}/accreditation.pdf").status_code
+        == 200
+    )
     from tracker.reports.models import Report
 
-    draft = db.session.execute(sa.select(Report).where(Report.school_id == a.school.id,
-                                                       Report.frozen.is_(False))).scalars().one()
+    draft = (
+        db.session.execute(sa.select(Report).where(Report.school_id == a.school.id, Report.frozen.is_(False)))
+        .scalars()
+        .one()
+    )
     accreditor = sign_in(app.test_client(), a.members["accreditor"].user)
     assert accreditor.get(f"/s/{a.school.slug}/reports/files/{draft.id}").status_code == 404
-    assert accreditor.get(f"/s/{a.school.slug}/reports/years/{a.objects['year_id']}/accreditation.pdf") \
-        .status_code == 403
+    assert (
+        accreditor.get(
+            f"/s/{a.school.slug}/reports/years/{a.objects['year_id']}/accreditation.pdf"
+        ).status_code
+        == 403
+    )
     page = accreditor.get(f"/s/{a.school.slug}/reports/").get_data(as_text=True)
     assert f"/reports/files/{a.objects['report_id']}" in page and f"/reports/files/{draft.id}" not in page
     assert accreditor.get(f"/s/{a.school.slug}/reports/files/{a.objects['report_id']}").status_code == 200
-    assert accreditor.get(f"/s/{a.school.slug}/items/{a.objects['item_id']}/evidence/{a.objects['evidence_id']}") \
-        .status_code == 200
+    assert (
+        accreditor.get(
+            f"/s/{a.school.slug}/items/{a.objects['item_id']}/evidence/{a.objects['evidence_id']}"
+        ).status_code
+        == 200
+    )
     actions = _actions(a.school)
     assert actions[-2:] == ["report.downloaded", "evidence.downloaded"]
 
@@ -122,19 +167,28 @@ def test_an_accreditor_loses_access_the_day_after_the_end_date(app):
     assert client.get(f"/s/{a.school.slug}/reports/").status_code == 200  # the last day still works
     membership.access_until = a.school.today() - timedelta(days=1)
     db.session.commit()
-    for url in (f"/s/{a.school.slug}/reports/", f"/s/{a.school.slug}/reports/files/{a.objects['report_id']}",
-                f"/s/{a.school.slug}/review/queries/{a.objects['query_id']}", f"/s/{a.school.slug}/"):
+    for url in (
+        f"/s/{a.school.slug}/reports/",
+        f"/s/{a.school.slug}/reports/files/{a.objects['report_id']}",
+        f"/s/{a.school.slug}/review/queries/{a.objects['query_id']}",
+        f"/s/{a.school.slug}/",
+    ):
         assert client.get(url).status_code == 404, url
     before = db.session.scalar(sa.select(sa.func.count()).select_from(ReviewQuery))
-    response = client.post(f"/s/{a.school.slug}/review/items/{a.objects['item_id']}/queries", data={"body": "x"})
+    response = client.post(
+        f"/s/{a.school.slug}/review/items/{a.objects['item_id']}/queries", data={"body": "x"}
+    )
     assert response.status_code == 404
     assert db.session.scalar(sa.select(sa.func.count()).select_from(ReviewQuery)) == before
 
 
 def test_the_managers_reports_page_shows_how_to_grant_an_accreditor_access(app):
     a, _ = build_worlds()
-    page = sign_in(app.test_client(), a.members["head"].user).get(f"/s/{a.school.slug}/reports/") \
+    page = (
+        sign_in(app.test_client(), a.members["head"].user)
+        .get(f"/s/{a.school.slug}/reports/")
         .get_data(as_text=True)
+    )
     assert "Accreditor access" in page and f"/s/{a.school.slug}/members" in page
     assert a.members["accreditor"].user.email in page
     year = db.session.get(SchoolYear, a.objects["year_id"])

@@ -1,4 +1,5 @@
 """What each role may and may not do on each school page, from one table."""
+
 import pytest
 from flask import url_for
 
@@ -94,13 +95,17 @@ def test_every_school_page_is_in_the_role_matrix(app):
     assert listed - actual == set(), "ROLE_MATRIX lists routes that do not exist"
 
 
-CASES = [(endpoint, method, role, role in allowed)
-         for endpoint, methods in ROLE_MATRIX.items() for method, allowed in methods.items()
-         for role in sorted(ALL)]
+CASES = [
+    (endpoint, method, role, role in allowed)
+    for endpoint, methods in ROLE_MATRIX.items()
+    for method, allowed in methods.items()
+    for role in sorted(ALL)
+]
 
 
-@pytest.mark.parametrize("endpoint,method,role,allowed", CASES,
-                         ids=[f"{e}-{m}-{r}-{'yes' if a else 'no'}" for e, m, r, a in CASES])
+@pytest.mark.parametrize(
+    "endpoint,method,role,allowed", CASES, ids=[f"{e}-{m}-{r}-{'yes' if a else 'no'}" for e, m, r, a in CASES]
+)
 def test_role_matrix(app, endpoint, method, role, allowed):
     """Allowed roles get through (no 403/404, never a 5xx); every other role gets 403 and changes nothing."""
     from .conftest import audit_count

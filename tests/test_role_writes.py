@@ -1,6 +1,7 @@
 """Each role can do what its policy allows through the fields its pages show, and no more: staff and HR
 save their own items; who may change whose role, remove whom, and for how long an accreditor gets in;
 every download an accreditor makes is in the audit trail."""
+
 import html
 import os
 import re
@@ -28,8 +29,13 @@ def text(response):
 
 def _events(school, action):
     db.session.expire_all()
-    return db.session.execute(sa.select(AuditEvent).where(AuditEvent.school_id == school.id,
-                                                          AuditEvent.action == action)).scalars().all()
+    return (
+        db.session.execute(
+            sa.select(AuditEvent).where(AuditEvent.school_id == school.id, AuditEvent.action == action)
+        )
+        .scalars()
+        .all()
+    )
 
 
 def _client(app, member):
@@ -37,6 +43,7 @@ def _client(app, member):
 
 
 # --- saving one's own item, from what the page shows --------------------------------------------------------
+
 
 def _form_fields(page, action):
     """The fields of the form posting to `action`, with the values the browser would send as they are."""
@@ -49,8 +56,9 @@ def _form_fields(page, action):
             value = re.search(r'value="([^"]*)"', tag)
             fields[name.group(1)] = html.unescape(value.group(1)) if value else ""
     for name, options in re.findall(r'<select[^>]*name="([^"]+)"[^>]*>(.*?)</select>', body, re.S):
-        chosen = re.search(r'<option selected[^>]*value="([^"]*)"|<option[^>]*value="([^"]*)"[^>]*selected',
-                           options)
+        chosen = re.search(
+            r'<option selected[^>]*value="([^"]*)"|<option[^>]*value="([^"]*)"[^>]*selected', options
+        )
         first = re.search(r'value="([^"]*)"', options)
         fields[name] = next((v for v in chosen.groups() if v is not None), "") if chosen else first.group(1)
     for name, value in re.findall(r'<textarea[^>]*name="([^"]+)"[^>]*>(.*?)</textarea>', body, re.S):
@@ -71,9 +79,16 @@ def test_staff_and_hr_save_their_own_item_with_the_fields_their_page_shows(app, 
     member = make_member(school, role)
     lead = make_member(school, "lead")
     year = tracking._create_year(school, 2026)
-    item = Item(school_id=school.id, year_id=year.id, kind="own", section_title="School's own items",
-                title="Check the visitor log", owner_role=role, owner_id=member.user_id,
-                due_on=date(2026, 9, 1))
+    item = Item(
+        school_id=school.id,
+        year_id=year.id,
+        kind="own",
+        section_title="School's own items",
+        title="Check the visitor log",
+        owner_role=role,
+        owner_id=member.user_id,
+        due_on=date(2026, 9, 1),
+    )
     db.session.add(item)
     db.session.commit()
     client = _client(app, member)
@@ -95,8 +110,9 @@ def test_staff_and_hr_save_their_own_item_with_the_fields_their_page_shows(app, 
     assert "Saved." in text(client.get(response.headers["Location"]))
 
     lead_client = _client(app, lead)
-    fields = _form_fields(lead_client.get(f"/s/{school.slug}/items/{item.id}").get_data(as_text=True),
-                          f"/items/{item.id}")
+    fields = _form_fields(
+        lead_client.get(f"/s/{school.slug}/items/{item.id}").get_data(as_text=True), f"/items/{item.id}"
+    )
     assert fields["owner"] == str(member.user_id) and fields["due_on"] == "2026-09-01"
     fields.update(owner=str(lead.user_id), due_on="2026-10-15")
     assert lead_client.post(f"/s/{school.slug}/items/{item.id}", data=fields).status_code == 302
@@ -112,9 +128,18 @@ def test_a_recruitment_check_is_not_changed_through_the_item_form_it_does_not_sh
     check = db.session.get(Item, a.objects["check_item_id"])
     client = _client(app, a.members["hr"])
     before = (check.status, check.version, audit_count())
-    response = client.post(f"/s/{a.school.slug}/items/{check.id}",
-                           data={"version": str(check.version), "status": "done", "owner": "", "due_on": "",
-                                 "notes": "", "na_reason": "", "completed_on": ""})
+    response = client.post(
+        f"/s/{a.school.slug}/items/{check.id}",
+        data={
+            "version": str(check.version),
+            "status": "done",
+            "owner": "",
+            "due_on": "",
+            "notes": "",
+            "na_reason": "",
+            "completed_on": "",
+        },
+    )
     assert response.status_code == 400
     assert "updated on the person's page" in text(response)
     db.session.expire_all()
@@ -124,11 +149,14 @@ def test_a_recruitment_check_is_not_changed_through_the_item_form_it_does_not_sh
 
 # --- roles: who may change whom -----------------------------------------------------------------------------
 
+
 @pytest.fixture
 def people(school, make_member):
-    return {"lead": make_member(school, "lead", name="Lee Lead"),
-            "head": make_member(school, "head", name="Hana Head"),
-            "staff": make_member(school, "staff", name="Sam Staff")}
+    return {
+        "lead": make_member(school, "lead", name="Lee Lead"),
+        "head": make_member(school, "head", name="Hana Head"),
+        "staff": make_member(school, "staff", name="Sam Staff"),
+    }
 
 
 def _role(membership):
@@ -156,8 +184,9 @@ def test_a_head_cannot_make_anyone_a_lead_nor_invite_one(app, school, people):
     assert response.status_code == 400
     assert "Only a safeguarding lead can make someone a lead." in text(response)
     assert _role(people["staff"]) == "staff"
-    response = _client(app, people["head"]).post(f"/s/{school.slug}/members/invite",
-                                                 data={"email": "new-lead@example.org", "role": "lead"})
+    response = _client(app, people["head"]).post(
+        f"/s/{school.slug}/members/invite", data={"email": "new-lead@example.org", "role": "lead"}
+    )
     assert response.status_code == 400
     assert "Only a safeguarding lead can make someone a lead." in text(response)
     assert db.session.execute(sa.select(Invitation).where(Invitation.school_id == school.id)).first() is None
@@ -183,8 +212,12 @@ def test_only_a_lead_makes_a_lead_or_changes_or_removes_another_lead(app, school
     assert db.session.get(Membership, other_id) is None
     [removed] = _events(school, "member.removed")
     assert removed.actor_id == lead.user_id
-    assert _client(app, lead).post(f"/s/{school.slug}/members/invite",
-                                   data={"email": "new-lead@example.org", "role": "lead"}).status_code == 302
+    assert (
+        _client(app, lead)
+        .post(f"/s/{school.slug}/members/invite", data={"email": "new-lead@example.org", "role": "lead"})
+        .status_code
+        == 302
+    )
 
 
 def test_the_head_is_offered_no_lead_role_and_no_form_on_a_leads_page(app, school, people):
@@ -240,9 +273,12 @@ def test_the_last_lead_stays_whoever_asks(app, school, people):
 
 # --- how long an accreditor's access may run ----------------------------------------------------------------
 
+
 def _invite_accreditor(client, school, until):
-    return client.post(f"/s/{school.slug}/members/invite",
-                       data={"email": "visitor@cis.example", "role": "accreditor", "access_until": until})
+    return client.post(
+        f"/s/{school.slug}/members/invite",
+        data={"email": "visitor@cis.example", "role": "accreditor", "access_until": until},
+    )
 
 
 def test_an_accreditor_invitation_ends_within_the_maximum(app, school, people):
@@ -252,15 +288,19 @@ def test_an_accreditor_invitation_ends_within_the_maximum(app, school, people):
     response = _invite_accreditor(client, school, (today + timedelta(days=91)).isoformat())
     assert response.status_code == 400
     limit = today + timedelta(days=90)
-    assert re.search(r'id="access_until-error"[^>]*>.*An accreditor\'s access can last at most 90 days: '
-                     rf'give an end date on or before {limit.day} {limit:%B %Y}\.', text(response))
+    assert re.search(
+        r'id="access_until-error"[^>]*>.*An accreditor\'s access can last at most 90 days: '
+        rf"give an end date on or before {limit.day} {limit:%B %Y}\.",
+        text(response),
+    )
     assert audit_count() == before
     response = _invite_accreditor(client, school, (today - timedelta(days=1)).isoformat())
     assert response.status_code == 400 and "The end date of access is in the past." in text(response)
     assert audit_count() == before
     assert _invite_accreditor(client, school, limit.isoformat()).status_code == 302
-    invitation = db.session.execute(sa.select(Invitation).where(Invitation.school_id == school.id)
-                                    ).scalar_one()
+    invitation = db.session.execute(
+        sa.select(Invitation).where(Invitation.school_id == school.id)
+    ).scalar_one()
     assert invitation.access_until == limit
 
 
@@ -279,8 +319,10 @@ def test_the_member_page_keeps_accreditor_end_dates_within_the_maximum(app, scho
     lead = people["lead"]
     before = audit_count()
     for target, role in ((accreditor, "accreditor"), (people["staff"], "accreditor")):
-        for until, message in ((today + timedelta(days=91), "can last at most 90 days"),
-                               (today - timedelta(days=1), "The end date of access is in the past.")):
+        for until, message in (
+            (today + timedelta(days=91), "can last at most 90 days"),
+            (today - timedelta(days=1), "The end date of access is in the past."),
+        ):
             response = _post_member(app, lead, target, school, role=role, access_until=until.isoformat())
             assert response.status_code == 400, (target.role, until)
             assert re.search(r'id="access_until-error"[^>]*>.*' + re.escape(message), text(response))
@@ -288,8 +330,14 @@ def test_the_member_page_keeps_accreditor_end_dates_within_the_maximum(app, scho
     assert db.session.get(Membership, accreditor.id).access_until == today + timedelta(days=30)
     assert _role(people["staff"]) == "staff"
     assert audit_count() == before
-    response = _post_member(app, lead, accreditor, school, role="accreditor",
-                            access_until=(today + timedelta(days=90)).isoformat())
+    response = _post_member(
+        app,
+        lead,
+        accreditor,
+        school,
+        role="accreditor",
+        access_until=(today + timedelta(days=90)).isoformat(),
+    )
     assert response.status_code == 302
     db.session.expire_all()
     assert db.session.get(Membership, accreditor.id).access_until == today + timedelta(days=90)
@@ -298,15 +346,41 @@ def test_the_member_page_keeps_accreditor_end_dates_within_the_maximum(app, scho
 def test_the_invite_command_keeps_accreditor_end_dates_within_the_maximum(app, school):
     runner = app.test_cli_runner()
     today = school.today()
-    for until, message in ((today + timedelta(days=91), "can last at most 90 days"),
-                           (today - timedelta(days=1), "The end date of access is in the past.")):
-        result = runner.invoke(args=["users", "invite", "--school", school.slug, "--email", "v@cis.example",
-                                     "--role", "accreditor", "--until", until.isoformat()])
+    for until, message in (
+        (today + timedelta(days=91), "can last at most 90 days"),
+        (today - timedelta(days=1), "The end date of access is in the past."),
+    ):
+        result = runner.invoke(
+            args=[
+                "users",
+                "invite",
+                "--school",
+                school.slug,
+                "--email",
+                "v@cis.example",
+                "--role",
+                "accreditor",
+                "--until",
+                until.isoformat(),
+            ]
+        )
         assert result.exit_code == 2, result.output
         assert message in result.output
     assert db.session.execute(sa.select(Invitation).where(Invitation.school_id == school.id)).first() is None
-    result = runner.invoke(args=["users", "invite", "--school", school.slug, "--email", "v@cis.example",
-                                 "--role", "accreditor", "--until", (today + timedelta(days=90)).isoformat()])
+    result = runner.invoke(
+        args=[
+            "users",
+            "invite",
+            "--school",
+            school.slug,
+            "--email",
+            "v@cis.example",
+            "--role",
+            "accreditor",
+            "--until",
+            (today + timedelta(days=90)).isoformat(),
+        ]
+    )
     assert result.exit_code == 0, result.output
     assert "/invitations/" in result.output
 
@@ -343,8 +417,15 @@ def test_every_download_an_accreditor_makes_is_in_the_audit_trail(app, tmp_path,
         if response.status_code == 200 and _is_download(response):
             downloads.add(rule.endpoint)
             db.session.expire_all()
-            event = db.session.execute(sa.select(AuditEvent).where(AuditEvent.school_id == a.school.id)
-                                       .order_by(AuditEvent.seq.desc())).scalars().first()
+            event = (
+                db.session.execute(
+                    sa.select(AuditEvent)
+                    .where(AuditEvent.school_id == a.school.id)
+                    .order_by(AuditEvent.seq.desc())
+                )
+                .scalars()
+                .first()
+            )
             if audit_count() <= before or event.actor_id != accreditor.user_id:
                 missing.append(rule.endpoint)
     assert missing == [], "these downloads are not in the audit trail"
@@ -363,8 +444,10 @@ def test_every_download_an_accreditor_makes_is_in_the_audit_trail(app, tmp_path,
     assert audit_count() == before
 
 
-@pytest.mark.skipif(not os.environ.get("TRACKER_TEST_DATABASE_URL", "").startswith("postgresql"),
-                    reason="PostgreSQL only: SQLite requests that write queue for the database (BEGIN IMMEDIATE)")
+@pytest.mark.skipif(
+    not os.environ.get("TRACKER_TEST_DATABASE_URL", "").startswith("postgresql"),
+    reason="PostgreSQL only: SQLite requests that write queue for the database (BEGIN IMMEDIATE)",
+)
 def test_two_leads_demoting_each_other_at_the_same_moment_leave_one_lead(app, monkeypatch):
     """Each in a thread with its own session, as two requests; a pause after the last-lead check is when the
     second used to slip past it and leave the school with no lead at all."""
@@ -416,10 +499,15 @@ def test_two_leads_demoting_each_other_at_the_same_moment_leave_one_lead(app, mo
         for thread in threads:
             thread.join(timeout=60)
         assert sorted(outcomes) == [
-            "A school needs at least one safeguarding lead: make someone else lead first.", "demoted"]
+            "A school needs at least one safeguarding lead: make someone else lead first.",
+            "demoted",
+        ]
         with app.app_context():
-            roles = db.session.execute(sa.select(Membership.role).where(Membership.school_id == school_id)
-                                       ).scalars().all()
+            roles = (
+                db.session.execute(sa.select(Membership.role).where(Membership.school_id == school_id))
+                .scalars()
+                .all()
+            )
             db.session.remove()
         assert sorted(roles) == ["lead", "staff"]
     finally:

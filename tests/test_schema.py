@@ -1,4 +1,5 @@
 """The schema built by running the migrations is exactly the one the models describe."""
+
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 
@@ -9,7 +10,9 @@ from tracker.extensions import db
 def test_migrations_build_the_schema_the_models_describe(app):
     """Autogenerate against the migrated database finds nothing to add, drop or alter."""
     with db.engine.connect() as conn:
-        context = MigrationContext.configure(conn, opts={"compare_type": True, "include_object": include_object})
+        context = MigrationContext.configure(
+            conn, opts={"compare_type": True, "include_object": include_object}
+        )
         diff = compare_metadata(context, db.metadata)
     assert diff == []
 

@@ -1,5 +1,6 @@
 """The seed files: every fault in a framework or resource file is refused with the file, the line and what is
 wrong; loading is all or nothing and idempotent; the CLI commands; and the content of the real seeds."""
+
 import re
 import shutil
 from pathlib import Path
@@ -19,11 +20,25 @@ from .conftest import audit_count
 
 SEEDS = Path(__file__).resolve().parent.parent / "seeds"
 FRAMEWORK_FILES = sorted((SEEDS / "frameworks").glob("*.yaml"))
-AUGUST_2025 = ["managing-allegations-protocol", "annual-action-plan", "safer-recruitment-checklist",
-               "sel-child-self-protection-standards", "anonymous-reporting-guidance", "take-it-down",
-               "alecto-ai", "sextortion-response-kit"]
-RECRUITMENT_STAGES = ["preparation", "application", "shortlisting", "references", "interview",
-                      "pre-start-checks", "induction"]
+AUGUST_2025 = [
+    "managing-allegations-protocol",
+    "annual-action-plan",
+    "safer-recruitment-checklist",
+    "sel-child-self-protection-standards",
+    "anonymous-reporting-guidance",
+    "take-it-down",
+    "alecto-ai",
+    "sextortion-response-kit",
+]
+RECRUITMENT_STAGES = [
+    "preparation",
+    "application",
+    "shortlisting",
+    "references",
+    "interview",
+    "pre-start-checks",
+    "induction",
+]
 
 
 def _yaml(path):
@@ -56,8 +71,10 @@ def insert_after(anchor, line):
 def drop_field(resource_key, name):
     """Remove a (possibly folded, multi-line) field from one resource of resources.yaml."""
     # the lines of the resource before the field, then the field and any folded lines under it
-    pattern = re.compile(rf"(  - key: {re.escape(resource_key)}\n(?:    .*\n)*?)"
-                         rf"    {name}:.*\n(?:      .*\n)*")
+    pattern = re.compile(
+        rf"(  - key: {re.escape(resource_key)}\n(?:    .*\n)*?)"
+        rf"    {name}:.*\n(?:      .*\n)*"
+    )
 
     def change(text):
         changed, count = pattern.subn(r"\1", text, count=1)
@@ -76,102 +93,209 @@ def copy_seeds(tmp_path):
 # (case id, file inside seeds/, change to make, (needle, nth[, offset]) giving the reported line,
 #  what the message must say after "<file>, line N: ")
 BROKEN = [
-    ("unknown-field", "frameworks/action-plan.yaml",
-     insert_after("      - key: review-cp-policy\n", "        colour: blue\n"),
-     ("colour: blue", 1), r"unknown field 'colour'"),
-    ("missing-required-field", "frameworks/recruitment.yaml",
-     replace_once("        owner_role: hr\n", ""),
-     ("- key: advert-safeguarding-statement", 1), r"missing required field 'owner_role'"),
-    ("duplicate-requirement-key", "frameworks/action-plan.yaml",
-     replace_once("- key: review-code-of-conduct\n", "- key: review-cp-policy\n"),
-     ("- key: review-cp-policy", 2),
-     r"requirement 'review-cp-policy': key already used at line (?P<first>\d+)"),
-    ("bad-answer-type", "frameworks/action-plan.yaml",
-     replace_once("answer_type: task", "answer_type: homework"),
-     ("answer_type: homework", 1), r"'homework' is not one of: task, training, answer, check"),
-    ("bad-answer-type-on-training", "frameworks/training-plan.yaml",
-     replace_once("answer_type: training", "answer_type: lecture"),
-     ("answer_type: lecture", 1), r"'lecture' is not one of: task, training, answer, check"),
-    ("timing-month-12", "frameworks/action-plan.yaml",
-     replace_once("timing: {month: 0, day: 5}", "timing: {month: 12, day: 5}"),
-     ("month: 12", 1), r"timing\.month: 12 is outside 0\.\.11"),
-    ("timing-day-31", "frameworks/policy-form.yaml",
-     replace_once("timing: {month: 0, day: 10}", "timing: {month: 0, day: 31}"),
-     ("day: 31", 1), r"timing\.day: 31 is outside 1\.\.28"),
-    ("audience-on-task", "frameworks/action-plan.yaml",
-     insert_after("      - key: review-code-of-conduct\n", "        audience: [all_staff]\n"),
-     ("audience: [all_staff]", 1),
-     r"requirement 'review-code-of-conduct': only training activities have an audience"),
-    ("training-without-audience", "frameworks/training-plan.yaml",
-     replace_once("        audience: [response_team]\n", ""),
-     ("- key: lead-formal-training", 1),
-     r"requirement 'lead-formal-training': a training activity needs an 'audience'"),
-    ("per-country-on-task", "frameworks/action-plan.yaml",
-     insert_after("      - key: review-cp-policy\n", "        per_country: true\n"),
-     ("per_country: true", 1),
-     r"requirement 'review-cp-policy': only a recruitment check can repeat per country"),
-    ("unknown-resource-key", "frameworks/recruitment.yaml",
-     replace_once("resources: [training-plan]", "resources: [training-plan, no-such-guide]"),
-     ("no-such-guide", 1), r"no resource with key 'no-such-guide' in the library"),
-    ("unknown-source-resource", "frameworks/policy-form.yaml",
-     replace_once("source_resources: [policy-planning-form,", "source_resources: [missing-form,"),
-     ("missing-form", 1), r"source_resources: no resource with key 'missing-form'"),
-    ("tab-indent", "frameworks/action-plan.yaml",
-     replace_once("        owner_role: head\n", "\towner_role: head\n"),
-     ("\towner_role: head", 1), r"not valid YAML: found character '\\t' that cannot start any token"),
-    ("over-indented", "frameworks/training-plan.yaml",
-     replace_once("        owner_role: lead\n", "          owner_role: lead\n"),
-     ("          owner_role: lead", 1), r"not valid YAML: mapping values are not allowed here"),
-    ("unclosed-flow-mapping", "resources.yaml",
-     replace_once("tags: [Online Safety, Cybercrime]", "tags: [Online Safety, Cybercrime"),
-     ("tags: [Online Safety, Cybercrime", 1, 1),  # noticed on the next line; the message says where it opened
-     r"not valid YAML: expected ',' or '\]', but got ':' \(while parsing a flow sequence that starts on line "
-     r"(?P<first>\d+)\)"),
-    ("empty-resources-file", "resources.yaml", lambda text: "",
-     None, r"the file is empty"),
-    ("framework-file-of-comments-only", "frameworks/recruitment.yaml",
-     lambda text: "# nothing here yet\n\n# still nothing\n", None, r"the file is empty"),
-    ("version-bare-number", "frameworks/action-plan.yaml",
-     replace_once('version: "2026.1"', "version: 2026.1"),
-     ("version: 2026.1", 1), r"version: expected text \(put it in quotes\)"),
-    ("school-year-answer-type-in-person-framework", "frameworks/recruitment.yaml",
-     replace_once("answer_type: check", "answer_type: task"),
-     ("answer_type: task", 1), r"answer_type 'task' does not fit a person framework"),
-    ("check-in-school-year-framework", "frameworks/policy-form.yaml",
-     replace_once("answer_type: answer", "answer_type: check"),
-     ("answer_type: check", 1), r"answer_type 'check' does not fit a school_year framework"),
-    ("start-here-outside-section", "resources.yaml",
-     replace_once("start_here: annual-action-plan", "start_here: take-it-down"),
-     ("- key: introduction", 1),
-     r"section 'introduction': start_here 'take-it-down' is not a resource of this section"),
-    ("start-here-unknown", "resources.yaml",
-     replace_once("start_here: safer-recruitment-checklist", "start_here: no-such-checklist"),
-     ("- key: recruitment", 1), r"section 'recruitment': start_here 'no-such-checklist' is not a resource"),
-    ("duplicate-resource-key", "resources.yaml",
-     replace_once("- key: alecto-ai\n", "- key: take-it-down\n"),
-     ("- key: take-it-down", 2), r"resource 'take-it-down': key already used at line (?P<first>\d+)"),
-    ("bad-date-month-13", "resources.yaml",
-     replace_once('date: "2024-09"', 'date: "2024-13"'),
-     ('date: "2024-13"', 1), r"date: '2024-13' is not YYYY, YYYY-MM or YYYY-MM-DD"),
-    ("unknown-resource-field", "resources.yaml",
-     insert_after("  - key: take-it-down\n", "    rating: 5\n"),
-     ("rating: 5", 1),
-     r"unknown field 'rating' \(allowed: countries, date, key, languages, publishers, sections, summary, "
-     r"tags, title, url\)"),
-    ("resource-missing-summary", "resources.yaml", drop_field("alecto-ai", "summary"),
-     ("- key: alecto-ai", 1), r"missing required field 'summary'"),
-    ("resource-unknown-section", "resources.yaml",
-     replace_once("sections: [reporting-support, whats-new]", "sections: [reporting-support, gossip]"),
-     ("gossip", 1), r"'gossip' is not one of"),
-    ("resource-javascript-url", "resources.yaml",
-     insert_after("  - key: take-it-down\n", "    url: \"javascript:alert(1)\"\n"),
-     ("javascript:alert(1)", 1), r"resource 'take-it-down' url: must start with http:// or https://"),
+    (
+        "unknown-field",
+        "frameworks/action-plan.yaml",
+        insert_after("      - key: review-cp-policy\n", "        colour: blue\n"),
+        ("colour: blue", 1),
+        r"unknown field 'colour'",
+    ),
+    (
+        "missing-required-field",
+        "frameworks/recruitment.yaml",
+        replace_once("        owner_role: hr\n", ""),
+        ("- key: advert-safeguarding-statement", 1),
+        r"missing required field 'owner_role'",
+    ),
+    (
+        "duplicate-requirement-key",
+        "frameworks/action-plan.yaml",
+        replace_once("- key: review-code-of-conduct\n", "- key: review-cp-policy\n"),
+        ("- key: review-cp-policy", 2),
+        r"requirement 'review-cp-policy': key already used at line (?P<first>\d+)",
+    ),
+    (
+        "bad-answer-type",
+        "frameworks/action-plan.yaml",
+        replace_once("answer_type: task", "answer_type: homework"),
+        ("answer_type: homework", 1),
+        r"'homework' is not one of: task, training, answer, check",
+    ),
+    (
+        "bad-answer-type-on-training",
+        "frameworks/training-plan.yaml",
+        replace_once("answer_type: training", "answer_type: lecture"),
+        ("answer_type: lecture", 1),
+        r"'lecture' is not one of: task, training, answer, check",
+    ),
+    (
+        "timing-month-12",
+        "frameworks/action-plan.yaml",
+        replace_once("timing: {month: 0, day: 5}", "timing: {month: 12, day: 5}"),
+        ("month: 12", 1),
+        r"timing\.month: 12 is outside 0\.\.11",
+    ),
+    (
+        "timing-day-31",
+        "frameworks/policy-form.yaml",
+        replace_once("timing: {month: 0, day: 10}", "timing: {month: 0, day: 31}"),
+        ("day: 31", 1),
+        r"timing\.day: 31 is outside 1\.\.28",
+    ),
+    (
+        "audience-on-task",
+        "frameworks/action-plan.yaml",
+        insert_after("      - key: review-code-of-conduct\n", "        audience: [all_staff]\n"),
+        ("audience: [all_staff]", 1),
+        r"requirement 'review-code-of-conduct': only training activities have an audience",
+    ),
+    (
+        "training-without-audience",
+        "frameworks/training-plan.yaml",
+        replace_once("        audience: [response_team]\n", ""),
+        ("- key: lead-formal-training", 1),
+        r"requirement 'lead-formal-training': a training activity needs an 'audience'",
+    ),
+    (
+        "per-country-on-task",
+        "frameworks/action-plan.yaml",
+        insert_after("      - key: review-cp-policy\n", "        per_country: true\n"),
+        ("per_country: true", 1),
+        r"requirement 'review-cp-policy': only a recruitment check can repeat per country",
+    ),
+    (
+        "unknown-resource-key",
+        "frameworks/recruitment.yaml",
+        replace_once("resources: [training-plan]", "resources: [training-plan, no-such-guide]"),
+        ("no-such-guide", 1),
+        r"no resource with key 'no-such-guide' in the library",
+    ),
+    (
+        "unknown-source-resource",
+        "frameworks/policy-form.yaml",
+        replace_once("source_resources: [policy-planning-form,", "source_resources: [missing-form,"),
+        ("missing-form", 1),
+        r"source_resources: no resource with key 'missing-form'",
+    ),
+    (
+        "tab-indent",
+        "frameworks/action-plan.yaml",
+        replace_once("        owner_role: head\n", "\towner_role: head\n"),
+        ("\towner_role: head", 1),
+        r"not valid YAML: found character '\\t' that cannot start any token",
+    ),
+    (
+        "over-indented",
+        "frameworks/training-plan.yaml",
+        replace_once("        owner_role: lead\n", "          owner_role: lead\n"),
+        ("          owner_role: lead", 1),
+        r"not valid YAML: mapping values are not allowed here",
+    ),
+    (
+        "unclosed-flow-mapping",
+        "resources.yaml",
+        replace_once("tags: [Online Safety, Cybercrime]", "tags: [Online Safety, Cybercrime"),
+        (
+            "tags: [Online Safety, Cybercrime",
+            1,
+            1,
+        ),  # noticed on the next line; the message says where it opened
+        r"not valid YAML: expected ',' or '\]', but got ':' \(while parsing a flow sequence that starts on line "
+        r"(?P<first>\d+)\)",
+    ),
+    ("empty-resources-file", "resources.yaml", lambda text: "", None, r"the file is empty"),
+    (
+        "framework-file-of-comments-only",
+        "frameworks/recruitment.yaml",
+        lambda text: "# nothing here yet\n\n# still nothing\n",
+        None,
+        r"the file is empty",
+    ),
+    (
+        "version-bare-number",
+        "frameworks/action-plan.yaml",
+        replace_once('version: "2026.1"', "version: 2026.1"),
+        ("version: 2026.1", 1),
+        r"version: expected text \(put it in quotes\)",
+    ),
+    (
+        "school-year-answer-type-in-person-framework",
+        "frameworks/recruitment.yaml",
+        replace_once("answer_type: check", "answer_type: task"),
+        ("answer_type: task", 1),
+        r"answer_type 'task' does not fit a person framework",
+    ),
+    (
+        "check-in-school-year-framework",
+        "frameworks/policy-form.yaml",
+        replace_once("answer_type: answer", "answer_type: check"),
+        ("answer_type: check", 1),
+        r"answer_type 'check' does not fit a school_year framework",
+    ),
+    (
+        "start-here-outside-section",
+        "resources.yaml",
+        replace_once("start_here: annual-action-plan", "start_here: take-it-down"),
+        ("- key: introduction", 1),
+        r"section 'introduction': start_here 'take-it-down' is not a resource of this section",
+    ),
+    (
+        "start-here-unknown",
+        "resources.yaml",
+        replace_once("start_here: safer-recruitment-checklist", "start_here: no-such-checklist"),
+        ("- key: recruitment", 1),
+        r"section 'recruitment': start_here 'no-such-checklist' is not a resource",
+    ),
+    (
+        "duplicate-resource-key",
+        "resources.yaml",
+        replace_once("- key: alecto-ai\n", "- key: take-it-down\n"),
+        ("- key: take-it-down", 2),
+        r"resource 'take-it-down': key already used at line (?P<first>\d+)",
+    ),
+    (
+        "bad-date-month-13",
+        "resources.yaml",
+        replace_once('date: "2024-09"', 'date: "2024-13"'),
+        ('date: "2024-13"', 1),
+        r"date: '2024-13' is not YYYY, YYYY-MM or YYYY-MM-DD",
+    ),
+    (
+        "unknown-resource-field",
+        "resources.yaml",
+        insert_after("  - key: take-it-down\n", "    rating: 5\n"),
+        ("rating: 5", 1),
+        r"unknown field 'rating' \(allowed: countries, date, key, languages, publishers, sections, summary, "
+        r"tags, title, url\)",
+    ),
+    (
+        "resource-missing-summary",
+        "resources.yaml",
+        drop_field("alecto-ai", "summary"),
+        ("- key: alecto-ai", 1),
+        r"missing required field 'summary'",
+    ),
+    (
+        "resource-unknown-section",
+        "resources.yaml",
+        replace_once("sections: [reporting-support, whats-new]", "sections: [reporting-support, gossip]"),
+        ("gossip", 1),
+        r"'gossip' is not one of",
+    ),
+    (
+        "resource-javascript-url",
+        "resources.yaml",
+        insert_after("  - key: take-it-down\n", '    url: "javascript:alert(1)"\n'),
+        ("javascript:alert(1)", 1),
+        r"resource 'take-it-down' url: must start with http:// or https://",
+    ),
 ]
 
 
 @pytest.mark.parametrize("name, relpath, change, where, message", BROKEN, ids=[c[0] for c in BROKEN])
-def test_a_broken_seed_file_is_refused_naming_file_line_and_fault(tmp_path, name, relpath, change, where,
-                                                                    message):
+def test_a_broken_seed_file_is_refused_naming_file_line_and_fault(
+    tmp_path, name, relpath, change, where, message
+):
     seeds = copy_seeds(tmp_path)
     path = seeds / relpath
     broken = change(path.read_text(encoding="utf-8"))
@@ -185,7 +309,7 @@ def test_a_broken_seed_file_is_refused_naming_file_line_and_fault(tmp_path, name
     assert len(problems) == 1, problems  # one fault, one message: no knock-on complaints
     prefix = f"{path}, line {line}: "
     assert problems[0].startswith(prefix), f"expected {prefix!r}, got {problems[0]!r}"
-    found = re.search(message, problems[0][len(prefix):])
+    found = re.search(message, problems[0][len(prefix) :])
     assert found, problems[0]
     if "first" in found.groupdict():  # where a duplicated key was first used, or an unclosed bracket opened
         assert int(found["first"]) == line_of(broken, where[0], 1)
@@ -229,14 +353,18 @@ def test_every_fault_in_a_file_is_listed_not_only_the_first(tmp_path):
 def _good_extra_framework(seeds, key="extra-plan"):
     """A valid new framework (a renamed copy of the action plan) using a resource new in resources.yaml."""
     library = seeds / "resources.yaml"
-    library.write_text(library.read_text(encoding="utf-8") + (
-        "\n  - key: brand-new-guide\n"
-        "    title: \"Brand new guide for the all-or-nothing test\"\n"
-        "    publishers: [Test]\n"
-        "    sections: [introduction]\n"
-        "    tags: [Testing]\n"
-        "    summary: Only here to show that nothing from a refused batch is loaded.\n"
-    ), encoding="utf-8")
+    library.write_text(
+        library.read_text(encoding="utf-8")
+        + (
+            "\n  - key: brand-new-guide\n"
+            '    title: "Brand new guide for the all-or-nothing test"\n'
+            "    publishers: [Test]\n"
+            "    sections: [introduction]\n"
+            "    tags: [Testing]\n"
+            "    summary: Only here to show that nothing from a refused batch is loaded.\n"
+        ),
+        encoding="utf-8",
+    )
     text = (seeds / "frameworks" / "action-plan.yaml").read_text(encoding="utf-8")
     text = replace_once("key: action-plan\n", f"key: {key}\n")(text)
     text = replace_once("resources: [policy-planning-form]", "resources: [brand-new-guide]")(text)
@@ -244,10 +372,13 @@ def _good_extra_framework(seeds, key="extra-plan"):
 
 
 def _counts(key="extra-plan"):
-    return (db.session.scalar(sa.select(sa.func.count()).select_from(Framework).where(Framework.key == key)),
-            db.session.scalar(sa.select(sa.func.count()).select_from(Resource)
-                              .where(Resource.key == "brand-new-guide")),
-            audit_count())
+    return (
+        db.session.scalar(sa.select(sa.func.count()).select_from(Framework).where(Framework.key == key)),
+        db.session.scalar(
+            sa.select(sa.func.count()).select_from(Resource).where(Resource.key == "brand-new-guide")
+        ),
+        audit_count(),
+    )
 
 
 def test_seeding_is_all_or_nothing(tmp_path):
@@ -255,8 +386,10 @@ def test_seeding_is_all_or_nothing(tmp_path):
     _good_extra_framework(seeds)
     broken = seeds / "frameworks" / "recruitment.yaml"
     good_recruitment = broken.read_text(encoding="utf-8")
-    broken.write_text(replace_once("timing: {days_from_start: -90}", "timing: {days_from_start: -9000}")(
-        good_recruitment), encoding="utf-8")
+    broken.write_text(
+        replace_once("timing: {days_from_start: -90}", "timing: {days_from_start: -9000}")(good_recruitment),
+        encoding="utf-8",
+    )
     events = audit_count()
 
     with pytest.raises(SeedFileError) as caught:
@@ -302,8 +435,12 @@ def test_a_changed_resource_is_reported_changed_and_audited(tmp_path):
     """The other side of 'left alone': a real change is seen (so the idempotence test can fail)."""
     seeds = copy_seeds(tmp_path)
     path = seeds / "resources.yaml"
-    path.write_text(replace_once('title: "Take it Down"', 'title: "Take It Down (NCMEC)"')(
-        path.read_text(encoding="utf-8")), encoding="utf-8")
+    path.write_text(
+        replace_once('title: "Take it Down"', 'title: "Take It Down (NCMEC)"')(
+            path.read_text(encoding="utf-8")
+        ),
+        encoding="utf-8",
+    )
     events = audit_count()
 
     reports = seed_all(seeds)
@@ -312,18 +449,22 @@ def test_a_changed_resource_is_reported_changed_and_audited(tmp_path):
     assert reports[0].changed == ["take-it-down"] and reports[0].added == []
     assert all(not r.added and not r.changed for r in reports[1:])
     assert audit_count() == events + 1
-    assert db.session.execute(sa.select(Resource.title).where(Resource.key == "take-it-down")).scalar_one() \
+    assert (
+        db.session.execute(sa.select(Resource.title).where(Resource.key == "take-it-down")).scalar_one()
         == "Take It Down (NCMEC)"
+    )
 
 
 # --- the CLI -----------------------------------------------------------------------------------------------
+
 
 def test_cli_seed_with_a_broken_file_loads_nothing_and_says_where(app, tmp_path):
     seeds = copy_seeds(tmp_path)
     _good_extra_framework(seeds)
     path = seeds / "frameworks" / "action-plan.yaml"
     broken = replace_once("- key: review-code-of-conduct\n", "- key: review-cp-policy\n")(
-        path.read_text(encoding="utf-8"))
+        path.read_text(encoding="utf-8")
+    )
     path.write_text(broken, encoding="utf-8")
     before = _counts()
 
@@ -333,8 +474,10 @@ def test_cli_seed_with_a_broken_file_loads_nothing_and_says_where(app, tmp_path)
     assert "Nothing was loaded" in result.output
     first = line_of(broken, "- key: review-cp-policy", 1)
     second = line_of(broken, "- key: review-cp-policy", 2)
-    assert (f"{path}, line {second}: requirement 'review-cp-policy': key already used at line {first}"
-            in result.output)
+    assert (
+        f"{path}, line {second}: requirement 'review-cp-policy': key already used at line {first}"
+        in result.output
+    )
     assert _counts() == before
 
 
@@ -353,12 +496,19 @@ def _new_action_plan_version(tmp_path, removed="review-code-of-conduct", added="
     data["version"] = "2099.1"
     first = data["sections"][0]["requirements"]
     assert any(r["key"] == removed for r in first)
-    data["sections"][0]["requirements"] = [r for r in first if r["key"] != removed] + [{
-        "key": added, "title": "Check the visitor and contractor procedures",
-        "guidance": "Walk through how visitors and contractors are signed in, supervised and identified.",
-        "answer_type": "task", "owner_role": "lead", "timing": {"month": 0, "day": 12}, "repeat": "yearly",
-        "evidence": "Dated note of the walk-through.", "resources": ["choosing-safe-programs"],
-    }]
+    data["sections"][0]["requirements"] = [r for r in first if r["key"] != removed] + [
+        {
+            "key": added,
+            "title": "Check the visitor and contractor procedures",
+            "guidance": "Walk through how visitors and contractors are signed in, supervised and identified.",
+            "answer_type": "task",
+            "owner_role": "lead",
+            "timing": {"month": 0, "day": 12},
+            "repeat": "yearly",
+            "evidence": "Dated note of the walk-through.",
+            "resources": ["choosing-safe-programs"],
+        }
+    ]
     path = tmp_path / "action-plan-2099.yaml"
     path.write_text(yaml.safe_dump(data, sort_keys=False, allow_unicode=True), encoding="utf-8")
     assert 'version: "2099.1"' in path.read_text() or "version: '2099.1'" in path.read_text()
@@ -377,8 +527,13 @@ def test_cli_frameworks_import_adds_a_version_beside_the_old(app, tmp_path):
     assert result.exit_code == 0, result.output
     assert "framework action-plan 2099.1: 1 added, 0 changed, 0 left alone" in result.output
     db.session.expire_all()
-    versions = db.session.execute(sa.select(Framework).where(Framework.key == "action-plan")
-                                  .order_by(Framework.loaded_at)).scalars().all()
+    versions = (
+        db.session.execute(
+            sa.select(Framework).where(Framework.key == "action-plan").order_by(Framework.loaded_at)
+        )
+        .scalars()
+        .all()
+    )
     assert [v.version for v in versions] == ["2026.1", "2099.1"]
     old, new = versions
     assert old.id == old_id and [r.key for r in old.requirements] == old_keys  # the old version is untouched
@@ -396,8 +551,12 @@ def test_cli_frameworks_import_adds_a_version_beside_the_old(app, tmp_path):
     again = app.test_cli_runner().invoke(args=["frameworks", "import", str(path)])
     assert again.exit_code == 0, again.output
     assert "0 added, 0 changed, 1 left alone" in again.output
-    assert db.session.scalar(sa.select(sa.func.count()).select_from(Framework)
-                             .where(Framework.key == "action-plan")) == 2
+    assert (
+        db.session.scalar(
+            sa.select(sa.func.count()).select_from(Framework).where(Framework.key == "action-plan")
+        )
+        == 2
+    )
 
 
 def test_cli_frameworks_import_of_a_broken_file_loads_nothing(app, tmp_path):
@@ -419,6 +578,7 @@ def test_cli_frameworks_import_of_a_broken_file_loads_nothing(app, tmp_path):
 
 # --- content of the real seeds ---------------------------------------------------------------------------
 
+
 def test_every_resource_a_framework_names_is_in_the_library():
     library = {r["key"] for r in _yaml(SEEDS / "resources.yaml")["resources"]}
     for path in FRAMEWORK_FILES:
@@ -434,8 +594,9 @@ def test_requirement_resources_in_the_database_resolve_to_the_file():
     shared = set(db.session.execute(sa.select(Resource.key).where(Resource.school_id.is_(None))).scalars())
     for path in FRAMEWORK_FILES:
         data = _yaml(path)
-        framework = db.session.execute(sa.select(Framework).where(
-            Framework.key == data["key"], Framework.version == data["version"])).scalar_one()
+        framework = db.session.execute(
+            sa.select(Framework).where(Framework.key == data["key"], Framework.version == data["version"])
+        ).scalar_one()
         in_db = {r.key: [res.key for res in r.resources] for r in framework.requirements}
         in_file = {r["key"]: r["resources"] for r in _requirements(data)}
         assert set(in_db) == set(in_file)
@@ -455,15 +616,23 @@ def test_the_library_has_every_resource_of_the_august_2025_update():
         assert key in by_key, key
         assert "whats-new" in by_key[key]["sections"], key
     assert {s["key"] for s in data["sections"]} == {
-        "introduction", "awareness-prevention", "policies-procedures", "accreditation", "recruitment",
-        "reporting-support", "curriculum-resources", "whats-new"}
+        "introduction",
+        "awareness-prevention",
+        "policies-procedures",
+        "accreditation",
+        "recruitment",
+        "reporting-support",
+        "curriculum-resources",
+        "whats-new",
+    }
     in_db = set(db.session.execute(sa.select(Resource.key).where(Resource.school_id.is_(None))).scalars())
     assert set(by_key) <= in_db
 
 
 def _loaded(key, version):
-    return db.session.execute(sa.select(Framework).where(Framework.key == key, Framework.version == version)
-                              ).scalar_one()
+    return db.session.execute(
+        sa.select(Framework).where(Framework.key == key, Framework.version == version)
+    ).scalar_one()
 
 
 def _framework(key):
@@ -471,8 +640,12 @@ def _framework(key):
 
 
 def test_framework_sizes():
-    assert {_yaml(p)["key"] for p in FRAMEWORK_FILES} == {"action-plan", "policy-form", "recruitment",
-                                                          "training-plan"}
+    assert {_yaml(p)["key"] for p in FRAMEWORK_FILES} == {
+        "action-plan",
+        "policy-form",
+        "recruitment",
+        "training-plan",
+    }
     assert len(_requirements(_framework("action-plan"))) >= 30
     assert len(_requirements(_framework("policy-form"))) >= 20
     assert len(_requirements(_framework("recruitment"))) >= 20

@@ -1,6 +1,7 @@
 """Every setting is read in one place (tracker/config.py), parsed and checked there, documented in the
 README's one settings table, and every absolute link the app sends out starts with TRACKER_BASE_URL,
 whatever Host a request came with."""
+
 import ast
 import logging
 import re
@@ -33,17 +34,28 @@ def _config(tmp_path, **overrides):
 
 # --- one place ----------------------------------------------------------------------------------------------
 
+
 def _environment_reads(path: Path) -> list[str]:
     """Where a module reads the environment: os.environ, os.getenv, environ/getenv imported from os."""
     tree = ast.parse(path.read_text(), filename=str(path))
     found = []
     for node in ast.walk(tree):
-        os_environ = (node.attr in ("environ", "environb") and isinstance(node.value, ast.Name)
-                      and node.value.id == "os") if isinstance(node, ast.Attribute) else False
+        os_environ = (
+            (
+                node.attr in ("environ", "environb")
+                and isinstance(node.value, ast.Name)
+                and node.value.id == "os"
+            )
+            if isinstance(node, ast.Attribute)
+            else False
+        )
         if isinstance(node, ast.Attribute) and (node.attr in ("getenv", "getenvb") or os_environ):
             found.append(f"{path.relative_to(ROOT)}:{node.lineno} {ast.unparse(node)}")
-        elif isinstance(node, ast.ImportFrom) and node.module == "os" and any(
-                alias.name in ("environ", "environb", "getenv", "getenvb") for alias in node.names):
+        elif (
+            isinstance(node, ast.ImportFrom)
+            and node.module == "os"
+            and any(alias.name in ("environ", "environb", "getenv", "getenvb") for alias in node.names)
+        ):
             found.append(f"{path.relative_to(ROOT)}:{node.lineno} from os import ...")
     return found
 
@@ -81,13 +93,23 @@ def test_the_readme_table_names_every_setting_and_only_settings():
 
 # --- parsed and refused at startup --------------------------------------------------------------------------
 
-@pytest.mark.parametrize("name, value", [
-    ("TRACKER_SMTP_PORT", "five"), ("TRACKER_MAX_UPLOAD_MB", "lots"), ("TRACKER_REPORT_TIMEOUT", "1.5"),
-    ("TRACKER_SMTP_TIMEOUT", "soon"), ("TRACKER_OUTBOX_STALE_SECONDS", "x"), ("TRACKER_INVITE_DAYS", "-3"),
-    ("TRACKER_PAGE_CACHE", "maybe"), ("TRACKER_SMTP_TLS", "starttls-please"),
-    ("TRACKER_BASE_URL", "tracker.org"),
-    ("TRACKER_BASE_URL", "ftp://tracker.example.org"), ("TRACKER_EMBEDDED_SCHEDULER", "yes please"),
-])
+
+@pytest.mark.parametrize(
+    "name, value",
+    [
+        ("TRACKER_SMTP_PORT", "five"),
+        ("TRACKER_MAX_UPLOAD_MB", "lots"),
+        ("TRACKER_REPORT_TIMEOUT", "1.5"),
+        ("TRACKER_SMTP_TIMEOUT", "soon"),
+        ("TRACKER_OUTBOX_STALE_SECONDS", "x"),
+        ("TRACKER_INVITE_DAYS", "-3"),
+        ("TRACKER_PAGE_CACHE", "maybe"),
+        ("TRACKER_SMTP_TLS", "starttls-please"),
+        ("TRACKER_BASE_URL", "tracker.org"),
+        ("TRACKER_BASE_URL", "ftp://tracker.example.org"),
+        ("TRACKER_EMBEDDED_SCHEDULER", "yes please"),
+    ],
+)
 def test_a_bad_setting_stops_the_app_with_a_config_error_naming_it(clean_env, tmp_path, name, value):
     clean_env.setenv(name, value)
     with pytest.raises(ConfigError, match=name) as caught:
@@ -96,10 +118,17 @@ def test_a_bad_setting_stops_the_app_with_a_config_error_naming_it(clean_env, tm
 
 
 def test_settings_come_out_typed(clean_env, tmp_path):
-    for name, value in {"SMTP_PORT": "2525", "SMTP_TIMEOUT": "7.5", "REPORT_TIMEOUT": "12",
-                        "PAGE_CACHE": "off",
-                        "EMBEDDED_SCHEDULER": "1", "REPORT_BACKGROUND_ROWS": "10", "SMTP_TLS": "SSL",
-                        "DEMO_PASSWORD": "demo-pass", "FONT_DIR": "/opt/fonts"}.items():
+    for name, value in {
+        "SMTP_PORT": "2525",
+        "SMTP_TIMEOUT": "7.5",
+        "REPORT_TIMEOUT": "12",
+        "PAGE_CACHE": "off",
+        "EMBEDDED_SCHEDULER": "1",
+        "REPORT_BACKGROUND_ROWS": "10",
+        "SMTP_TLS": "SSL",
+        "DEMO_PASSWORD": "demo-pass",
+        "FONT_DIR": "/opt/fonts",
+    }.items():
         clean_env.setenv(f"TRACKER_{name}", value)
     config = _config(tmp_path)
     assert config["TRACKER_SMTP_PORT"] == 2525 and config["TRACKER_SMTP_TIMEOUT"] == 7.5
@@ -134,6 +163,7 @@ def test_make_run_passes_the_served_port_on_to_the_links():
 
 # --- links on TRACKER_BASE_URL, never the Host header -------------------------------------------------------
 
+
 @pytest.fixture
 def mail_log(app, caplog, monkeypatch):
     monkeypatch.setattr(app.logger, "disabled", False)  # the migrations' fileConfig turned it off
@@ -145,22 +175,28 @@ def test_the_reset_email_link_ignores_a_hostile_host_header(app, make_user, mail
     monkeypatch.setitem(app.config, "TRACKER_BASE_URL", PUBLIC)
     monkeypatch.setitem(app.config, "SERVER_NAME", None)  # as in production: only the request's Host
     user = make_user()
-    response = app.test_client().post("/password/forgot", data={"email": user.email}, base_url=HOSTILE,
-                                      headers={"X-Forwarded-Host": "evil.example"})
+    response = app.test_client().post(
+        "/password/forgot",
+        data={"email": user.email},
+        base_url=HOSTILE,
+        headers={"X-Forwarded-Host": "evil.example"},
+    )
     assert response.status_code == 302
     links = re.findall(r"https?://\S+/password/reset/\S+", mail_log.text)
     assert links and all(link.startswith(PUBLIC + "/password/reset/") for link in links), mail_log.text
     assert "evil.example" not in mail_log.text
 
 
-def test_the_invite_cli_prints_a_link_on_the_base_url_from_the_environment(app, make_school, clean_env,
-                                                                             tmp_path, monkeypatch):
+def test_the_invite_cli_prints_a_link_on_the_base_url_from_the_environment(
+    app, make_school, clean_env, tmp_path, monkeypatch
+):
     clean_env.setenv("TRACKER_BASE_URL", PUBLIC)
     monkeypatch.setitem(app.config, "TRACKER_BASE_URL", _config(tmp_path)["TRACKER_BASE_URL"])
     school = make_school()
     with app.test_request_context("/", base_url=HOSTILE):  # even run where a request is going on
-        result = app.test_cli_runner().invoke(args=["users", "invite", "--school", school.slug, "--email",
-                                                    "new@example.org", "--role", "staff"])
+        result = app.test_cli_runner().invoke(
+            args=["users", "invite", "--school", school.slug, "--email", "new@example.org", "--role", "staff"]
+        )
     assert result.exit_code == 0, result.output
     assert re.fullmatch(re.escape(PUBLIC) + r"/invitations/\S+", result.output.strip()), result.output
     db.session.rollback()
@@ -176,11 +212,18 @@ def test_member_invitations_and_calendar_feeds_use_the_base_url(app, make_school
     school = make_school()
     lead = make_member(school, LEAD)
     client = app.test_client()  # the whole visit made under the hostile host, sign-in included
-    assert client.post("/login", data={"email": lead.user.email, "password": PASSWORD},
-                       base_url=HOSTILE).status_code == 302
-    response = client.post(f"/s/{school.slug}/members/invite",
-                           data={"email": "x@example.org", "role": "staff"}, base_url=HOSTILE,
-                           follow_redirects=True)
+    assert (
+        client.post(
+            "/login", data={"email": lead.user.email, "password": PASSWORD}, base_url=HOSTILE
+        ).status_code
+        == 302
+    )
+    response = client.post(
+        f"/s/{school.slug}/members/invite",
+        data={"email": "x@example.org", "role": "staff"},
+        base_url=HOSTILE,
+        follow_redirects=True,
+    )
     page = response.get_data(as_text=True)
     assert PUBLIC + "/invitations/" in page and "evil.example" not in page
     response = client.post(f"/s/{school.slug}/reminders/calendar", base_url=HOSTILE, follow_redirects=True)

@@ -1,6 +1,7 @@
 """Text that cannot go where it is used: one-line fields refuse control characters, text areas refuse all
 but new lines and tabs; every form derives from tracker.forms_common.Form, which takes its values from the
 request on a submission."""
+
 import inspect
 
 import pytest
@@ -74,18 +75,21 @@ def test_a_submitted_form_never_chooses_a_select_the_request_left_out(app):
     from tracker.people.forms import PersonForm
     from tracker.schools.forms import SchoolSettingsForm
 
-    with app.test_request_context("/", method="POST", data={"name": "School", "country": "Chile",
-                                                            "year_start_month": "8"}):
+    with app.test_request_context(
+        "/", method="POST", data={"name": "School", "country": "Chile", "year_start_month": "8"}
+    ):
         form = SchoolSettingsForm()
         assert form.timezone.data is None
         assert not form.validate() and form.timezone.errors
-    with app.test_request_context("/", method="POST", data={"full_name": "Pat", "category": "teaching",
-                                                            "start_on": "2026-08-01"}):
+    with app.test_request_context(
+        "/", method="POST", data={"full_name": "Pat", "category": "teaching", "start_on": "2026-08-01"}
+    ):
         form = PersonForm()
         assert form.category.data == "teaching" and form.groups.data in (None, [])
 
 
 # --- through the pages --------------------------------------------------------------------------------------
+
 
 def _posts(a):
     """(url, data) with a control character in one field (NUL: tracker/security.py refuses it everywhere)."""
@@ -93,17 +97,30 @@ def _posts(a):
     person = a.objects["person_id"]
     return [
         (f"{base}/people/new", {"full_name": "Pat\x01New", "category": "teaching", "start_on": "2026-08-01"}),
-        (f"{base}/people/{person}/edit", {"full_name": "Pat", "email": "p\u2028@example.org",
-                                          "category": "teaching", "start_on": "2026-08-01"}),
-        (f"{base}/settings", {"name": "School\x1b[2J", "country": "Chile", "timezone": "UTC",
-                              "year_start_month": "8"}),
-        (f"{base}/settings", {"name": "School", "country": "Chi\nle", "timezone": "UTC",
-                              "year_start_month": "8"}),
+        (
+            f"{base}/people/{person}/edit",
+            {
+                "full_name": "Pat",
+                "email": "p\u2028@example.org",
+                "category": "teaching",
+                "start_on": "2026-08-01",
+            },
+        ),
+        (
+            f"{base}/settings",
+            {"name": "School\x1b[2J", "country": "Chile", "timezone": "UTC", "year_start_month": "8"},
+        ),
+        (
+            f"{base}/settings",
+            {"name": "School", "country": "Chi\nle", "timezone": "UTC", "year_start_month": "8"},
+        ),
         (f"{base}/library/new", {"title": "Policy", "sections": "introduction", "tags": "One,\x07Two"}),
         (f"{base}/library/r/{a.objects['key']}/edit", {"title": "Pol\ticy", "sections": "introduction"}),
         (f"{base}/items/{a.objects['item_id']}/comments", {"body": "Fine\nbut \x01 here"}),
-        (f"{base}/items/{a.objects['item_id']}/evidence",
-         {"url": "https://example.org/x", "link_title": "L\x02"}),
+        (
+            f"{base}/items/{a.objects['item_id']}/evidence",
+            {"url": "https://example.org/x", "link_title": "L\x02"},
+        ),
         (f"{base}/items/new", {"title": "Do\u2029it", "due_on": "2026-09-01"}),
         ("/account", {"name": "Me\x03"}),
     ]
@@ -126,7 +143,12 @@ def test_each_page_refuses_control_characters_with_a_message_and_saves_nothing_b
     response = client.post(f"/s/{a.school.slug}/items/{a.objects['item_id']}/comments", data={"body": body})
     assert response.status_code == 302
     db.session.expire_all()
-    assert db.session.scalar(db.select(Comment.body).where(Comment.item_id == a.objects["item_id"])
-                             .order_by(Comment.created_at.desc()).limit(1)).replace("\r\n", "\n") \
+    assert (
+        db.session.scalar(
+            db.select(Comment.body)
+            .where(Comment.item_id == a.objects["item_id"])
+            .order_by(Comment.created_at.desc())
+            .limit(1)
+        ).replace("\r\n", "\n")
         == "First line\n\tSecond line"
-
+    )

@@ -1,5 +1,6 @@
 """The rules that keep the tree one way: the lock files match pyproject.toml, dates move in one module and
 pages are counted in one (tracker/dates.py, tracker/pagination.py)."""
+
 import re
 import tomllib
 from datetime import date
@@ -31,14 +32,17 @@ def _lock(name: str) -> dict:
         if match:
             hashed = i + 1 < len(lines) and lines[i + 1].strip().startswith("--hash=sha256:")
             pins.setdefault(canonicalize_name(match[1]), []).append(
-                (Version(match[2]), match[3] and Marker(match[3]), hashed))
+                (Version(match[2]), match[3] and Marker(match[3]), hashed)
+            )
     return pins
 
 
 RUNTIME = PYPROJECT["project"]["dependencies"]
 EXTRAS = PYPROJECT["project"]["optional-dependencies"]
-LOCKS = {"requirements.lock": RUNTIME,
-         "requirements-test.lock": RUNTIME + [r for extra in ("test", "bench") for r in EXTRAS[extra]]}
+LOCKS = {
+    "requirements.lock": RUNTIME,
+    "requirements-test.lock": RUNTIME + [r for extra in ("test", "bench") for r in EXTRAS[extra]],
+}
 
 
 @pytest.mark.parametrize("lock", sorted(LOCKS))
@@ -51,8 +55,11 @@ def test_every_dependency_of_pyproject_is_pinned_in_the_lock_at_a_version_it_all
         if not found:
             problems.append(f"{text}: not in {lock}")
             continue
-        problems += [f"{text}: {lock} pins {version}" for version, _, _ in found
-                     if not requirement.specifier.contains(version, prereleases=True)]
+        problems += [
+            f"{text}: {lock} pins {version}"
+            for version, _, _ in found
+            if not requirement.specifier.contains(version, prereleases=True)
+        ]
     assert not problems, "run `make lock`:\n" + "\n".join(problems)
 
 
@@ -67,13 +74,17 @@ def test_every_pin_of_a_lock_is_hashed_and_one_version_per_environment(lock):
 def test_the_two_locks_agree_on_every_version_they_share():
     app, test = _lock("requirements.lock"), _lock("requirements-test.lock")
     assert set(app) <= set(test)
-    assert {n: [(v, str(m)) for v, m, _ in found] for n, found in app.items()} == \
-        {n: [(v, str(m)) for v, m, _ in test[n]] for n in app}
+    assert {n: [(v, str(m)) for v, m, _ in found] for n, found in app.items()} == {
+        n: [(v, str(m)) for v, m, _ in test[n]] for n in app
+    }
 
 
 def test_every_dependency_has_an_upper_bound():
-    unbounded = [text for text in RUNTIME + [r for reqs in EXTRAS.values() for r in reqs]
-                 if not any(s.operator in ("<", "<=", "==", "~=") for s in Requirement(text).specifier)]
+    unbounded = [
+        text
+        for text in RUNTIME + [r for reqs in EXTRAS.values() for r in reqs]
+        if not any(s.operator in ("<", "<=", "==", "~=") for s in Requirement(text).specifier)
+    ]
     assert not unbounded
 
 
@@ -89,18 +100,22 @@ def test_make_installs_from_the_locks_and_lints():
 # --- one implementation of date arithmetic and of pagination -----------------------------------------------
 
 #: hand-written month and year arithmetic; tracker/dates.py is the one place dates move by months or years
-DATE_ARITHMETIC = re.compile(r"\.replace\((year|month|day)=|//\s*12\b|\.month\s*[-+]"
-                             r"|\bdef add_(days|months|years)\b|relativedelta")
+DATE_ARITHMETIC = re.compile(
+    r"\.replace\((year|month|day)=|//\s*12\b|\.month\s*[-+]"
+    r"|\bdef add_(days|months|years)\b|relativedelta"
+)
 #: reading ?page= or slicing a query into pages; tracker/pagination.py is the one place that does it
 PAGING = re.compile(r"""args\.get\(\s*["']page["']|\.offset\(|\bper_page\s*\*|\*\s*per_page\b""", re.I)
 
 
 def _sources_matching(pattern, allowed):
-    return [f"{path.relative_to(ROOT)}:{n}: {line.strip()}"
-            for path in sorted((ROOT / "tracker").rglob("*.py"))
-            if path.relative_to(ROOT).as_posix() != allowed
-            for n, line in enumerate(path.read_text().splitlines(), 1)
-            if pattern.search(line) and not line.lstrip().startswith("#")]
+    return [
+        f"{path.relative_to(ROOT)}:{n}: {line.strip()}"
+        for path in sorted((ROOT / "tracker").rglob("*.py"))
+        if path.relative_to(ROOT).as_posix() != allowed
+        for n, line in enumerate(path.read_text().splitlines(), 1)
+        if pattern.search(line) and not line.lstrip().startswith("#")
+    ]
 
 
 def test_dates_move_by_months_and_years_only_in_tracker_dates():
@@ -131,9 +146,17 @@ def test_add_months_is_the_month_counted_by_hand_and_holds_at_the_ends_of_the_ca
 @given(st.dates(), st.integers(-30, 30))
 def test_add_years_keeps_the_day_but_29_february_and_holds_at_the_ends(d, years):
     year = d.year + years
-    expected = date.min if year < 1 else date.max if year > 9999 else \
-        date(year, d.month, 28 if (d.month, d.day) == (2, 29) and (year % 4 or year % 400 in (100, 200, 300))
-             else d.day)
+    expected = (
+        date.min
+        if year < 1
+        else date.max
+        if year > 9999
+        else date(
+            year,
+            d.month,
+            28 if (d.month, d.day) == (2, 29) and (year % 4 or year % 400 in (100, 200, 300)) else d.day,
+        )
+    )
     assert add_years(d, years) == expected
 
 
@@ -147,8 +170,9 @@ def test_the_calendar_edges():
     assert month_starts(date(2026, 8, 1), 12) == august_to_july
 
 
-@pytest.mark.parametrize("page, status", [("0", 400), ("abc", 400), ("-1", 400), ("\u00b2", 400), ("1", 200),
-                                          ("999", 404)])
+@pytest.mark.parametrize(
+    "page, status", [("0", 400), ("abc", 400), ("-1", 400), ("\u00b2", 400), ("1", 200), ("999", 404)]
+)
 def test_the_library_pages_through_the_one_pagination(app, make_school, make_member, page, status):
     school = make_school()
     client = sign_in(app.test_client(), make_member(school, "lead").user)

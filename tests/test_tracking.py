@@ -1,6 +1,7 @@
 """The item engine through its pages: starting and rolling over years, due dates in the school's calendar,
 item updates and their audit trail, roles, optimistic locking, policy answers, evidence, comments,
 framework upgrades and the head's sign-off."""
+
 import hashlib
 import io
 import re
@@ -30,15 +31,22 @@ PDF = b"%PDF-1.4\n1 0 obj << /Type /Catalog >> endobj\ntrailer << /Root 1 0 R >>
 
 # --- helpers ----------------------------------------------------------------------------------------------
 
+
 def _latest(key):
-    return db.session.execute(db.select(Framework).where(Framework.key == key)
-                              .order_by(Framework.loaded_at.desc())).scalars().first()
+    return (
+        db.session.execute(
+            db.select(Framework).where(Framework.key == key).order_by(Framework.loaded_at.desc())
+        )
+        .scalars()
+        .first()
+    )
 
 
 def _requirement(framework_key, key):
     framework = _latest(framework_key)
-    return db.session.execute(db.select(Requirement).where(Requirement.framework_id == framework.id,
-                                                           Requirement.key == key)).scalar_one()
+    return db.session.execute(
+        db.select(Requirement).where(Requirement.framework_id == framework.id, Requirement.key == key)
+    ).scalar_one()
 
 
 def _items(year, key=None):
@@ -61,8 +69,10 @@ def _count(model, *where):
 
 def _year_of(school, start_year):
     db.session.expire_all()
-    return db.session.execute(db.select(SchoolYear).where(
-        SchoolYear.school_id == school.id, sa.extract("year", SchoolYear.starts_on) == start_year)
+    return db.session.execute(
+        db.select(SchoolYear).where(
+            SchoolYear.school_id == school.id, sa.extract("year", SchoolYear.starts_on) == start_year
+        )
     ).scalar_one()
 
 
@@ -99,27 +109,50 @@ def _form_version(html, item, form="update"):
 
 
 def _update(client, school, item, version, **fields):
-    data = {"version": str(version), "status": item.status, "notes": item.notes, "na_reason": "",
-            "owner": str(item.owner_id) if item.owner_id else "", "due_on": "", "completed_on": ""}
+    data = {
+        "version": str(version),
+        "status": item.status,
+        "notes": item.notes,
+        "na_reason": "",
+        "owner": str(item.owner_id) if item.owner_id else "",
+        "due_on": "",
+        "completed_on": "",
+    }
     data.update({k: "" if v is None else str(v) for k, v in fields.items()})
     return client.post(f"/s/{school.slug}/items/{item.id}", data=data)
 
 
 def _answer(client, school, item, version, answer, answer_status="partly", review_on=""):
-    return client.post(f"/s/{school.slug}/items/{item.id}/answer",
-                       data={"version": str(version), "answer": answer, "answer_status": answer_status,
-                             "review_on": review_on})
+    return client.post(
+        f"/s/{school.slug}/items/{item.id}/answer",
+        data={
+            "version": str(version),
+            "answer": answer,
+            "answer_status": answer_status,
+            "review_on": review_on,
+        },
+    )
 
 
 def _upload(client, school, item, files, **data):
     payload = {"files": [(io.BytesIO(content), name) for name, content in files], **data}
-    return client.post(f"/s/{school.slug}/items/{item.id}/evidence", data=payload,
-                       content_type="multipart/form-data")
+    return client.post(
+        f"/s/{school.slug}/items/{item.id}/evidence", data=payload, content_type="multipart/form-data"
+    )
 
 
 def _own_item(school, year, title, due_on, owner=None, **kwargs):
-    item = Item(school_id=school.id, year_id=year.id, kind="own", section_title="School's own items",
-                title=title, owner_role="lead", owner_id=owner.id if owner else None, due_on=due_on, **kwargs)
+    item = Item(
+        school_id=school.id,
+        year_id=year.id,
+        kind="own",
+        section_title="School's own items",
+        title=title,
+        owner_role="lead",
+        owner_id=owner.id if owner else None,
+        due_on=due_on,
+        **kwargs,
+    )
     db.session.add(item)
     db.session.commit()
     return item
@@ -127,8 +160,13 @@ def _own_item(school, year, title, due_on, owner=None, **kwargs):
 
 def _evidence(school):
     db.session.expire_all()
-    return db.session.execute(db.select(Evidence).where(Evidence.school_id == school.id)
-                              .order_by(Evidence.uploaded_at)).scalars().all()
+    return (
+        db.session.execute(
+            db.select(Evidence).where(Evidence.school_id == school.id).order_by(Evidence.uploaded_at)
+        )
+        .scalars()
+        .all()
+    )
 
 
 def _files_under(root):
@@ -138,9 +176,19 @@ def _files_under(root):
 
 def _changed_events(item):
     db.session.expire_all()
-    return db.session.execute(db.select(AuditEvent).where(
-        AuditEvent.subject_type == "items", AuditEvent.subject_id == str(item.id),
-        AuditEvent.action == "item.changed").order_by(AuditEvent.seq)).scalars().all()
+    return (
+        db.session.execute(
+            db.select(AuditEvent)
+            .where(
+                AuditEvent.subject_type == "items",
+                AuditEvent.subject_id == str(item.id),
+                AuditEvent.action == "item.changed",
+            )
+            .order_by(AuditEvent.seq)
+        )
+        .scalars()
+        .all()
+    )
 
 
 @pytest.fixture
@@ -171,8 +219,10 @@ def lead_client(app, lead):
 
 # --- starting a year --------------------------------------------------------------------------------------
 
+
 def test_starting_a_year_creates_an_item_for_every_requirement_of_the_three_school_year_frameworks(
-        app, school, lead_client):
+    app, school, lead_client
+):
     year = _start(lead_client, school, 2026)
 
     frameworks = {f.key: f for f in (_latest(k) for k in SCHOOL_YEAR_FRAMEWORKS | {"recruitment"})}
@@ -204,7 +254,8 @@ def test_starting_a_year_creates_an_item_for_every_requirement_of_the_three_scho
 
 
 def test_starting_the_same_year_twice_is_refused_with_a_clear_error_and_creates_nothing(
-        app, school, lead_client):
+    app, school, lead_client
+):
     year = _start(lead_client, school, 2026)
     items_before, events_before = _count(Item, Item.school_id == school.id), audit_count()
 
@@ -223,16 +274,28 @@ def test_starting_the_same_year_twice_is_refused_with_a_clear_error_and_creates_
 #: (framework, requirement key, its timing in the seed) -> due dates for a year starting in August 2026 and
 #: for one starting in January 2026
 CALENDAR_CASES = [
-    ("action-plan", "review-cp-policy", {"month": 0, "day": 5},
-     [date(2026, 8, 5)], [date(2026, 1, 5)]),
-    ("action-plan", "head-sign-off-year", {"month": 11, "day": 15},
-     [date(2027, 7, 15)], [date(2026, 12, 15)]),
-    ("action-plan", "division-safeguarding-session", {"month": 1, "day": 28},
-     [date(2026, 9, 28), date(2027, 1, 28), date(2027, 5, 28)],
-     [date(2026, 2, 28), date(2026, 6, 28), date(2026, 10, 28)]),
-    ("action-plan", "review-online-safety-arrangements", {"month": 3, "day": 1},
-     [date(2026, 11, 1), date(2027, 3, 1), date(2027, 7, 1)],
-     [date(2026, 4, 1), date(2026, 8, 1), date(2026, 12, 1)]),
+    ("action-plan", "review-cp-policy", {"month": 0, "day": 5}, [date(2026, 8, 5)], [date(2026, 1, 5)]),
+    (
+        "action-plan",
+        "head-sign-off-year",
+        {"month": 11, "day": 15},
+        [date(2027, 7, 15)],
+        [date(2026, 12, 15)],
+    ),
+    (
+        "action-plan",
+        "division-safeguarding-session",
+        {"month": 1, "day": 28},
+        [date(2026, 9, 28), date(2027, 1, 28), date(2027, 5, 28)],
+        [date(2026, 2, 28), date(2026, 6, 28), date(2026, 10, 28)],
+    ),
+    (
+        "action-plan",
+        "review-online-safety-arrangements",
+        {"month": 3, "day": 1},
+        [date(2026, 11, 1), date(2027, 3, 1), date(2027, 7, 1)],
+        [date(2026, 4, 1), date(2026, 8, 1), date(2026, 12, 1)],
+    ),
 ]
 
 
@@ -243,9 +306,15 @@ def test_due_dates_follow_each_schools_own_calendar(app, make_school, make_membe
     sao_paulo_year = _start(_client(app, make_member(sao_paulo, "lead")), sao_paulo, 2026)
 
     assert (bangkok_year.starts_on, bangkok_year.ends_on, bangkok_year.label) == (
-        date(2026, 8, 1), date(2027, 7, 31), "2026–27")
+        date(2026, 8, 1),
+        date(2027, 7, 31),
+        "2026–27",
+    )
     assert (sao_paulo_year.starts_on, sao_paulo_year.ends_on, sao_paulo_year.label) == (
-        date(2026, 1, 1), date(2026, 12, 31), "2026")
+        date(2026, 1, 1),
+        date(2026, 12, 31),
+        "2026",
+    )
     for framework, key, timing, august, january in CALENDAR_CASES:
         assert _requirement(framework, key).timing == timing, f"the seed timing of {key} changed"
         assert [i.due_on for i in _items(bangkok_year, key)] == august, key
@@ -280,8 +349,10 @@ def test_overdue_is_decided_by_the_schools_local_date_not_by_utc(app, make_schoo
 
 # --- changing an item -------------------------------------------------------------------------------------
 
+
 def test_a_lead_marks_an_item_done_assigns_an_owner_and_moves_the_due_date_each_change_audited(
-        app, make_school, make_member):
+    app, make_school, make_member
+):
     school = make_school(timezone="Asia/Bangkok", year_start_month=8)
     lead = make_member(school, "lead")
     staff = make_member(school, "staff", name="Sam Staff")
@@ -323,13 +394,15 @@ def test_a_lead_marks_an_item_done_assigns_an_owner_and_moves_the_due_date_each_
 
 
 def test_marking_an_item_not_applicable_without_a_reason_is_refused_and_changes_nothing(
-        app, school, lead, lead_client):
+    app, school, lead, lead_client
+):
     year = services._create_year(school, 2026)
     item = _own_item(school, year, "Translate the policy", date(2026, 9, 1), notes="old notes")
     events = audit_count()
 
-    response = _update(lead_client, school, item, item.version, status="not_applicable", na_reason="  ",
-                       notes="new notes")
+    response = _update(
+        lead_client, school, item, item.version, status="not_applicable", na_reason="  ", notes="new notes"
+    )
 
     assert response.status_code == 400
     assert "Say why the item does not apply to your school." in response.get_data(as_text=True)
@@ -337,15 +410,22 @@ def test_marking_an_item_not_applicable_without_a_reason_is_refused_and_changes_
     assert (after.status, after.notes, after.version) == ("not_started", "old notes", item.version)
     assert audit_count() == events
 
-    response = _update(lead_client, school, after, after.version, status="not_applicable",
-                       na_reason="We have no boarding pupils.")
+    response = _update(
+        lead_client,
+        school,
+        after,
+        after.version,
+        status="not_applicable",
+        na_reason="We have no boarding pupils.",
+    )
     _saved(response)
     after = _item(item.id)
     assert (after.status, after.na_reason) == ("not_applicable", "We have no boarding pupils.")
 
 
 def test_a_staff_member_sees_and_changes_only_their_own_items_and_cannot_move_owner_or_due_date(
-        app, school, lead, make_member, evidence_dir):
+    app, school, lead, make_member, evidence_dir
+):
     staff = make_member(school, "staff")
     year = services._create_year(school, 2026)
     mine = _own_item(school, year, "Staff task ALPHA", date(2026, 9, 1), owner=staff.user)
@@ -371,8 +451,16 @@ def test_a_staff_member_sees_and_changes_only_their_own_items_and_cannot_move_ow
     assert audit_count() == events
 
     version = _form_version(_page(client, school, mine), mine)
-    response = _update(client, school, mine, version, status="in_progress", notes="Started the checks",
-                       owner=lead.user_id, due_on="2030-01-01")
+    response = _update(
+        client,
+        school,
+        mine,
+        version,
+        status="in_progress",
+        notes="Started the checks",
+        owner=lead.user_id,
+        due_on="2030-01-01",
+    )
     _saved(response)
     mine = _item(mine.id)
     assert (mine.status, mine.notes) == ("in_progress", "Started the checks")
@@ -381,14 +469,24 @@ def test_a_staff_member_sees_and_changes_only_their_own_items_and_cannot_move_ow
 
 
 def test_an_accreditor_can_view_items_but_every_change_is_refused(
-        app, school, lead, make_member, evidence_dir):
+    app, school, lead, make_member, evidence_dir
+):
     accreditor = make_member(school, "accreditor")
     year = services._create_year(school, 2026)
     requirement = _requirement("policy-form", "policy-approved-reviewed")
-    item = Item(school_id=school.id, year_id=year.id, framework_id=requirement.framework_id,
-                requirement_id=requirement.id, requirement_key=requirement.key, kind="answer",
-                section_title="Policies", title=requirement.title, owner_role="head", due_on=date(2026, 9, 5),
-                notes="Working notes")
+    item = Item(
+        school_id=school.id,
+        year_id=year.id,
+        framework_id=requirement.framework_id,
+        requirement_id=requirement.id,
+        requirement_key=requirement.key,
+        kind="answer",
+        section_title="Policies",
+        title=requirement.title,
+        owner_role="head",
+        due_on=date(2026, 9, 5),
+        notes="Working notes",
+    )
     db.session.add(item)
     db.session.commit()
     client = _client(app, accreditor)
@@ -407,8 +505,12 @@ def test_an_accreditor_can_view_items_but_every_change_is_refused(
     ]
     assert [r.status_code for r in responses] == [403] * len(responses)
     after = _item(item.id)
-    assert (after.status, after.notes, after.answer, after.version) == ("not_started", "Working notes", "",
-                                                                         item.version)
+    assert (after.status, after.notes, after.answer, after.version) == (
+        "not_started",
+        "Working notes",
+        "",
+        item.version,
+    )
     assert _count(Comment, Comment.item_id == item.id) == 0
     assert _count(Evidence, Evidence.item_id == item.id) == 0
     assert _count(AnswerVersion, AnswerVersion.item_id == item.id) == 0
@@ -418,16 +520,24 @@ def test_an_accreditor_can_view_items_but_every_change_is_refused(
 
 # --- optimistic locking -----------------------------------------------------------------------------------
 
+
 def test_a_save_based_on_an_older_version_gets_a_conflict_page_and_overwrites_nothing(
-        app, school, lead, make_member):
+    app, school, lead, make_member
+):
     head = make_member(school, "head")
     year = services._create_year(school, 2026)
     item = _own_item(school, year, "Review the register", date(2026, 9, 1))
     mine, theirs = _client(app, lead), _client(app, head)
 
     opened = _form_version(_page(mine, school, item), item)
-    response = _update(theirs, school, item, _form_version(_page(theirs, school, item), item),
-                       status="in_progress", notes="Head's notes THEIRS")
+    response = _update(
+        theirs,
+        school,
+        item,
+        _form_version(_page(theirs, school, item), item),
+        status="in_progress",
+        notes="Head's notes THEIRS",
+    )
     _saved(response)
     saved = _item(item.id)
     assert saved.version == opened + 1
@@ -445,7 +555,8 @@ def test_a_save_based_on_an_older_version_gets_a_conflict_page_and_overwrites_no
 
 
 def test_a_stale_policy_answer_gets_a_conflict_page_and_keeps_the_other_answer(
-        app, school, lead, make_member):
+    app, school, lead, make_member
+):
     head = make_member(school, "head")
     year = _start(_client(app, lead), school, 2026)
     [item] = _items(year, "policy-approved-reviewed")
@@ -466,6 +577,7 @@ def test_a_stale_policy_answer_gets_a_conflict_page_and_keeps_the_other_answer(
 
 # --- policy answers ---------------------------------------------------------------------------------------
 
+
 def test_saving_a_policy_answer_keeps_every_earlier_version_with_its_author(app, school, lead, make_member):
     head = make_member(school, "head", name="Hana Head")
     lead_client = _client(app, lead)
@@ -476,18 +588,29 @@ def test_saving_a_policy_answer_keeps_every_earlier_version_with_its_author(app,
     item = _item(item.id)
     assert item.status == "in_progress"
     head_client = _client(app, head)
-    _saved(_answer(head_client, school, item, item.version, "Approved text TWO", "in_place",
-                   "2027-06-30"))
+    _saved(_answer(head_client, school, item, item.version, "Approved text TWO", "in_place", "2027-06-30"))
 
     item = _item(item.id)
-    assert (item.answer, item.answer_status, item.review_on) == ("Approved text TWO", "in_place",
-                                                                 date(2027, 6, 30))
+    assert (item.answer, item.answer_status, item.review_on) == (
+        "Approved text TWO",
+        "in_place",
+        date(2027, 6, 30),
+    )
     assert item.status == "done", "an answer that is in place marks the item done"
     assert item.completed_on == school.today()
-    versions = db.session.execute(db.select(AnswerVersion).where(AnswerVersion.item_id == item.id)
-                                  .order_by(AnswerVersion.created_at)).scalars().all()
+    versions = (
+        db.session.execute(
+            db.select(AnswerVersion)
+            .where(AnswerVersion.item_id == item.id)
+            .order_by(AnswerVersion.created_at)
+        )
+        .scalars()
+        .all()
+    )
     assert [(v.answer, v.answer_status, v.author_id) for v in versions] == [
-        ("First draft ONE", "partly", lead.user_id), ("Approved text TWO", "in_place", head.user_id)]
+        ("First draft ONE", "partly", lead.user_id),
+        ("Approved text TWO", "in_place", head.user_id),
+    ]
     page = _page(lead_client, school, item)
     earlier = page.split("Earlier versions", 1)[1]
     assert "First draft ONE" in earlier and "Approved text TWO" in earlier
@@ -495,6 +618,7 @@ def test_saving_a_policy_answer_keeps_every_earlier_version_with_its_author(app,
 
 
 # --- evidence ---------------------------------------------------------------------------------------------
+
 
 def _zip_bomb():
     buffer = io.BytesIO()
@@ -505,8 +629,11 @@ def _zip_bomb():
 
 
 HOSTILE_BATCHES = {
-    "html named pdf": ("report.pdf", b"<!DOCTYPE html><html><script>alert(document.cookie)</script></html>",
-                       "not a PDF"),
+    "html named pdf": (
+        "report.pdf",
+        b"<!DOCTYPE html><html><script>alert(document.cookie)</script></html>",
+        "not a PDF",
+    ),
     "path traversal": ("../../../etc/cron.d/evil.pdf", PDF, "folder path"),
     "nul in name": ("policy\x00.pdf", PDF, "hidden or control character"),
     "zip bomb": ("minutes.docx", None, "archive bomb"),
@@ -521,7 +648,8 @@ def evidence_item(school):
 
 
 def test_a_valid_pdf_upload_is_stored_with_its_hash_and_downloads_as_an_attachment(
-        app, school, lead, lead_client, evidence_item, evidence_dir):
+    app, school, lead, lead_client, evidence_item, evidence_dir
+):
     item = evidence_item
     response = _upload(lead_client, school, item, [("Training log 2026.pdf", PDF)], applies_on="2026-09-10")
     _saved(response)
@@ -529,7 +657,12 @@ def test_a_valid_pdf_upload_is_stored_with_its_hash_and_downloads_as_an_attachme
     [row] = _evidence(school)
     digest = hashlib.sha256(PDF).hexdigest()
     assert (row.item_id, row.kind, row.name, row.sha256, row.size) == (
-        item.id, "file", "Training log 2026.pdf", digest, len(PDF))
+        item.id,
+        "file",
+        "Training log 2026.pdf",
+        digest,
+        len(PDF),
+    )
     assert row.applies_on == date(2026, 9, 10)
     files = _files_under(evidence_dir)
     assert files == [evidence_dir / school.id.hex / row.stored_name]
@@ -547,7 +680,8 @@ def test_a_valid_pdf_upload_is_stored_with_its_hash_and_downloads_as_an_attachme
 
 @pytest.mark.parametrize("case", sorted(HOSTILE_BATCHES))
 def test_a_hostile_file_in_a_batch_refuses_the_whole_batch_and_stores_nothing(
-        app, school, lead, lead_client, evidence_item, evidence_dir, case):
+    app, school, lead, lead_client, evidence_item, evidence_dir, case
+):
     name, content, message = HOSTILE_BATCHES[case]
     content = _zip_bomb() if content is None else content
     events = audit_count()
@@ -564,21 +698,29 @@ def test_a_hostile_file_in_a_batch_refuses_the_whole_batch_and_stores_nothing(
 
 
 def test_a_link_is_stored_and_shown_but_a_javascript_url_is_refused(
-        app, school, lead, lead_client, evidence_item, evidence_dir):
+    app, school, lead, lead_client, evidence_item, evidence_dir
+):
     item = evidence_item
-    response = lead_client.post(f"/s/{school.slug}/items/{item.id}/evidence",
-                                data={"url": "javascript:alert(document.cookie)", "link_title": "Bad link"})
+    response = lead_client.post(
+        f"/s/{school.slug}/items/{item.id}/evidence",
+        data={"url": "javascript:alert(document.cookie)", "link_title": "Bad link"},
+    )
     assert response.status_code == 400
     assert "starting with https://" in response.get_data(as_text=True)
     assert _count(Evidence, Evidence.school_id == school.id) == 0
 
-    response = lead_client.post(f"/s/{school.slug}/items/{item.id}/evidence",
-                                data={"url": "https://example.org/board-minutes",
-                                      "link_title": "Board minutes"})
+    response = lead_client.post(
+        f"/s/{school.slug}/items/{item.id}/evidence",
+        data={"url": "https://example.org/board-minutes", "link_title": "Board minutes"},
+    )
     _saved(response)
     [row] = _evidence(school)
-    assert (row.kind, row.url, row.name, row.stored_name) == ("link", "https://example.org/board-minutes",
-                                                              "Board minutes", None)
+    assert (row.kind, row.url, row.name, row.stored_name) == (
+        "link",
+        "https://example.org/board-minutes",
+        "Board minutes",
+        None,
+    )
     page = _page(lead_client, school, item)
     assert 'href="https://example.org/board-minutes"' in page and "Board minutes" in page
     assert "javascript:" not in page
@@ -586,7 +728,8 @@ def test_a_link_is_stored_and_shown_but_a_javascript_url_is_refused(
 
 
 def test_evidence_of_another_schools_item_is_not_found_through_the_url(
-        app, school, lead, lead_client, evidence_item, evidence_dir, make_school, make_member):
+    app, school, lead, lead_client, evidence_item, evidence_dir, make_school, make_member
+):
     other_school = make_school()
     other_lead = make_member(other_school, "lead")
     other_item = _own_item(other_school, services._create_year(other_school, 2026), "Other", date(2026, 9, 1))
@@ -597,10 +740,12 @@ def test_evidence_of_another_schools_item_is_not_found_through_the_url(
     [ours] = _evidence(school)
     sibling = _own_item(school, evidence_item.year, "Sibling item", date(2026, 9, 2))
 
-    for url in (f"/s/{school.slug}/items/{other_item.id}/evidence/{theirs.id}",
-                f"/s/{school.slug}/items/{evidence_item.id}/evidence/{theirs.id}",
-                f"/s/{other_school.slug}/items/{other_item.id}/evidence/{theirs.id}",
-                f"/s/{school.slug}/items/{sibling.id}/evidence/{ours.id}"):
+    for url in (
+        f"/s/{school.slug}/items/{other_item.id}/evidence/{theirs.id}",
+        f"/s/{school.slug}/items/{evidence_item.id}/evidence/{theirs.id}",
+        f"/s/{other_school.slug}/items/{other_item.id}/evidence/{theirs.id}",
+        f"/s/{school.slug}/items/{sibling.id}/evidence/{ours.id}",
+    ):
         response = lead_client.get(url)
         assert response.status_code == 404, url
         assert PDF not in response.data
@@ -608,6 +753,7 @@ def test_evidence_of_another_schools_item_is_not_found_through_the_url(
 
 
 # --- comments ---------------------------------------------------------------------------------------------
+
 
 def test_comments_are_added_shown_and_audited_and_an_empty_one_is_refused(app, school, lead, lead_client):
     year = services._create_year(school, 2026)
@@ -618,10 +764,20 @@ def test_comments_are_added_shown_and_audited_and_an_empty_one_is_refused(app, s
     _saved(response)
     [comment] = db.session.execute(db.select(Comment).where(Comment.item_id == item.id)).scalars().all()
     assert (comment.body, comment.author_id, comment.school_id) == (
-        "Booked for Tuesday COMMENTONE", lead.user_id, school.id)
+        "Booked for Tuesday COMMENTONE",
+        lead.user_id,
+        school.id,
+    )
     assert "Booked for Tuesday COMMENTONE" in _page(lead_client, school, item)
-    [event] = db.session.execute(db.select(AuditEvent).where(
-        AuditEvent.action == "item.commented", AuditEvent.subject_id == str(item.id))).scalars().all()
+    [event] = (
+        db.session.execute(
+            db.select(AuditEvent).where(
+                AuditEvent.action == "item.commented", AuditEvent.subject_id == str(item.id)
+            )
+        )
+        .scalars()
+        .all()
+    )
     assert event.after == {"comment": "Booked for Tuesday COMMENTONE"}
 
     events = audit_count()
@@ -634,13 +790,16 @@ def test_comments_are_added_shown_and_audited_and_an_empty_one_is_refused(app, s
 
 # --- rolling over -----------------------------------------------------------------------------------------
 
+
 def test_rolling_over_moves_recurring_dates_on_a_year_and_carries_answers_owners_and_evidence(
-        app, school, lead, lead_client, make_member, evidence_dir):
+    app, school, lead, lead_client, make_member, evidence_dir
+):
     staff = make_member(school, "staff", name="Owner Olivia")
     old_year = _start(lead_client, school, 2026)
     [answered] = _items(old_year, "policy-approved-reviewed")
-    _saved(_answer(lead_client, school, answered, answered.version, "Approved by the board CARRIED",
-                   "partly"))
+    _saved(
+        _answer(lead_client, school, answered, answered.version, "Approved by the board CARRIED", "partly")
+    )
     [owned] = _items(old_year, "review-cp-policy")
     _saved(_update(lead_client, school, owned, owned.version, owner=staff.user_id))
     termly = _items(old_year, "division-safeguarding-session")
@@ -664,8 +823,11 @@ def test_rolling_over_moves_recurring_dates_on_a_year_and_carries_answers_owners
         assert item.due_on == before.due_on.replace(year=before.due_on.year + 1), item.requirement_key
 
     [carried] = _items(new_year, "policy-approved-reviewed")
-    assert (carried.answer, carried.answer_status, carried.to_review) == ("Approved by the board CARRIED",
-                                                                          "partly", True)
+    assert (carried.answer, carried.answer_status, carried.to_review) == (
+        "Approved by the board CARRIED",
+        "partly",
+        True,
+    )
     assert carried.status == "not_started"
     assert "To review" in _page(lead_client, school, carried)
     [new_owned] = _items(new_year, "review-cp-policy")
@@ -676,7 +838,7 @@ def test_rolling_over_moves_recurring_dates_on_a_year_and_carries_answers_owners
     page = _page(lead_client, school, new_owned)
     last_year = page.split("From last year (read-only)", 1)[1].split("</ul>", 1)[0]
     assert "Policy review.pdf" in last_year
-    assert f"/items/{new_owned.id}/evidence/{evidence.id}\"" in last_year
+    assert f'/items/{new_owned.id}/evidence/{evidence.id}"' in last_year
     assert f"/evidence/{evidence.id}/remove" not in page, "last year's evidence cannot be removed here"
     download = lead_client.get(f"/s/{school.slug}/items/{new_owned.id}/evidence/{evidence.id}")
     assert download.status_code == 200 and download.data == PDF
@@ -702,18 +864,27 @@ def _write_new_policy_form(app, tmp_path):
         removed = removed or len(kept) != len(section["requirements"])
         section["requirements"] = kept
     assert removed, f"{REMOVED_KEY} is no longer in the seed"
-    data["sections"][0]["requirements"].append({
-        "key": ADDED_KEY, "title": "Is the new 2099 question answered?", "guidance": "A new question.",
-        "answer_type": "answer", "owner_role": "lead", "timing": {"month": 2, "day": 1}, "repeat": "yearly",
-        "evidence": "Something written.", "resources": [],
-    })
+    data["sections"][0]["requirements"].append(
+        {
+            "key": ADDED_KEY,
+            "title": "Is the new 2099 question answered?",
+            "guidance": "A new question.",
+            "answer_type": "answer",
+            "owner_role": "lead",
+            "timing": {"month": 2, "day": 1},
+            "repeat": "yearly",
+            "evidence": "Something written.",
+            "resources": [],
+        }
+    )
     path = tmp_path / "policy-form-2099.yaml"
     path.write_text(yaml.safe_dump(data, sort_keys=False, allow_unicode=True), encoding="utf-8")
     return path
 
 
 def test_upgrading_a_framework_keeps_work_on_kept_keys_retires_removed_ones_and_adds_new_ones(
-        app, school, lead, lead_client, tmp_path, evidence_dir):
+    app, school, lead, lead_client, tmp_path, evidence_dir
+):
     from tracker.seeding import import_framework
 
     year = _start(lead_client, school, 2026)
@@ -730,15 +901,19 @@ def test_upgrading_a_framework_keeps_work_on_kept_keys_retires_removed_ones_and_
     new = _latest("policy-form")
     assert new.version == "2099.1" and new.id != old.id
 
-    response = lead_client.post(f"/s/{school.slug}/years/{year.id}/upgrade/policy-form",
-                                follow_redirects=True)
+    response = lead_client.post(
+        f"/s/{school.slug}/years/{year.id}/upgrade/policy-form", follow_redirects=True
+    )
 
     assert response.status_code == 200
     kept_count = len(old.requirements) - 1
     assert f"version 2099.1: {kept_count} kept, 1 added, 1 removed." in response.get_data(as_text=True)
     [kept] = _items(year, KEPT_KEY)
     assert (kept.answer, kept.answer_status, kept.status) == (
-        "Our policy is reviewed KEPT", "in_place", "done")
+        "Our policy is reviewed KEPT",
+        "in_place",
+        "done",
+    )
     assert kept.framework_id == new.id
     assert kept.requirement_id == _requirement("policy-form", KEPT_KEY).id
     assert [(e.item_id, e.name) for e in _evidence(school)] == [(kept.id, "Policy.pdf")]
@@ -748,16 +923,21 @@ def test_upgrading_a_framework_keeps_work_on_kept_keys_retires_removed_ones_and_
     [added] = _items(year, ADDED_KEY)
     assert (added.framework_id, added.status, added.owner_role) == (new.id, "not_started", "lead")
     assert added.due_on == date(2026, 10, 1)
-    tracked = set(db.session.execute(db.select(SchoolYearFramework.framework_id)
-                                     .where(SchoolYearFramework.year_id == year.id)).scalars())
+    tracked = set(
+        db.session.execute(
+            db.select(SchoolYearFramework.framework_id).where(SchoolYearFramework.year_id == year.id)
+        ).scalars()
+    )
     assert new.id in tracked and old.id not in tracked and len(tracked) == 3
-    others = {i.id: (i.status, i.requirement_key) for i in _items(year)
-              if i.framework_id not in (old.id, new.id)}
+    others = {
+        i.id: (i.status, i.requirement_key) for i in _items(year) if i.framework_id not in (old.id, new.id)
+    }
     assert others == untouched_before, "the other frameworks' items are untouched"
     assert "v2099.1" in lead_client.get(f"/s/{school.slug}/years").get_data(as_text=True)
 
 
 # --- signing off ------------------------------------------------------------------------------------------
+
 
 def test_only_the_head_can_sign_off_a_year_and_only_once(app, school, lead, lead_client, make_member):
     head = make_member(school, "head", name="Hana Head")

@@ -1,5 +1,6 @@
 """The dashboard, the item list and the item page run a fixed number of SQL queries, however many items,
 comments, answer versions or evidence files a school has (no query per row)."""
+
 import re
 import uuid
 from contextlib import contextmanager
@@ -44,8 +45,14 @@ def _count_get(client, url):
 
 
 def _users(n, tag):
-    users = [User(email=f"{tag}-{i}-{uuid.uuid4().hex[:6]}@example.org", name=f"{tag.title()} {i}",
-                  password_hash="not-a-real-hash") for i in range(n)]
+    users = [
+        User(
+            email=f"{tag}-{i}-{uuid.uuid4().hex[:6]}@example.org",
+            name=f"{tag.title()} {i}",
+            password_hash="not-a-real-hash",
+        )
+        for i in range(n)
+    ]
     db.session.add_all(users)
     db.session.flush()
     return users
@@ -66,18 +73,25 @@ def _school_with_items(make_school, make_member, n):
         requirement = requirements[i % len(requirements)] if i % 4 else None
         owner = owners[i % len(owners)]
         status = STATUSES[i % len(STATUSES)]
-        db.session.add(Item(
-            school_id=school.id, year_id=year.id,
-            framework_id=requirement.framework_id if requirement else None,
-            requirement_id=requirement.id if requirement else None,
-            requirement_key=requirement.key if requirement else None,
-            kind=requirement.answer_type if requirement else "own",
-            section_title=requirement.section.title if requirement else "School's own items",
-            title=f"Item {i}", owner_role="lead", owner_id=owner.id if owner else None,
-            due_on=today + timedelta(days=(i * 7) % 90 - 45), status=status,
-            na_reason="Does not apply" if status == "not_applicable" else "",
-            completed_on=today if status == "done" else None, to_review=i % 5 == 0,
-        ))
+        db.session.add(
+            Item(
+                school_id=school.id,
+                year_id=year.id,
+                framework_id=requirement.framework_id if requirement else None,
+                requirement_id=requirement.id if requirement else None,
+                requirement_key=requirement.key if requirement else None,
+                kind=requirement.answer_type if requirement else "own",
+                section_title=requirement.section.title if requirement else "School's own items",
+                title=f"Item {i}",
+                owner_role="lead",
+                owner_id=owner.id if owner else None,
+                due_on=today + timedelta(days=(i * 7) % 90 - 45),
+                status=status,
+                na_reason="Does not apply" if status == "not_applicable" else "",
+                completed_on=today if status == "done" else None,
+                to_review=i % 5 == 0,
+            )
+        )
     db.session.commit()
     assert db.session.scalar(sa.select(sa.func.count()).select_from(Item).where(Item.year_id == year.id)) == n
     return school, {"lead": lead, "staff": staff}, owners
@@ -85,13 +99,17 @@ def _school_with_items(make_school, make_member, n):
 
 @pytest.mark.parametrize("role", ["lead", "staff"])
 def test_dashboard_and_item_list_use_the_same_number_of_queries_for_10_and_500_items(
-        app, make_school, make_member, role):
+    app, make_school, make_member, role
+):
     measured = {}
     for n in (SMALL, LARGE):
         school, members, owners = _school_with_items(make_school, make_member, n)
         client = sign_in(app.test_client(), members[role].user)
-        for name, url in (("dashboard", f"/s/{school.slug}/"), ("items", f"/s/{school.slug}/items"),
-                          ("items, page 1, overdue", f"/s/{school.slug}/items?overdue=1")):
+        for name, url in (
+            ("dashboard", f"/s/{school.slug}/"),
+            ("items", f"/s/{school.slug}/items"),
+            ("items, page 1, overdue", f"/s/{school.slug}/items?overdue=1"),
+        ):
             count, statements, response = _count_get(client, url)
             measured[(name, n)] = (count, statements)
             if name == "items":
@@ -100,12 +118,12 @@ def test_dashboard_and_item_list_use_the_same_number_of_queries_for_10_and_500_i
                 links = re.findall(rf'href="/s/{school.slug}/items/[0-9a-f-]{{36}}"', html)
                 assert len(links) == min(visible, 50), "the list shows the items it is counting"
 
-    report = "; ".join(f"{name} with {n} items: {count} queries"
-                       for (name, n), (count, _) in measured.items())
+    report = "; ".join(
+        f"{name} with {n} items: {count} queries" for (name, n), (count, _) in measured.items()
+    )
     for name in ("dashboard", "items", "items, page 1, overdue"):
         small, large = measured[(name, SMALL)], measured[(name, LARGE)]
-        assert small[0] == large[0], (f"{role}: {report}\n--- {name}, {LARGE} items:\n"
-                                      + "\n".join(large[1]))
+        assert small[0] == large[0], f"{role}: {report}\n--- {name}, {LARGE} items:\n" + "\n".join(large[1])
         assert small[0] <= 30, report
 
 
@@ -117,21 +135,47 @@ def _item_with_history(make_school, make_member, n):
     year = services._create_year(school, 2026)
     framework = next(f for f in year.frameworks if f.key == "policy-form")
     requirement = framework.requirements[0]
-    item = Item(school_id=school.id, year_id=year.id, framework_id=framework.id,
-                requirement_id=requirement.id, requirement_key=requirement.key, kind="answer",
-                section_title=requirement.section.title, title=requirement.title, owner_role="lead",
-                owner_id=lead.user_id, due_on=year.starts_on,
-                answer="Current answer", answer_status="partly")
+    item = Item(
+        school_id=school.id,
+        year_id=year.id,
+        framework_id=framework.id,
+        requirement_id=requirement.id,
+        requirement_key=requirement.key,
+        kind="answer",
+        section_title=requirement.section.title,
+        title=requirement.title,
+        owner_role="lead",
+        owner_id=lead.user_id,
+        due_on=year.starts_on,
+        answer="Current answer",
+        answer_status="partly",
+    )
     db.session.add(item)
     db.session.flush()
     commenters, writers, uploaders = _users(n, "commenter"), _users(n, "writer"), _users(n, "uploader")
     for i in range(n):
-        db.session.add(Comment(school_id=school.id, item_id=item.id, body=f"Comment {i}",
-                               author_id=commenters[i].id))
-        db.session.add(AnswerVersion(school_id=school.id, item_id=item.id, answer=f"Version {i}",
-                                     answer_status="partly", author_id=writers[i].id))
-        db.session.add(Evidence(school_id=school.id, item_id=item.id, kind="link", name=f"Link {i}",
-                                url=f"https://example.org/{i}", uploaded_by_id=uploaders[i].id))
+        db.session.add(
+            Comment(school_id=school.id, item_id=item.id, body=f"Comment {i}", author_id=commenters[i].id)
+        )
+        db.session.add(
+            AnswerVersion(
+                school_id=school.id,
+                item_id=item.id,
+                answer=f"Version {i}",
+                answer_status="partly",
+                author_id=writers[i].id,
+            )
+        )
+        db.session.add(
+            Evidence(
+                school_id=school.id,
+                item_id=item.id,
+                kind="link",
+                name=f"Link {i}",
+                url=f"https://example.org/{i}",
+                uploaded_by_id=uploaders[i].id,
+            )
+        )
     db.session.commit()
     return school, lead, item
 

@@ -1,6 +1,7 @@
 """The one transaction boundary of the views (tracker/transactions.py): a domain error rolls back everything
 the view did and shows its message; after-commit work runs only once the commit went through; and no view
 module commits or rolls back by itself."""
+
 import ast
 import io
 from datetime import date
@@ -43,8 +44,15 @@ def lead_client(app, lead):
 @pytest.fixture
 def item(school):
     year = services._create_year(school, 2026)
-    row = Item(school_id=school.id, year_id=year.id, kind="own", section_title="School's own items",
-               title="Brief the volunteers", owner_role="lead", due_on=date(2026, 9, 1))
+    row = Item(
+        school_id=school.id,
+        year_id=year.id,
+        kind="own",
+        section_title="School's own items",
+        title="Brief the volunteers",
+        owner_role="lead",
+        due_on=date(2026, 9, 1),
+    )
     db.session.add(row)
     db.session.commit()
     return row
@@ -66,7 +74,8 @@ def _fail_commit(monkeypatch):
 
 
 def test_a_domain_error_rolls_back_everything_the_view_did_and_shows_the_message_beside_the_field(
-        app, school, lead_client, item, monkeypatch):
+    app, school, lead_client, item, monkeypatch
+):
     """The service has already added the comment and its audit event when it refuses: none of it is kept."""
     real = services.add_comment
 
@@ -87,7 +96,8 @@ def test_a_domain_error_rolls_back_everything_the_view_did_and_shows_the_message
 
 
 def test_a_refused_year_start_is_not_shown_half_made_on_the_page_that_gives_the_reason(
-        app, school, lead_client, item, monkeypatch):
+    app, school, lead_client, item, monkeypatch
+):
     """Starting a year creates it before the service refuses: the 400 page lists only the years that exist,
     and the year, its items and its audit events are all gone."""
     real = services.start_year
@@ -110,7 +120,8 @@ def test_a_refused_year_start_is_not_shown_half_made_on_the_page_that_gives_the_
 
 
 def test_a_domain_error_without_a_form_is_flashed_and_nothing_of_it_is_saved(
-        app, school, lead_client, item, monkeypatch):
+    app, school, lead_client, item, monkeypatch
+):
     """Roll-over makes a whole year before it refuses: the year, its items and its audit events all go."""
     real = services.roll_over
 
@@ -129,12 +140,15 @@ def test_a_domain_error_without_a_form_is_flashed_and_nothing_of_it_is_saved(
 
 
 def test_after_commit_work_does_not_run_when_the_commit_fails(
-        app, school, lead_client, item, tmp_path, monkeypatch):
+    app, school, lead_client, item, tmp_path, monkeypatch
+):
     """Removing evidence deletes its file only once the removal is saved: a commit that fails keeps it."""
     monkeypatch.setitem(app.config, "TRACKER_EVIDENCE_DIR", str(tmp_path / "evidence"))
-    upload = lead_client.post(f"/s/{school.slug}/items/{item.id}/evidence",
-                              data={"files": [(io.BytesIO(PDF), "Log.pdf")]},
-                              content_type="multipart/form-data")
+    upload = lead_client.post(
+        f"/s/{school.slug}/items/{item.id}/evidence",
+        data={"files": [(io.BytesIO(PDF), "Log.pdf")]},
+        content_type="multipart/form-data",
+    )
     assert upload.status_code == 302, upload.get_data(as_text=True)[:2000]
     [row] = db.session.execute(sa.select(Evidence).where(Evidence.item_id == item.id)).scalars().all()
     stored = tmp_path / "evidence" / school.id.hex / row.stored_name
@@ -173,8 +187,11 @@ def test_saving_runs_after_commit_work_after_the_commit_and_clean_up_only_on_fai
 
 
 def _writes_the_transaction(node):
-    return (isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute)
-            and node.func.attr in ("commit", "rollback"))
+    return (
+        isinstance(node, ast.Call)
+        and isinstance(node.func, ast.Attribute)
+        and node.func.attr in ("commit", "rollback")
+    )
 
 
 def test_no_view_module_commits_or_rolls_back_by_itself():
@@ -186,8 +203,9 @@ def test_no_view_module_commits_or_rolls_back_by_itself():
         if not (path.name.endswith("views.py") or ".route(" in source):
             continue
         name = str(path.relative_to(root.parent))
-        calls = [f"{n.lineno}: .{n.func.attr}()" for n in ast.walk(ast.parse(source))
-                 if _writes_the_transaction(n)]
+        calls = [
+            f"{n.lineno}: .{n.func.attr}()" for n in ast.walk(ast.parse(source)) if _writes_the_transaction(n)
+        ]
         if calls and name not in ALLOWED:
             found[name] = calls
     assert found == {}, f"views commit or roll back by themselves; use tracker.transactions.saving(): {found}"

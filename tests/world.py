@@ -3,6 +3,7 @@
 Later features register how to make their objects (WORLD_BUILDERS) and which object a URL parameter
 names (PARAM_TARGETS); the cross-tenant, role and CSRF suites then cover their routes without edits.
 """
+
 import uuid
 from dataclasses import dataclass, field
 from datetime import date, timedelta
@@ -32,8 +33,12 @@ def _member(school, role, email, name):
     user = User(email=email, name=name, password_hash=CHEAP_HASHER.hash(PASSWORD))
     db.session.add(user)
     db.session.flush()
-    m = Membership(school_id=school.id, user_id=user.id, role=role,
-                   access_until=date(2999, 1, 1) if role == ACCREDITOR else None)
+    m = Membership(
+        school_id=school.id,
+        user_id=user.id,
+        role=role,
+        access_until=date(2999, 1, 1) if role == ACCREDITOR else None,
+    )
     db.session.add(m)
     db.session.flush()
     return m
@@ -41,18 +46,34 @@ def _member(school, role, email, name):
 
 def _school(tag, marker):
     uid = uuid.uuid4().hex[:6]
-    school = create_school(slug=f"{tag.lower()}-{uid}", name=f"School {tag} {marker}", country=f"Country {marker}")
-    members = {role: _member(school, role, f"{role}-{tag.lower()}-{uid}{marker.lower()}@example.org",
-                             f"{role.title()} {tag} {marker}") for role in ROLES}
-    target = _member(school, "staff", f"target-{tag.lower()}-{uid}{marker.lower()}@example.org",
-                     f"Target {tag} {marker}")
+    school = create_school(
+        slug=f"{tag.lower()}-{uid}", name=f"School {tag} {marker}", country=f"Country {marker}"
+    )
+    members = {
+        role: _member(
+            school,
+            role,
+            f"{role}-{tag.lower()}-{uid}{marker.lower()}@example.org",
+            f"{role.title()} {tag} {marker}",
+        )
+        for role in ROLES
+    }
+    target = _member(
+        school, "staff", f"target-{tag.lower()}-{uid}{marker.lower()}@example.org", f"Target {tag} {marker}"
+    )
     world = SchoolWorld(school, members, target)
     issued = invite(school, email=f"invitee-{uid}{marker.lower()}@example.org", role="staff")
     world.objects["member_id"] = target.id
     world.objects["invitation_id"] = issued.invitation.id
-    own = add_school_resource(school, title=f"Own policy {marker}", url="https://example.org/policy",
-                              publishers=f"Publisher {marker}", summary=f"Summary {marker}",
-                              sections=["policies-procedures"], tags=[f"Tag {marker}"])
+    own = add_school_resource(
+        school,
+        title=f"Own policy {marker}",
+        url="https://example.org/policy",
+        publishers=f"Publisher {marker}",
+        summary=f"Summary {marker}",
+        sections=["policies-procedures"],
+        tags=[f"Tag {marker}"],
+    )
     world.objects["key"] = own.key
     _tracking(world, marker)
     _people(world, marker)
@@ -70,19 +91,51 @@ def _tracking(world, marker):
 
     school = world.school
     year = _create_year(school, 2026)
-    req = db.session.execute(db.select(Requirement).join(Framework).where(
-        Framework.key == "policy-form", Requirement.id.in_([r.id for f in year.frameworks for r in f.requirements])
-    ).order_by(Requirement.position)).scalars().first()
-    item = Item(school_id=school.id, year_id=year.id, framework_id=req.framework_id, requirement_id=req.id,
-                requirement_key=req.key, kind="answer", section_title=f"Section {marker}", title=f"Item {marker}",
-                owner_role="lead", due_on=year.starts_on, notes=f"Notes {marker}", answer=f"Answer {marker}",
-                answer_status="partly")
+    req = (
+        db.session.execute(
+            db.select(Requirement)
+            .join(Framework)
+            .where(
+                Framework.key == "policy-form",
+                Requirement.id.in_([r.id for f in year.frameworks for r in f.requirements]),
+            )
+            .order_by(Requirement.position)
+        )
+        .scalars()
+        .first()
+    )
+    item = Item(
+        school_id=school.id,
+        year_id=year.id,
+        framework_id=req.framework_id,
+        requirement_id=req.id,
+        requirement_key=req.key,
+        kind="answer",
+        section_title=f"Section {marker}",
+        title=f"Item {marker}",
+        owner_role="lead",
+        due_on=year.starts_on,
+        notes=f"Notes {marker}",
+        answer=f"Answer {marker}",
+        answer_status="partly",
+    )
     db.session.add(item)
     db.session.flush()
-    [evidence] = add_files(school, item, [(f"Evidence {marker}.txt", f"Evidence {marker}".encode())],
-                           applies_on=None, user=world.members["lead"].user)
-    db.session.add(Comment(school_id=school.id, item_id=item.id, body=f"Comment {marker}",
-                           author_id=world.members["lead"].user_id))
+    [evidence] = add_files(
+        school,
+        item,
+        [(f"Evidence {marker}.txt", f"Evidence {marker}".encode())],
+        applies_on=None,
+        user=world.members["lead"].user,
+    )
+    db.session.add(
+        Comment(
+            school_id=school.id,
+            item_id=item.id,
+            body=f"Comment {marker}",
+            author_id=world.members["lead"].user_id,
+        )
+    )
     db.session.flush()
     world.objects.update(year_id=year.id, item_id=item.id, evidence_id=evidence.id)
     world.item = item
@@ -96,14 +149,34 @@ def _people(world, marker):
 
     school = world.school
     target_user = world.target_member.user
-    person = add_person(school, full_name=f"Person {marker}", email=target_user.email, category="teaching",
-                        start_on=date(2026, 8, 1), countries=[f"Land {marker}"], groups=["response_team"])
-    check = db.session.execute(db.select(Item).where(Item.school_id == school.id, Item.person_id == person.id)
-                               .order_by(Item.due_on)).scalars().first()
-    session = record_session(school, activity=activities()[0], held_on=date(2026, 8, 20),
-                             provider=f"Provider {marker}", notes=f"Training notes {marker}", people=[person],
-                             certificate=(f"Certificate {marker}.txt", f"Certificate {marker}".encode()),
-                             user=world.members["lead"].user)
+    person = add_person(
+        school,
+        full_name=f"Person {marker}",
+        email=target_user.email,
+        category="teaching",
+        start_on=date(2026, 8, 1),
+        countries=[f"Land {marker}"],
+        groups=["response_team"],
+    )
+    check = (
+        db.session.execute(
+            db.select(Item)
+            .where(Item.school_id == school.id, Item.person_id == person.id)
+            .order_by(Item.due_on)
+        )
+        .scalars()
+        .first()
+    )
+    session = record_session(
+        school,
+        activity=activities()[0],
+        held_on=date(2026, 8, 20),
+        provider=f"Provider {marker}",
+        notes=f"Training notes {marker}",
+        people=[person],
+        certificate=(f"Certificate {marker}.txt", f"Certificate {marker}".encode()),
+        user=world.members["lead"].user,
+    )
     world.objects.update(person_id=person.id, check_item_id=check.id, session_id=session.id)
 
 
@@ -111,8 +184,13 @@ def _people(world, marker):
 WORLD_BUILDERS = []
 
 #: URL parameters that are not school objects: the value used everywhere
-FIXED_PARAMS = {"token": "not-a-real-token", "framework_key": "policy-form", "fmt": "csv",
-                "activity_key": "lead-formal-training", "bucket": "current"}  # a training activity of the seeds
+FIXED_PARAMS = {
+    "token": "not-a-real-token",
+    "framework_key": "policy-form",
+    "fmt": "csv",
+    "activity_key": "lead-formal-training",
+    "bucket": "current",
+}  # a training activity of the seeds
 
 #: endpoint -> {URL parameter: key in world.objects}, where a parameter names a different object on that page
 ENDPOINT_PARAMS = {
@@ -154,8 +232,10 @@ def url_args(rule, school_slug, world):
         elif name in FIXED_PARAMS:
             args[name] = FIXED_PARAMS[name]
         else:
-            raise AssertionError(f"{rule.endpoint}: no test value for URL parameter <{name}>; "
-                                 f"register it in tests/world.py (WORLD_BUILDERS / PARAM values)")
+            raise AssertionError(
+                f"{rule.endpoint}: no test value for URL parameter <{name}>; "
+                f"register it in tests/world.py (WORLD_BUILDERS / PARAM values)"
+            )
     return args
 
 
@@ -164,12 +244,35 @@ ACCESS_UNTIL = (date.today() + timedelta(days=90)).isoformat()
 
 #: form data sent with every POST: plausible values, so a missing check would let the change through
 FORM_DATA = {
-    "email": "someone-new@example.org", "role": "lead", "name": "New Name", "country": "Nowhere",
-    "timezone": "UTC", "year_start_month": "1", "access_until": ACCESS_UNTIL,
-    "password": "lantern orchard quietly hums", "confirm": "lantern orchard quietly hums", "current": PASSWORD, "slug": "new-school", "lead_email": "lead-new@example.org",
-    "school": "", "status": "done", "sections": "introduction", "tags": "One, Two", "url": "https://example.org",
-    "start_year": "2031", "answer": "An answer", "answer_status": "partly", "due_on": "2026-09-01",
-    "notes": "Some notes", "na_reason": "", "version": "1", "link_title": "Link", "owner": "", "body": "text", "title": "A title", "note": "note",
+    "email": "someone-new@example.org",
+    "role": "lead",
+    "name": "New Name",
+    "country": "Nowhere",
+    "timezone": "UTC",
+    "year_start_month": "1",
+    "access_until": ACCESS_UNTIL,
+    "password": "lantern orchard quietly hums",
+    "confirm": "lantern orchard quietly hums",
+    "current": PASSWORD,
+    "slug": "new-school",
+    "lead_email": "lead-new@example.org",
+    "school": "",
+    "status": "done",
+    "sections": "introduction",
+    "tags": "One, Two",
+    "url": "https://example.org",
+    "start_year": "2031",
+    "answer": "An answer",
+    "answer_status": "partly",
+    "due_on": "2026-09-01",
+    "notes": "Some notes",
+    "na_reason": "",
+    "version": "1",
+    "link_title": "Link",
+    "owner": "",
+    "body": "text",
+    "title": "A title",
+    "note": "note",
 }
 
 

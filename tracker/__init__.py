@@ -1,4 +1,5 @@
 """Safeguarding tracker: create_app wires extensions, blueprints, error handlers and the CLI."""
+
 import logging
 from pathlib import Path
 
@@ -23,8 +24,14 @@ def create_app(config: dict | None = None) -> Flask:
         app.logger.setLevel(logging.INFO)
 
     ext.db.init_app(app)
-    ext.migrate.init_app(app, ext.db, directory=str(ROOT / "migrations"), compare_type=True, render_as_batch=True,
-                         include_object=include_object)
+    ext.migrate.init_app(
+        app,
+        ext.db,
+        directory=str(ROOT / "migrations"),
+        compare_type=True,
+        render_as_batch=True,
+        include_object=include_object,
+    )
     ext.csrf.init_app(app)
     ext.limiter.init_app(app)
     ext.login_manager.init_app(app)
@@ -55,8 +62,21 @@ def create_app(config: dict | None = None) -> Flask:
     from .tracking import bp as tracking_bp
     from .training import bp as training_bp
 
-    for blueprint in (auth_bp, picker_bp, schools_bp, tracking_bp, evidence_bp, people_bp, training_bp,
-                      library_bp, frameworks_bp, reports_bp, review_bp, admin_bp, health_bp):
+    for blueprint in (
+        auth_bp,
+        picker_bp,
+        schools_bp,
+        tracking_bp,
+        evidence_bp,
+        people_bp,
+        training_bp,
+        library_bp,
+        frameworks_bp,
+        reports_bp,
+        review_bp,
+        admin_bp,
+        health_bp,
+    ):
         app.register_blueprint(blueprint)
     init_reminders(app)
     register_error_handlers(app)

@@ -1,4 +1,5 @@
 """Access policies: every view states who may use it, and a test checks that none is missing."""
+
 from functools import wraps
 
 from flask import abort, g, request

@@ -9,6 +9,7 @@ digest job after the digests (tracker/reminders/scheduler.py, through the `diges
 Monday 07:00 school time, and sent by the outbox like any other message; the digest and outbox code know
 nothing of it.
 """
+
 import logging
 import zoneinfo
 from dataclasses import dataclass, field
@@ -64,11 +65,17 @@ def queue_anchor_mail(now: datetime | None = None, *, force: bool = False) -> An
     (`force`: whatever the hour). Each school is its own transaction; one school's failure skips only it."""
     now = now or utcnow()
     report = AnchorReport()
-    schools = db.session.execute(select(School.id, School.slug, School.name, School.timezone)
-                                 .order_by(School.slug)).all()
-    done = {(school_id, key.split(":")[1]) for school_id, key in db.session.execute(
-        select(OutboxMessage.school_id, OutboxMessage.idempotency_key)
-        .where(OutboxMessage.kind == KIND, OutboxMessage.created_at >= now - timedelta(days=8)))}
+    schools = db.session.execute(
+        select(School.id, School.slug, School.name, School.timezone).order_by(School.slug)
+    ).all()
+    done = {
+        (school_id, key.split(":")[1])
+        for school_id, key in db.session.execute(
+            select(OutboxMessage.school_id, OutboxMessage.idempotency_key).where(
+                OutboxMessage.kind == KIND, OutboxMessage.created_at >= now - timedelta(days=8)
+            )
+        )
+    }
     db.session.rollback()  # nothing is held open while schools are worked through one by one
     with links_context():  # every link on TRACKER_BASE_URL
         for school in schools:
@@ -98,25 +105,49 @@ def build_school_anchor_mail(school, now: datetime, today: date) -> int:
     if seq == 0:
         return 0
     leads = db.session.execute(
-        select(Membership.user_id, User.email, User.name).join(User, User.id == Membership.user_id)
-        .where(Membership.school_id == school.id, Membership.role == LEAD, User.active.is_(True),
-               or_(Membership.access_until.is_(None), Membership.access_until >= today))
-        .order_by(User.email)).all()
+        select(Membership.user_id, User.email, User.name)
+        .join(User, User.id == Membership.user_id)
+        .where(
+            Membership.school_id == school.id,
+            Membership.role == LEAD,
+            User.active.is_(True),
+            or_(Membership.access_until.is_(None), Membership.access_until >= today),
+        )
+        .order_by(User.email)
+    ).all()
     if not leads:
         return 0
     week = week_of(today)
-    context = {"school": school, "anchor": anchor, "seq": seq, "week": week, "taken_at": now,
-               "audit_url": url_for("schools.audit_trail", school=school.slug, _external=True),
-               "command": f"flask --app tracker audit verify --school {school.slug} --anchor {anchor}"}
+    context = {
+        "school": school,
+        "anchor": anchor,
+        "seq": seq,
+        "week": week,
+        "taken_at": now,
+        "audit_url": url_for("schools.audit_trail", school=school.slug, _external=True),
+        "command": f"flask --app tracker audit verify --school {school.slug} --anchor {anchor}",
+    }
     subject = f"{school.name}: audit trail anchor for week {week} (#{seq})"
-    rows = [{
-        "id": new_id(), "school_id": school.id, "idempotency_key": idempotency_key(week, lead.user_id),
-        "kind": KIND, "user_id": lead.user_id, "to_address": lead.email, "subject": subject[:300],
-        "body_text": render_template("audit/anchor_email.txt", name=lead.name or lead.email, **context),
-        "body_html": render_template("audit/anchor_email.html", name=lead.name or lead.email, **context),
-        "digest_on": today, "status": PENDING, "attempts": 0, "next_attempt_at": now, "last_error": "",
-        "created_at": now,
-    } for lead in leads]
+    rows = [
+        {
+            "id": new_id(),
+            "school_id": school.id,
+            "idempotency_key": idempotency_key(week, lead.user_id),
+            "kind": KIND,
+            "user_id": lead.user_id,
+            "to_address": lead.email,
+            "subject": subject[:300],
+            "body_text": render_template("audit/anchor_email.txt", name=lead.name or lead.email, **context),
+            "body_html": render_template("audit/anchor_email.html", name=lead.name or lead.email, **context),
+            "digest_on": today,
+            "status": PENDING,
+            "attempts": 0,
+            "next_attempt_at": now,
+            "last_error": "",
+            "created_at": now,
+        }
+        for lead in leads
+    ]
     insert = _insert().on_conflict_do_nothing(index_elements=["school_id", "idempotency_key"])
     db.session.execute(insert, rows)
     return len(rows)

@@ -11,6 +11,7 @@ Someone with the key, or who can only cut events off the end, is caught by ancho
 and check_anchor() tells whether the history still holds it. Checking chains and anchors lives in
 tracker/audit_verify.py.
 """
+
 import hashlib
 import hmac
 import json
@@ -171,8 +172,18 @@ def _jsonable(value):
     return json.loads(json.dumps(value, default=str)) if value is not None else None
 
 
-def record(action, *, school=None, subject=None, subject_type="", subject_id="", before=None, after=None,
-           actor=None, actor_email=None):
+def record(
+    action,
+    *,
+    school=None,
+    subject=None,
+    subject_type="",
+    subject_id="",
+    before=None,
+    after=None,
+    actor=None,
+    actor_email=None,
+):
     """Append an audit event in the current transaction (the caller commits)."""
     if actor is None and has_request_context() and current_user.is_authenticated:
         actor = current_user
@@ -181,7 +192,9 @@ def record(action, *, school=None, subject=None, subject_type="", subject_id="",
         subject_id = subject_id or str(subject.id)
     chain = str(school.id) if school is not None else PLATFORM_CHAIN
     head = db.session.execute(
-        db.select(AuditHead).where(AuditHead.chain == chain).with_for_update()
+        db.select(AuditHead)
+        .where(AuditHead.chain == chain)
+        .with_for_update()
         .execution_options(populate_existing=True)  # the locked row as it is now, not as read earlier
     ).scalar_one_or_none()
     if head is None:

@@ -1,5 +1,6 @@
 """Operator commands (`flask --app tracker schools|users|audit|seed|frameworks ...`) and the registration of
 every command group, the features' own (reminders, scheduler, sessions) and the dev tools' (demo, bench)."""
+
 import sys
 import zoneinfo
 from datetime import UTC, datetime
@@ -41,15 +42,21 @@ def _fail(message):
 @click.option("--name", required=True)
 @click.option("--country", default="")
 @click.option("--timezone", default="UTC", show_default=True)
-@click.option("--start-month", default=8, show_default=True, type=click.IntRange(1, 12),
-              help="First month of the academic year")
+@click.option(
+    "--start-month",
+    default=8,
+    show_default=True,
+    type=click.IntRange(1, 12),
+    help="First month of the academic year",
+)
 def create_school_cmd(slug, name, country, timezone, start_month):
     """Create a school."""
     if timezone not in zoneinfo.available_timezones():
         _fail(f"unknown time zone {timezone!r}; use an IANA name such as Europe/Paris")
     try:
-        school = create_school(slug=slug, name=name, country=country, timezone=timezone,
-                               year_start_month=start_month)
+        school = create_school(
+            slug=slug, name=name, country=country, timezone=timezone, year_start_month=start_month
+        )
     except ServiceError as exc:
         _fail(str(exc))
     db.session.commit()
@@ -67,8 +74,12 @@ def list_schools_cmd():
 @click.option("--school", "slug", required=True)
 @click.option("--email", required=True)
 @click.option("--role", type=click.Choice(ROLES), default="lead", show_default=True)
-@click.option("--until", "until", type=click.DateTime(["%Y-%m-%d"]),
-              help="Last day of access (accreditors: at most TRACKER_ACCREDITOR_MAX_DAYS, default 90, from today)")
+@click.option(
+    "--until",
+    "until",
+    type=click.DateTime(["%Y-%m-%d"]),
+    help="Last day of access (accreditors: at most TRACKER_ACCREDITOR_MAX_DAYS, default 90, from today)",
+)
 def invite_cmd(slug, email, role, until):
     """Invite someone to a school and print the one-time link."""
     school = db.session.execute(db.select(School).where(School.slug == slug)).scalar_one_or_none()
@@ -111,9 +122,14 @@ def make_admin_cmd(email, password):
 
 @audit_cli.command("verify")
 @click.option("--school", "slug", help="Check only this school's chain")
-@click.option("--anchor", "anchors", multiple=True, metavar="SEQ:HASH",
-              help="An anchor from the school's reports or anchor e-mails, which its history must still "
-                   "contain (repeatable; needs --school)")
+@click.option(
+    "--anchor",
+    "anchors",
+    multiple=True,
+    metavar="SEQ:HASH",
+    help="An anchor from the school's reports or anchor e-mails, which its history must still "
+    "contain (repeatable; needs --school)",
+)
 def verify_cmd(slug, anchors):
     """Check every audit chain (or one school's) with the audit keys; name the first broken event of each,
     and check that the school's history still contains each anchor given."""
@@ -168,8 +184,10 @@ def mail_anchors_cmd(now):
         moment = datetime.fromisoformat(now)
         moment = moment if moment.tzinfo else moment.replace(tzinfo=UTC)
     report = queue_anchor_mail(moment, force=True)
-    click.echo(f"{report.messages} anchor e-mail(s) queued for {report.schools} school(s); "
-               "`flask --app tracker reminders send` sends them.")
+    click.echo(
+        f"{report.messages} anchor e-mail(s) queued for {report.schools} school(s); "
+        "`flask --app tracker reminders send` sends them."
+    )
 
 
 def _load_all_or_nothing(load):
@@ -212,6 +230,16 @@ def frameworks_list_cmd():
 
 
 def register_cli(app):
-    for group in (bench_cli, scheduler_cli, reminders_cli, sessions_cli, schools_cli, users_cli, audit_cli,
-                  demo_cli, frameworks_cli, seed_cmd):
+    for group in (
+        bench_cli,
+        scheduler_cli,
+        reminders_cli,
+        sessions_cli,
+        schools_cli,
+        users_cli,
+        audit_cli,
+        demo_cli,
+        frameworks_cli,
+        seed_cmd,
+    ):
         app.cli.add_command(group)

@@ -1,6 +1,7 @@
 """Every setting, in one place: build_config() reads the TRACKER_* environment variables (and PORT), parses
 their types and refuses impossible values with a ConfigError naming the variable. The rest of the app reads
 `current_app.config[...]`, never the environment (tests/test_settings.py checks that)."""
+
 import os
 import secrets
 from datetime import timedelta
@@ -54,9 +55,11 @@ def _base_url(overrides: dict, production: bool) -> str:
     value = overrides.get("TRACKER_BASE_URL") or _env("BASE_URL")
     if not value:
         if production:
-            raise ConfigError("TRACKER_BASE_URL must be set when TRACKER_ENV=production: the address people "
-                              "reach the app at, e.g. https://tracker.example.org (e-mail links start with "
-                              "it).")
+            raise ConfigError(
+                "TRACKER_BASE_URL must be set when TRACKER_ENV=production: the address people "
+                "reach the app at, e.g. https://tracker.example.org (e-mail links start with "
+                "it)."
+            )
         if overrides.get("SERVER_NAME"):
             return f"{overrides.get('PREFERRED_URL_SCHEME', 'http')}://{overrides['SERVER_NAME']}"
         port = os.environ.get("PORT", "").strip() or "5000"
@@ -65,8 +68,10 @@ def _base_url(overrides: dict, production: bool) -> str:
         value = f"http://127.0.0.1:{port}"
     parts = urlsplit(value.strip())
     if parts.scheme not in ("http", "https") or not parts.netloc or parts.query or parts.fragment:
-        raise ConfigError(f"TRACKER_BASE_URL must be an http:// or https:// address such as "
-                          f"https://tracker.example.org, not {value!r}.")
+        raise ConfigError(
+            f"TRACKER_BASE_URL must be an http:// or https:// address such as "
+            f"https://tracker.example.org, not {value!r}."
+        )
     return value.strip().rstrip("/")
 
 
@@ -101,16 +106,20 @@ def _audit_keys(instance_path: Path, overrides: dict, production: bool) -> tuple
     key = overrides.get("TRACKER_AUDIT_KEY") or _env("AUDIT_KEY")
     if not key:
         if production:
-            raise ConfigError("TRACKER_AUDIT_KEY must be set when TRACKER_ENV=production (keep it outside "
-                              "the database; python -c 'import secrets; print(secrets.token_hex(32))' makes "
-                              "one).")
+            raise ConfigError(
+                "TRACKER_AUDIT_KEY must be set when TRACKER_ENV=production (keep it outside "
+                "the database; python -c 'import secrets; print(secrets.token_hex(32))' makes "
+                "one)."
+            )
         key = _instance_secret(instance_path, "audit_key")
     old = overrides.get("TRACKER_AUDIT_OLD_KEYS", _env("AUDIT_OLD_KEYS", ""))
     old = [k.strip() for k in (old.split(",") if isinstance(old, str) else old) if k.strip()]
     for candidate in [key, *old]:
         if len(candidate) < MIN_AUDIT_KEY:
-            raise ConfigError(f"Audit keys (TRACKER_AUDIT_KEY, TRACKER_AUDIT_OLD_KEYS) must be at least "
-                              f"{MIN_AUDIT_KEY} characters long.")
+            raise ConfigError(
+                f"Audit keys (TRACKER_AUDIT_KEY, TRACKER_AUDIT_OLD_KEYS) must be at least "
+                f"{MIN_AUDIT_KEY} characters long."
+            )
     return key, [k for k in old if k != key]
 
 
@@ -207,7 +216,11 @@ def build_config(instance_path: Path, overrides: dict | None = None) -> dict:
     config.update(overrides)
     config["TRACKER_AUDIT_KEY"], config["TRACKER_AUDIT_OLD_KEYS"] = audit_key, audit_old_keys
     config["TRACKER_BASE_URL"] = base_url  # checked and without its trailing slash, whoever gave it
-    for name in ("TRACKER_SESSION_IDLE_MINUTES", "TRACKER_SESSION_REMEMBER_IDLE_DAYS", "TRACKER_SESSION_MAX_DAYS"):
+    for name in (
+        "TRACKER_SESSION_IDLE_MINUTES",
+        "TRACKER_SESSION_REMEMBER_IDLE_DAYS",
+        "TRACKER_SESSION_MAX_DAYS",
+    ):
         if config[name] <= 0:
             raise ConfigError(f"{name} must be a whole number above 0 (every sign-in would end at once).")
     return config

@@ -3,6 +3,7 @@
 Months and years go through `dateutil.relativedelta`; every result past date.max or before date.min is held
 there instead of raising, so a row stored before the date policy (tracker/validation.py) cannot break a page.
 """
+
 from datetime import date, timedelta
 
 from dateutil.relativedelta import relativedelta

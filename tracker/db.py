@@ -1,5 +1,6 @@
 """Database core: base model with a constraint naming convention, the SchoolScoped mixin, scoped lookups, and
 how SQLite transactions begin (writers wait for each other) and whether a request's commit was reached."""
+
 import sqlite3
 import uuid
 from contextlib import contextmanager

@@ -2,6 +2,7 @@
 
 A database that cannot be reached (or a SQLite lock held too long) is a 503 whose message says what happened
 to the request: a page that could not be loaded, nothing saved, or a change that may or may not be saved."""
+
 from flask import g, render_template, request
 from flask_wtf.csrf import CSRFError
 from markupsafe import escape
@@ -12,26 +13,39 @@ from .db import RETRY_IMMEDIATE, SAFE_METHODS, RetryBusyReads, commit_sent, db, 
 from .extensions import login_manager
 
 MESSAGES = {
-    400: ("The request could not be understood", "Something in what was sent is not valid. Go back, check the form and try again."),
-    403: ("You cannot do that here", "Your role in this school does not allow this. Ask your safeguarding lead if you need it."),
+    400: (
+        "The request could not be understood",
+        "Something in what was sent is not valid. Go back, check the form and try again.",
+    ),
+    403: (
+        "You cannot do that here",
+        "Your role in this school does not allow this. Ask your safeguarding lead if you need it.",
+    ),
     404: ("Page not found", "There is nothing here, or you do not have access to it."),
     405: ("Not allowed", "This page cannot be used that way."),
     413: ("Too large", "What you sent is larger than this installation accepts."),
     429: ("Too many attempts", "Wait a few minutes and try again."),
-    500: ("Something went wrong", "The error has been logged. Nothing was half-saved: try again in a moment."),
-    503: ("Temporarily unavailable", "The database is not reachable right now. Nothing was saved; "
-          "try again in a minute."),
+    500: (
+        "Something went wrong",
+        "The error has been logged. Nothing was half-saved: try again in a moment.",
+    ),
+    503: (
+        "Temporarily unavailable",
+        "The database is not reachable right now. Nothing was saved; try again in a minute.",
+    ),
 }
 #: the 503 message of a read (GET): nothing was meant to be saved
-NOT_LOADED = ("The database is not reachable right now, so this page could not be loaded. Try again in a "
-              "minute.")
+NOT_LOADED = (
+    "The database is not reachable right now, so this page could not be loaded. Try again in a minute."
+)
 #: the 503 message of a change whose COMMIT was sent but never confirmed
-MAYBE_SAVED = ("The database is not reachable right now. It stopped answering while your change was being "
-               "saved, so it may or may not have been saved: in a minute, reload the page to check before you "
-               "send it again.")
+MAYBE_SAVED = (
+    "The database is not reachable right now. It stopped answering while your change was being "
+    "saved, so it may or may not have been saved: in a minute, reload the page to check before you "
+    "send it again."
+)
 #: the 503 message of a change that waited too long for other people's changes (SQLite's lock)
-BUSY = ("The database is busy with other people's changes right now. Nothing was saved; try again in a "
-        "minute.")
+BUSY = "The database is busy with other people's changes right now. Nothing was saved; try again in a minute."
 #: seconds a client (or a proxy) is asked to wait after a 503
 RETRY_AFTER = 30
 
@@ -56,8 +70,9 @@ def _render(status, detail=None):
     title, message = MESSAGES.get(status, (f"Error {status}", ""))
     if request.accept_mimetypes.best == "application/json":
         return {"error": title, "detail": detail or message}, status
-    return render_template("errors/error.html", status=status, title=title, message=message,
-                           detail=detail), status
+    return render_template(
+        "errors/error.html", status=status, title=title, message=message, detail=detail
+    ), status
 
 
 def _rollback(app):
@@ -66,23 +81,31 @@ def _rollback(app):
     try:
         db.session.rollback()
     except Exception:  # noqa: BLE001  the connection is already gone: there is nothing left to roll back
-        app.logger.warning("Rollback failed after a database error on %s %s", request.method, request.path,
-                           exc_info=True)
+        app.logger.warning(
+            "Rollback failed after a database error on %s %s", request.method, request.path, exc_info=True
+        )
 
 
 def _render_unreachable(exc=None):
     """The 503 answer, built without touching the database: the signed-in user, the school and the membership
     were loaded from it and expired by the rollback, so the page is drawn as for a visitor."""
     message = unreachable_message(exc)
-    g._login_user = login_manager.anonymous_user()  # current_user for the template and the after-request hooks
+    g._login_user = (
+        login_manager.anonymous_user()
+    )  # current_user for the template and the after-request hooks
     g.school = g.membership = None
     headers = {"Retry-After": str(RETRY_AFTER), "Cache-Control": "no-store"}
     try:
         body, status = _render(503, message)
     except Exception:  # noqa: BLE001  the page must not fail for a reason of its own
         title = MESSAGES[503][0]
-        body, status = (f"<!doctype html><title>{escape(title)}</title><h1>{escape(title)}</h1>"
-                        f"<p>{escape(message)}</p>"), 503
+        body, status = (
+            (
+                f"<!doctype html><title>{escape(title)}</title><h1>{escape(title)}</h1>"
+                f"<p>{escape(message)}</p>"
+            ),
+            503,
+        )
     return body, status, headers
 
 
@@ -110,12 +133,16 @@ def register_error_handlers(app):
         _rollback(app)
         if sqlite_busy(exc) and request.method in SAFE_METHODS and RETRY_IMMEDIATE not in request.environ:
             request.environ[RETRY_IMMEDIATE] = "asked"  # RetryBusyReads runs it again; this answer is dropped
-            app.logger.info("SQLite was busy on %s %s: running it again, waiting for the lock",
-                            request.method, request.path)
+            app.logger.info(
+                "SQLite was busy on %s %s: running it again, waiting for the lock",
+                request.method,
+                request.path,
+            )
             return _render_unreachable(exc)
         if exc.connection_invalidated:
-            app.logger.warning("Database connection lost on %s %s: %s", request.method, request.path,
-                               exc.orig or exc)
+            app.logger.warning(
+                "Database connection lost on %s %s: %s", request.method, request.path, exc.orig or exc
+            )
         else:  # also a locked SQLite file, a cancelled statement, a missing table: keep the traceback
             app.logger.error("Database unreachable on %s %s", request.method, request.path, exc_info=exc)
         return _render_unreachable(exc)
@@ -123,12 +150,18 @@ def register_error_handlers(app):
     @app.errorhandler(CSRFError)
     def csrf_error(exc):
         db.session.rollback()
-        return _render(400, "The form had expired or was sent from somewhere else. Reload the page and try again.")
+        return _render(
+            400, "The form had expired or was sent from somewhere else. Reload the page and try again."
+        )
 
     @app.errorhandler(HTTPException)
     def http_error(exc):
         db.session.rollback()
-        detail = exc.description if exc.code == 400 and exc.description and "browser (or proxy)" not in exc.description else None
+        detail = (
+            exc.description
+            if exc.code == 400 and exc.description and "browser (or proxy)" not in exc.description
+            else None
+        )
         if exc.code == 429:
             detail = "Too many attempts. For your account's safety, wait a few minutes before trying again."
         response = _render(exc.code or 500, detail)

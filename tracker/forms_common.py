@@ -6,6 +6,7 @@ Every form of the tracker derives from `Form` (tests/test_text_fields.py checks 
   one), never the stored object's value nor a silently chosen default;
 - every one-line text field gets `SingleLine()` and every text area `MultiLine()` (tracker/validation.py).
 """
+
 from flask import has_request_context, request
 from flask_wtf import FlaskForm
 from flask_wtf.form import _Auto
@@ -83,17 +84,23 @@ def lower_strip(value):
 
 def version_field():
     """The hidden version of the row a page shows (optimistic locking): a whole number, else it is stale."""
-    return HiddenField(validators=[
-        InputRequired("This page is out of date. Reload it and make the change again."),
-        Regexp(r"^\d{1,9}$", message="This page is out of date. Reload it and make the change again.")])
+    return HiddenField(
+        validators=[
+            InputRequired("This page is out of date. Reload it and make the change again."),
+            Regexp(r"^\d{1,9}$", message="This page is out of date. Reload it and make the change again."),
+        ]
+    )
 
 
 def email_field(label="E-mail address"):
     return EmailField(
         label,
         filters=[lower_strip],
-        validators=[DataRequired("Enter an e-mail address."), Email("Enter a valid e-mail address."),
-                    Length(max=254)],
+        validators=[
+            DataRequired("Enter an e-mail address."),
+            Email("Enter a valid e-mail address."),
+            Length(max=254),
+        ],
         render_kw={"autocomplete": "email"},
     )
 
@@ -102,11 +109,13 @@ def new_password_fields():
     """Return (password, confirm) fields for choosing a password."""
     password = PasswordField(
         "New password",
-        validators=[DataRequired("Choose a password."),
-                    Length(min=MIN_LENGTH, max=200, message=f"Use at least {MIN_LENGTH} characters."),
-                    StrongPassword()],
+        validators=[
+            DataRequired("Choose a password."),
+            Length(min=MIN_LENGTH, max=200, message=f"Use at least {MIN_LENGTH} characters."),
+            StrongPassword(),
+        ],
         description=f"At least {MIN_LENGTH} characters, hard to guess, and not your name or e-mail address. "
-                    "A short sentence is easy to remember and hard to guess.",
+        "A short sentence is easy to remember and hard to guess.",
         render_kw={"autocomplete": "new-password"},
     )
     confirm = PasswordField(

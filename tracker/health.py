@@ -1,4 +1,5 @@
 """A health endpoint for load balancers and the benchmarks' ceiling."""
+
 from flask import Blueprint, jsonify
 
 from .access import public

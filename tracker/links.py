@@ -4,6 +4,7 @@ Every such link starts with TRACKER_BASE_URL (tracker/config.py), never with the
 that caused it: otherwise anyone could ask for a password reset with their own Host and have the app mail a
 link to their server. Pages keep using url_for() for their own, relative, links.
 """
+
 from contextlib import contextmanager
 from urllib.parse import urlsplit
 

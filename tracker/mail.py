@@ -4,6 +4,7 @@ They do not go through the e-mail outbox (tracker/reminders/outbox.py), which ca
 anchor e-mail; whoever runs the installation passes them on. An invitation link is also shown to the person
 who sent it.
 """
+
 from flask import current_app
 
 

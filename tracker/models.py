@@ -1,4 +1,5 @@
 """Imports every model so metadata (and Alembic autogenerate) sees the whole schema."""
+
 from .audit import AuditEvent, AuditHead  # noqa: F401
 from .auth.models import LoginSession, User  # noqa: F401
 from .evidence.models import Evidence  # noqa: F401

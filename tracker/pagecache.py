@@ -7,6 +7,7 @@ What the audit chain does not cover (a user renaming themselves, which is not a 
 the school's next change. TRACKER_PAGE_CACHE=0 turns it off (the benchmark measures both ways); tests run with
 it off unless they ask for it.
 """
+
 import threading
 from collections import OrderedDict
 

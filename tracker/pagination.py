@@ -1,5 +1,6 @@
 """Page-number pagination, the only one: for select() queries (one COUNT and one page of rows) and for
 computed lists (`paginate_list`); `?page=` is read and checked here and nowhere else."""
+
 from dataclasses import dataclass
 
 from flask import abort, request
@@ -49,4 +50,4 @@ def paginate(query, per_page=50) -> Page:
 def paginate_list(rows: list, per_page=50) -> Page:
     """The page named by ?page= of rows already computed in Python."""
     page = _requested_page(len(rows), per_page)
-    return Page(rows[(page - 1) * per_page:page * per_page], page, per_page, len(rows))
+    return Page(rows[(page - 1) * per_page : page * per_page], page, per_page, len(rows))

@@ -1,5 +1,6 @@
 """Passwords: hashing with argon2id (hashes are upgraded on sign-in when parameters change) and the strength
 check every newly chosen password must pass (zxcvbn's estimate, knowing the person's e-mail and name)."""
+
 import re
 
 from argon2 import PasswordHasher
@@ -60,14 +61,18 @@ def password_problem(password: str, user_inputs=()) -> str | None:
         return None
     reasons = []
     if any(match.get("dictionary_name") == "user_inputs" for match in result["sequence"]):
-        reasons.append("It contains your name, your e-mail address or the school's name, which are among "
-                       "the first things someone would try.")
+        reasons.append(
+            "It contains your name, your e-mail address or the school's name, which are among "
+            "the first things someone would try."
+        )
     feedback = result["feedback"]
     if feedback.get("warning"):
         reasons.append(_sentence(feedback["warning"]))
     reasons.extend(_sentence(s) for s in feedback.get("suggestions", ()))
-    reasons.append("A short sentence of four or more words that only you would put together is easy to "
-                   "remember and hard to guess.")
+    reasons.append(
+        "A short sentence of four or more words that only you would put together is easy to "
+        "remember and hard to guess."
+    )
     return "This password is too easy to guess. " + " ".join(reasons)
 
 

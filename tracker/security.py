@@ -1,6 +1,7 @@
 """Request and response safety: the client address behind trusted reverse proxies (ProxyFix), refusal of
 NUL bytes, and response headers (CSP without inline script, no framing, no sniffing, no caching of private
 pages)."""
+
 import ipaddress
 from itertools import chain
 
@@ -18,8 +19,11 @@ CSP = (
 
 def _sent_text():
     """Every piece of text the client sent that may be stored or looked up in the database."""
-    return chain((request.path, request.headers.get("User-Agent", "")),
-                 *request.args.listvalues(), *request.form.listvalues())
+    return chain(
+        (request.path, request.headers.get("User-Agent", "")),
+        *request.args.listvalues(),
+        *request.form.listvalues(),
+    )
 
 
 def trust_proxies(app):
@@ -35,11 +39,14 @@ def trust_proxies(app):
     """
     count = app.config["TRACKER_TRUSTED_PROXIES"]
     if count < 0:
-        raise ConfigError("TRACKER_TRUSTED_PROXIES must be 0 (clients connect directly) or the number of "
-                          "reverse proxies in front of the app.")
+        raise ConfigError(
+            "TRACKER_TRUSTED_PROXIES must be 0 (clients connect directly) or the number of "
+            "reverse proxies in front of the app."
+        )
     if count:
-        app.wsgi_app = ProxyFix(_plausible_address(app.wsgi_app), x_for=count, x_proto=count,
-                                x_host=0, x_port=0, x_prefix=0)
+        app.wsgi_app = ProxyFix(
+            _plausible_address(app.wsgi_app), x_for=count, x_proto=count, x_host=0, x_port=0, x_prefix=0
+        )
 
 
 def _plausible_address(wsgi_app):

@@ -1,4 +1,5 @@
 """Load the library and framework seed files: check every file first, then write all or nothing."""
+
 from pathlib import Path
 
 from .db import db

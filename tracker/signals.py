@@ -7,6 +7,7 @@ receivers at once, in the sender's thread and inside the sender's transaction, b
 a receiver that raises makes the sender fail, and nothing of either is saved. Receivers are connected when
 their module is imported, which `create_app` does for every feature.
 """
+
 from blinker import Namespace
 
 _signals = Namespace()

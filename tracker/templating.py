@@ -1,4 +1,5 @@
 """Template globals: the current school, the user's schools, role names, and `can` (who may do what)."""
+
 from urllib.parse import quote
 
 from flask import current_app, g, url_for

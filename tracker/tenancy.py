@@ -1,4 +1,5 @@
 """Schools (tenants), memberships and roles; loads g.school from the URL for every school page."""
+
 import uuid
 import zoneinfo
 from datetime import date, datetime
@@ -101,10 +102,17 @@ def _all_memberships(user) -> list[Membership]:
     cached = g.get("_memberships") if has_request_context() else None
     if cached is not None and cached[0] == user.id:
         return cached[1]
-    rows = db.session.execute(
-        db.select(Membership).join(School).options(contains_eager(Membership.school))
-        .where(Membership.user_id == user.id).order_by(School.name, School.id)
-    ).scalars().all()
+    rows = (
+        db.session.execute(
+            db.select(Membership)
+            .join(School)
+            .options(contains_eager(Membership.school))
+            .where(Membership.user_id == user.id)
+            .order_by(School.name, School.id)
+        )
+        .scalars()
+        .all()
+    )
     if has_request_context():
         g._memberships = (user.id, rows)
     return rows

@@ -1,6 +1,7 @@
 """The one transaction boundary of a view: `DomainError` (the base of every feature's refusal) and `saving()`,
 which commits once on success, rolls back on any error, shows a domain error's message and runs after-commit
 work only once the commit went through."""
+
 from contextlib import contextmanager
 
 from flask import current_app, flash

@@ -10,6 +10,7 @@ Text: `SingleLine()` refuses control characters (Unicode category Cc, and the li
 U+2028/U+2029) in one-line fields (names, titles, e-mail, tags ...); `MultiLine()` allows new lines and tabs
 but refuses the other control characters (NUL ...). `forms_common.Form` adds them to every text field.
 """
+
 import unicodedata
 from dataclasses import dataclass
 from datetime import date
@@ -118,8 +119,10 @@ def check_text(value, multi_line: bool = False) -> str | None:
     if not found:
         return None
     where = "this text" if multi_line else "a one-line field (no line breaks or tabs)"
-    return (f"Remove the invisible control characters ({', '.join(found[:5])}): they cannot go in {where}. "
-            "Type the text again rather than pasting it.")
+    return (
+        f"Remove the invisible control characters ({', '.join(found[:5])}): they cannot go in {where}. "
+        "Type the text again rather than pasting it."
+    )
 
 
 class SingleLine:

@@ -1,4 +1,5 @@
 """Validation of YAML seed files against a strict shape, with messages naming the file, the line and the fault."""
+
 import re
 
 import yaml
@@ -37,10 +38,14 @@ class Checker:
             line = mark.line + 1 if mark else 1
             context, start = getattr(exc, "context", None), getattr(exc, "context_mark", None)
             # the parser notices an unclosed bracket or quote lines later: say where it was opened
-            where = f" ({context} that starts on line {start.line + 1})" if context and start and mark \
-                and start.line != mark.line else ""
+            where = (
+                f" ({context} that starts on line {start.line + 1})"
+                if context and start and mark and start.line != mark.line
+                else ""
+            )
             self.problems.append(
-                f"{self.filename}, line {line}: not valid YAML: {getattr(exc, 'problem', exc)}{where}")
+                f"{self.filename}, line {line}: not valid YAML: {getattr(exc, 'problem', exc)}{where}"
+            )
             return None
         if node is None:
             self.problems.append(f"{self.filename}, line 1: the file is empty")
@@ -58,7 +63,9 @@ class Checker:
             if key in fields:
                 self.error(key_node, f"{where}: field '{key}' appears twice")
             elif key not in allowed:
-                self.error(key_node, f"{where}: unknown field '{key}' (allowed: {', '.join(sorted(allowed))})")
+                self.error(
+                    key_node, f"{where}: unknown field '{key}' (allowed: {', '.join(sorted(allowed))})"
+                )
             fields[key] = value_node
         for name in required:
             if name not in fields:
@@ -67,7 +74,10 @@ class Checker:
 
     def string(self, node, where, *, max_len=2000, pattern=None, choices=None, allow_empty=False):
         if not isinstance(node, ScalarNode) or node.tag != STR_TAG:
-            self.error(node, f"{where}: expected text" + (" (put it in quotes)" if isinstance(node, ScalarNode) else ""))
+            self.error(
+                node,
+                f"{where}: expected text" + (" (put it in quotes)" if isinstance(node, ScalarNode) else ""),
+            )
             return None
         value = node.value.strip()
         if not value and not allow_empty:
@@ -107,8 +117,11 @@ class Checker:
         return node.value
 
     def strings(self, node, where, **kwargs):
-        return [v for i, item in enumerate(self.sequence(node, where))
-                if (v := self.string(item, f"{where}[{i + 1}]", **kwargs)) is not None]
+        return [
+            v
+            for i, item in enumerate(self.sequence(node, where))
+            if (v := self.string(item, f"{where}[{i + 1}]", **kwargs)) is not None
+        ]
 
     def raise_if_problems(self):
         if self.problems:

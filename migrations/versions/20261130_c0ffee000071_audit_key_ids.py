@@ -16,6 +16,7 @@ Revision ID: c0ffee000071
 Revises: c0ffee000081
 Create Date: 2026-11-30 02:30:00
 """
+
 import hashlib
 import hmac
 import json
@@ -29,8 +30,8 @@ from alembic import context, op
 import tracker.db  # noqa: F401  (custom column types such as UTCDateTime)
 
 # revision identifiers, used by Alembic.
-revision = 'c0ffee000071'
-down_revision = 'c0ffee000081'
+revision = "c0ffee000071"
+down_revision = "c0ffee000081"
 branch_labels = None
 depends_on = None
 
@@ -38,29 +39,41 @@ PLATFORM_CHAIN = "platform"
 
 events = sa.table(
     "audit_events",
-    sa.column("id", sa.Integer), sa.column("chain", sa.String), sa.column("seq", sa.Integer),
-    sa.column("school_id", sa.Uuid), sa.column("actor_id", sa.Uuid), sa.column("actor_email", sa.String),
-    sa.column("action", sa.String), sa.column("subject_type", sa.String), sa.column("subject_id", sa.String),
-    sa.column("before", sa.JSON), sa.column("after", sa.JSON), sa.column("ip", sa.String),
-    sa.column("created_at", tracker.db.UTCDateTime), sa.column("prev_hash", sa.String),
-    sa.column("hash", sa.String), sa.column("key_id", sa.String),
+    sa.column("id", sa.Integer),
+    sa.column("chain", sa.String),
+    sa.column("seq", sa.Integer),
+    sa.column("school_id", sa.Uuid),
+    sa.column("actor_id", sa.Uuid),
+    sa.column("actor_email", sa.String),
+    sa.column("action", sa.String),
+    sa.column("subject_type", sa.String),
+    sa.column("subject_id", sa.String),
+    sa.column("before", sa.JSON),
+    sa.column("after", sa.JSON),
+    sa.column("ip", sa.String),
+    sa.column("created_at", tracker.db.UTCDateTime),
+    sa.column("prev_hash", sa.String),
+    sa.column("hash", sa.String),
+    sa.column("key_id", sa.String),
 )
-heads = sa.table("audit_heads", sa.column("chain", sa.String), sa.column("seq", sa.Integer),
-                 sa.column("hash", sa.String))
+heads = sa.table(
+    "audit_heads", sa.column("chain", sa.String), sa.column("seq", sa.Integer), sa.column("hash", sa.String)
+)
 
 
 def upgrade():
-    with op.batch_alter_table('audit_events', schema=None) as batch_op:
-        batch_op.add_column(sa.Column('key_id', sa.String(length=16), server_default='', nullable=False))
+    with op.batch_alter_table("audit_events", schema=None) as batch_op:
+        batch_op.add_column(sa.Column("key_id", sa.String(length=16), server_default="", nullable=False))
     if context.is_offline_mode():
-        raise RuntimeError("This revision seals the existing audit chains with TRACKER_AUDIT_KEY: run it "
-                           "online.")
+        raise RuntimeError(
+            "This revision seals the existing audit chains with TRACKER_AUDIT_KEY: run it online."
+        )
     seal_chains(op.get_bind(), _audit_key())
 
 
 def downgrade():
-    with op.batch_alter_table('audit_events', schema=None) as batch_op:
-        batch_op.drop_column('key_id')
+    with op.batch_alter_table("audit_events", schema=None) as batch_op:
+        batch_op.drop_column("key_id")
 
 
 def _audit_key() -> str:
@@ -71,8 +84,10 @@ def _audit_key() -> str:
     except (RuntimeError, KeyError):  # alembic without the app
         key = os.environ.get("TRACKER_AUDIT_KEY")
         if not key:
-            raise RuntimeError("Set TRACKER_AUDIT_KEY (or run through `flask --app tracker db upgrade`): "
-                               "this revision seals the existing audit chains with it.") from None
+            raise RuntimeError(
+                "Set TRACKER_AUDIT_KEY (or run through `flask --app tracker db upgrade`): "
+                "this revision seals the existing audit chains with it."
+            ) from None
         return key
 
 
@@ -82,12 +97,19 @@ def _key_id(key: str) -> str:  # as tracker.audit.key_id at this revision
 
 def _canonical(row: dict) -> bytes:  # as tracker.audit.AuditEvent.canonical at this revision
     payload = {
-        "chain": row["chain"], "seq": row["seq"],
+        "chain": row["chain"],
+        "seq": row["seq"],
         "school_id": str(row["school_id"]) if row["school_id"] else None,
         "actor_id": str(row["actor_id"]) if row["actor_id"] else None,
-        "actor_email": row["actor_email"], "action": row["action"], "subject_type": row["subject_type"],
-        "subject_id": row["subject_id"], "before": row["before"], "after": row["after"], "ip": row["ip"],
-        "created_at": row["created_at"].isoformat(timespec="microseconds"), "prev_hash": row["prev_hash"],
+        "actor_email": row["actor_email"],
+        "action": row["action"],
+        "subject_type": row["subject_type"],
+        "subject_id": row["subject_id"],
+        "before": row["before"],
+        "after": row["after"],
+        "ip": row["ip"],
+        "created_at": row["created_at"].isoformat(timespec="microseconds"),
+        "prev_hash": row["prev_hash"],
         "key_id": row["key_id"],
     }
     return json.dumps(payload, sort_keys=True, separators=(",", ":"), default=str).encode()
@@ -99,19 +121,31 @@ def seal_chains(conn, key: str) -> int:
     sealed = 0
     chains = conn.execute(sa.select(heads.c.chain, heads.c.seq, heads.c.hash).where(heads.c.seq > 0)).all()
     for head in chains:
-        last_key = conn.execute(sa.select(events.c.key_id).where(events.c.chain == head.chain,
-                                                                 events.c.seq == head.seq)).scalar()
+        last_key = conn.execute(
+            sa.select(events.c.key_id).where(events.c.chain == head.chain, events.c.seq == head.seq)
+        ).scalar()
         if last_key != "":
             continue
-        row = {"chain": head.chain, "seq": head.seq + 1,
-               "school_id": None if head.chain == PLATFORM_CHAIN else uuid.UUID(head.chain), "actor_id": None,
-               "actor_email": "", "action": "audit.sealed", "subject_type": "", "subject_id": "",
-               "before": None,
-               "after": {"legacy_events": head.seq, "key_id": kid}, "ip": "", "created_at": datetime.now(UTC),
-               "prev_hash": head.hash, "key_id": kid}
+        row = {
+            "chain": head.chain,
+            "seq": head.seq + 1,
+            "school_id": None if head.chain == PLATFORM_CHAIN else uuid.UUID(head.chain),
+            "actor_id": None,
+            "actor_email": "",
+            "action": "audit.sealed",
+            "subject_type": "",
+            "subject_id": "",
+            "before": None,
+            "after": {"legacy_events": head.seq, "key_id": kid},
+            "ip": "",
+            "created_at": datetime.now(UTC),
+            "prev_hash": head.hash,
+            "key_id": kid,
+        }
         row["hash"] = hmac.new(key.encode(), _canonical(row), hashlib.sha256).hexdigest()
         conn.execute(events.insert().values(**row))
-        conn.execute(heads.update().where(heads.c.chain == head.chain)
-                     .values(seq=row["seq"], hash=row["hash"]))
+        conn.execute(
+            heads.update().where(heads.c.chain == head.chain).values(seq=row["seq"], hash=row["hash"])
+        )
         sealed += 1
     return sealed

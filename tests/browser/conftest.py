@@ -2,6 +2,7 @@
 
 Locally the browser tests skip when /usr/bin/chromium is missing; in CI (CI=true) that is a failure.
 """
+
 import os
 import socket
 import subprocess
@@ -15,8 +16,15 @@ import pytest
 from ..databases import fresh_postgres
 
 CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-                 "--disable-background-networking", "--disable-component-update", "--disable-sync"]
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
 DEMO_PASSWORD = "browser-demo-password"
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -25,7 +33,9 @@ def _require_chromium():
     if Path(CHROMIUM).exists():
         return
     if os.environ.get("CI"):
-        pytest.fail(f"{CHROMIUM} is missing: CI must install Debian's chromium (scripts/ensure-system-deps browser)")
+        pytest.fail(
+            f"{CHROMIUM} is missing: CI must install Debian's chromium (scripts/ensure-system-deps browser)"
+        )
     pytest.skip(f"{CHROMIUM} is missing (apt-get install chromium); CI runs these tests")
 
 
@@ -47,16 +57,26 @@ def live_server(tmp_path_factory):
     """Base URL of a tracker served from a subprocess with migrated schema, seeds and demo data."""
     _require_chromium()
     tmp = tmp_path_factory.mktemp("live")
-    env = {**os.environ, "TRACKER_DATABASE_URL": _live_database(tmp), "TRACKER_DEMO_PASSWORD": DEMO_PASSWORD,
-           "TRACKER_SECRET_KEY": "live-test-secret", "TRACKER_EVIDENCE_DIR": str(tmp / "evidence"),
-           "FLASK_APP": "tracker"}
+    env = {
+        **os.environ,
+        "TRACKER_DATABASE_URL": _live_database(tmp),
+        "TRACKER_DEMO_PASSWORD": DEMO_PASSWORD,
+        "TRACKER_SECRET_KEY": "live-test-secret",
+        "TRACKER_EVIDENCE_DIR": str(tmp / "evidence"),
+        "FLASK_APP": "tracker",
+    }
     flask = [sys.executable, "-m", "flask", "--app", "tracker"]
     for step in (["db", "upgrade"], ["seed"], ["demo", "load"]):
         subprocess.run(flask + step, env=env, cwd=ROOT, check=True, capture_output=True, timeout=300)
     port = _free_port()
     log = open(tmp / "server.log", "w")
-    proc = subprocess.Popen(flask + ["run", "--port", str(port), "--no-reload"], env=env, cwd=ROOT,
-                            stdout=log, stderr=subprocess.STDOUT)
+    proc = subprocess.Popen(
+        flask + ["run", "--port", str(port), "--no-reload"],
+        env=env,
+        cwd=ROOT,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+    )
     base = f"http://127.0.0.1:{port}"
     for _ in range(100):
         try:

@@ -1,5 +1,6 @@
 """Accreditation in a real browser: the head downloads the report; the accreditor opens evidence and raises a
 query; the lead answers it in the same thread."""
+
 import re
 
 import pytest
@@ -24,7 +25,9 @@ def test_head_downloads_the_report_accreditor_raises_a_query_and_lead_answers(li
     assert target.read_bytes()[:5] == b"%PDF-"
     assert download.suggested_filename.endswith(".pdf")
     page.goto(live_server + "/s/demo/reports/")
-    assert page.locator("#signed code.hash").first.inner_text().strip()  # last year's frozen report, with its hash
+    assert (
+        page.locator("#signed code.hash").first.inner_text().strip()
+    )  # last year's frozen report, with its hash
     _sign_out(page)
 
     sign_in(page, live_server, "accreditor@demo.example")

@@ -1,4 +1,5 @@
 """A safeguarding lead, in a real browser: completes an item, uploads evidence, sees the dashboard move."""
+
 import re
 
 import pytest
@@ -9,8 +10,11 @@ pytestmark = pytest.mark.browser
 
 
 def _action_plan_done(page):
-    text = page.locator("details.progress-block", has_text="Annual Safeguarding Action Plan") \
-        .locator(".progress-figure").inner_text()
+    text = (
+        page.locator("details.progress-block", has_text="Annual Safeguarding Action Plan")
+        .locator(".progress-figure")
+        .inner_text()
+    )
     return int(re.match(r"(\d+) of", text).group(1))
 
 

@@ -3,6 +3,7 @@ phone width), HR, the head, the lead and the accreditor (its one write: a query;
 
 The tests share the live demo school with the other browser tests, so each picks its own objects and checks
 only what it changed. Set ROLE_SCREENSHOTS=<folder> to keep a screenshot of each role's pages."""
+
 import os
 import re
 from datetime import date, timedelta
@@ -64,8 +65,9 @@ def _lead_assigns_a_policy_question_to_staff(browser, base):
     return url
 
 
-def test_staff_on_a_phone_marks_their_item_done_comments_answers_and_sets_reminders(live_server, phone_page,
-                                                                                    browser):
+def test_staff_on_a_phone_marks_their_item_done_comments_answers_and_sets_reminders(
+    live_server, phone_page, browser
+):
     question = _lead_assigns_a_policy_question_to_staff(browser, live_server)
     page = phone_page
     _signed_in(page, live_server, "staff@demo.example")
@@ -146,12 +148,17 @@ def test_head_signs_a_risk_assessment_saves_an_item_and_signs_off_the_year(live_
     hr.goto(f"{live_server}/s/demo/people/?filter=incomplete")
     hr.locator("table a[href*='/people/']").first.click()
     person_url = hr.url
-    check = (hr.locator("li[id^=check-]").filter(has=hr.locator("textarea[name=summary]"))
-             .filter(has_not=hr.locator(".notice")).first)  # open, with no risk assessment yet
+    check = (
+        hr.locator("li[id^=check-]")
+        .filter(has=hr.locator("textarea[name=summary]"))
+        .filter(has_not=hr.locator(".notice"))
+        .first
+    )  # open, with no risk assessment yet
     check_id = check.get_attribute("id")
     check.locator("summary").click()
     check.get_by_label("When this check cannot be obtained: risk assessment").fill(
-        "The former employer has closed; two references followed up by telephone.")
+        "The former employer has closed; two references followed up by telephone."
+    )
     check.get_by_role("button", name="Record the risk assessment").click()
     assert _flash(hr) == "Risk assessment recorded. The head now needs to sign it."
     hr_context.close()
@@ -209,8 +216,9 @@ def test_lead_assigns_an_owner_and_a_due_date_and_invites_an_accreditor_for_a_vi
     assert "Invitation created for visitor@cis.example" in _flash(page)
 
 
-def test_accreditor_raises_a_query_is_refused_elsewhere_and_its_downloads_are_audited(live_server, page,
-                                                                                       browser):
+def test_accreditor_raises_a_query_is_refused_elsewhere_and_its_downloads_are_audited(
+    live_server, page, browser
+):
     _signed_in(page, live_server, "accreditor@demo.example")
     url = _open_first(page, live_server, "status=done")
     assert page.get_by_role("button", name="Save", exact=True).count() == 0

@@ -1,4 +1,5 @@
 """Platform administration: schools and their first lead."""
+
 from flask import Blueprint
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")

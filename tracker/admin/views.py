@@ -1,4 +1,5 @@
 """Platform admin pages: the schools, a new school with its first lead, and the framework templates."""
+
 from flask import flash, redirect, render_template, url_for
 from flask_login import current_user
 
@@ -28,8 +29,13 @@ def new_school():
     form = NewSchoolForm()
     if form.validate_on_submit():
         with saving(form, "slug") as tx:
-            school = create_school(slug=form.slug.data, name=form.name.data, country=form.country.data,
-                                   timezone=form.timezone.data, year_start_month=form.year_start_month.data)
+            school = create_school(
+                slug=form.slug.data,
+                name=form.name.data,
+                country=form.country.data,
+                timezone=form.timezone.data,
+                year_start_month=form.year_start_month.data,
+            )
             issued = invite(school, email=form.lead_email.data, role=LEAD, invited_by=current_user)
             link = external_url("auth.accept_invitation", token=issued.token)
             tx.after_commit(deliver_link, issued.invitation.email, f"Invitation to {school.name}", link)

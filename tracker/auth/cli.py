@@ -1,4 +1,5 @@
 """Operator command for sign-in sessions: `flask --app tracker sessions prune`."""
+
 import click
 from flask.cli import AppGroup
 

@@ -1,4 +1,5 @@
 """Sign-in, password and profile forms (on tracker.forms_common.Form)."""
+
 from flask import current_app
 from wtforms import BooleanField, PasswordField, StringField
 from wtforms.validators import DataRequired, Length
@@ -8,8 +9,11 @@ from ..forms_common import Form, email_field, new_password_fields, strip
 
 class LoginForm(Form):
     email = email_field()
-    password = PasswordField("Password", validators=[DataRequired("Enter your password.")],
-                             render_kw={"autocomplete": "current-password"})
+    password = PasswordField(
+        "Password",
+        validators=[DataRequired("Enter your password.")],
+        render_kw={"autocomplete": "current-password"},
+    )
     remember = BooleanField("Keep me signed in on this device")
 
     def __init__(self, *args, **kwargs):
@@ -27,19 +31,28 @@ class ResetPasswordForm(Form):
 
 
 class AcceptInvitationForm(Form):
-    name = StringField("Your name", filters=[strip],
-                       validators=[DataRequired("Enter your name."), Length(max=200)],
-                       render_kw={"autocomplete": "name"})
+    name = StringField(
+        "Your name",
+        filters=[strip],
+        validators=[DataRequired("Enter your name."), Length(max=200)],
+        render_kw={"autocomplete": "name"},
+    )
     password, confirm = new_password_fields()
 
 
 class ProfileForm(Form):
-    name = StringField("Your name", filters=[strip],
-                       validators=[DataRequired("Enter your name."), Length(max=200)],
-                       render_kw={"autocomplete": "name"})
+    name = StringField(
+        "Your name",
+        filters=[strip],
+        validators=[DataRequired("Enter your name."), Length(max=200)],
+        render_kw={"autocomplete": "name"},
+    )
 
 
 class ChangePasswordForm(Form):
-    current = PasswordField("Current password", validators=[DataRequired("Enter your current password.")],
-                            render_kw={"autocomplete": "current-password"})
+    current = PasswordField(
+        "Current password",
+        validators=[DataRequired("Enter your current password.")],
+        render_kw={"autocomplete": "current-password"},
+    )
     password, confirm = new_password_fields()

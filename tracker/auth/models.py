@@ -1,4 +1,5 @@
 """Accounts and their server-side sign-in sessions."""
+
 import hashlib
 import secrets
 import uuid
@@ -70,6 +71,15 @@ class LoginSession(db.Model):
         """Create a session row for `user` and return its raw token."""
         token = secrets.token_urlsafe(32)
         now = utcnow()
-        db.session.add(cls(token_hash=token_digest(token), user_id=user.id, created_at=now, last_seen_at=now,
-                           remembered=remembered, ip=ip, user_agent=user_agent[:255]))
+        db.session.add(
+            cls(
+                token_hash=token_digest(token),
+                user_id=user.id,
+                created_at=now,
+                last_seen_at=now,
+                remembered=remembered,
+                ip=ip,
+                user_agent=user_agent[:255],
+            )
+        )
         return token

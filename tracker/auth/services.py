@@ -3,6 +3,7 @@
 Callers commit, except the session loader: it commits its own last-seen update or expiry at once, since it
 runs on pages (GETs) that otherwise never commit.
 """
+
 import hashlib
 import logging
 import uuid
@@ -23,8 +24,10 @@ log = logging.getLogger(__name__)
 
 #: a session's last-seen time is written at most this often, so reading pages does not write every time
 TOUCH_EVERY = timedelta(minutes=5)
-SESSION_EXPIRED_MESSAGE = ("Your session has expired, so you have been signed out to keep the school's "
-                           "records safe. Sign in again to carry on.")
+SESSION_EXPIRED_MESSAGE = (
+    "Your session has expired, so you have been signed out to keep the school's "
+    "records safe. Sign in again to carry on."
+)
 
 
 def find_user(email: str) -> User | None:
@@ -35,24 +38,34 @@ def authenticate(email: str, password: str) -> User | None:
     """Return the active user whose password matches, recording the attempt either way."""
     user = find_user(email)
     ok = check_password(user, password) and user is not None and user.active
-    audit.record("auth.sign_in" if ok else "auth.sign_in_failed", actor=user if ok else None,
-                 actor_email=email[:254], subject=user if ok else None)
+    audit.record(
+        "auth.sign_in" if ok else "auth.sign_in_failed",
+        actor=user if ok else None,
+        actor_email=email[:254],
+        subject=user if ok else None,
+    )
     return user if ok else None
 
 
 def sign_in(user: User, remember: bool = False) -> None:
     """Open a server-side session for this browser and set the cookies."""
-    user.session_token = LoginSession.open(user, ip=request.remote_addr or "", remembered=remember,
-                                           user_agent=request.headers.get("User-Agent", ""))
+    user.session_token = LoginSession.open(
+        user,
+        ip=request.remote_addr or "",
+        remembered=remember,
+        user_agent=request.headers.get("User-Agent", ""),
+    )
     login_user(user, remember=remember)
 
 
 def session_limits() -> tuple[timedelta, timedelta, timedelta]:
     """(idle limit, idle limit with "keep me signed in", absolute lifetime) from the settings."""
     config = current_app.config
-    return (timedelta(minutes=config["TRACKER_SESSION_IDLE_MINUTES"]),
-            timedelta(days=config["TRACKER_SESSION_REMEMBER_IDLE_DAYS"]),
-            timedelta(days=config["TRACKER_SESSION_MAX_DAYS"]))
+    return (
+        timedelta(minutes=config["TRACKER_SESSION_IDLE_MINUTES"]),
+        timedelta(days=config["TRACKER_SESSION_REMEMBER_IDLE_DAYS"]),
+        timedelta(days=config["TRACKER_SESSION_MAX_DAYS"]),
+    )
 
 
 def session_expired(row: LoginSession, now) -> bool:
@@ -134,7 +147,9 @@ def prune_sessions(now=None) -> int:
 def sign_out(user: User) -> None:
     """End this browser's session: the old session and remember cookies stop working."""
     if user.session_token:
-        db.session.execute(db.delete(LoginSession).where(LoginSession.token_hash == token_digest(user.session_token)))
+        db.session.execute(
+            db.delete(LoginSession).where(LoginSession.token_hash == token_digest(user.session_token))
+        )
     audit.record("auth.sign_out", actor=user, subject=user)
     logout_user()
 
@@ -173,7 +188,9 @@ def user_for_reset_token(token: str) -> User | None:
         return None
     if not isinstance(data, dict):
         return None
-    user = db.session.execute(db.select(User).where(User.id == _uuid_or_none(data.get("u")))).scalar_one_or_none()
+    user = db.session.execute(
+        db.select(User).where(User.id == _uuid_or_none(data.get("u")))
+    ).scalar_one_or_none()
     if user is None or not user.active or data.get("p") != _password_fingerprint(user):
         return None
     return user

@@ -1,4 +1,5 @@
 """Sign-in pages. Views parse forms and call services inside `saving()`, the one transaction boundary."""
+
 from urllib.parse import urlsplit
 
 from flask import current_app, flash, redirect, render_template, request, url_for
@@ -51,9 +52,15 @@ def _failed(response):
 
 @bp.route("/login", methods=["GET", "POST"])
 @public
-@limiter.limit(lambda: current_app.config["TRACKER_LOGIN_LIMIT_ADDRESS"], methods=["POST"], deduct_when=_failed)
-@limiter.limit(lambda: current_app.config["TRACKER_LOGIN_LIMIT_ACCOUNT"], methods=["POST"], key_func=_account_key,
-               deduct_when=_failed)
+@limiter.limit(
+    lambda: current_app.config["TRACKER_LOGIN_LIMIT_ADDRESS"], methods=["POST"], deduct_when=_failed
+)
+@limiter.limit(
+    lambda: current_app.config["TRACKER_LOGIN_LIMIT_ACCOUNT"],
+    methods=["POST"],
+    key_func=_account_key,
+    deduct_when=_failed,
+)
 def login():
     next_url = safe_next(request.values.get("next"))
     if current_user.is_authenticated and request.method == "GET":
@@ -91,8 +98,11 @@ def forgot_password():
             link = external_url("auth.reset_password", token=make_reset_token(user))  # never the Host header
             deliver_link(user.email, "Reset your password", link)
         # The same answer either way, so the form does not reveal who has an account.
-        flash("If that address has an account, a link to choose a new password is on its way. "
-              f"It works once, within {current_app.config['TRACKER_RESET_MINUTES']} minutes.", "success")
+        flash(
+            "If that address has an account, a link to choose a new password is on its way. "
+            f"It works once, within {current_app.config['TRACKER_RESET_MINUTES']} minutes.",
+            "success",
+        )
         return redirect(url_for("auth.login"))
     return render_template("auth/forgot.html", form=form), 400 if form.errors else 200
 
@@ -108,8 +118,10 @@ def reset_password(token):
     if form.validate_on_submit():
         with saving():
             set_password(user, form.password.data, reason="reset")
-        flash("Your password has been changed and every other session signed out. Sign in with the new one.",
-              "success")
+        flash(
+            "Your password has been changed and every other session signed out. Sign in with the new one.",
+            "success",
+        )
         return redirect(url_for("auth.login"))
     return render_template("auth/reset.html", form=form), 400 if form.errors else 200
 
@@ -123,12 +135,17 @@ def account():
             before = {"name": current_user.name}
             current_user.name = form.name.data
             if before["name"] != current_user.name:
-                audit.record("auth.profile_changed", subject=current_user, before=before,
-                             after={"name": current_user.name})
+                audit.record(
+                    "auth.profile_changed",
+                    subject=current_user,
+                    before=before,
+                    after={"name": current_user.name},
+                )
         flash("Saved.", "success")
         return redirect(url_for("auth.account"))
-    return render_template("auth/account.html", form=form, password_form=ChangePasswordForm()), \
-        400 if form.errors else 200
+    return render_template(
+        "auth/account.html", form=form, password_form=ChangePasswordForm()
+    ), 400 if form.errors else 200
 
 
 @bp.route("/account/password", methods=["POST"])
@@ -146,5 +163,6 @@ def change_password():
                 sign_in(user)  # this browser stays signed in with a fresh session; all others end
             flash("Password changed. Every other device has been signed out.", "success")
             return redirect(url_for("auth.account"))
-    return render_template("auth/account.html", form=ProfileForm(formdata=None, obj=user),
-                           password_form=form), 400
+    return render_template(
+        "auth/account.html", form=ProfileForm(formdata=None, obj=user), password_form=form
+    ), 400

@@ -3,6 +3,7 @@
 Everything goes through the same services the app uses (so audit history, checklists and items are the
 real thing), except the bulk status changes, which set columns directly to keep generation quick.
 """
+
 import random
 from datetime import timedelta
 from functools import lru_cache
@@ -43,8 +44,13 @@ def generate_school(slug, *, staff, seed=1, lead_email=None):
     if school is not None:
         return school
     rng = random.Random(seed)
-    school = create_school(slug=slug, name=f"Bench school {slug}", country="Thailand", timezone="Asia/Bangkok",
-                           year_start_month=8)
+    school = create_school(
+        slug=slug,
+        name=f"Bench school {slug}",
+        country="Thailand",
+        timezone="Asia/Bangkok",
+        year_start_month=8,
+    )
     lead = User(email=lead_email or f"lead@{slug}.bench", name="Bench Lead", password_hash=_bench_hash())
     db.session.add(lead)
     db.session.flush()
@@ -53,28 +59,52 @@ def generate_school(slug, *, staff, seed=1, lead_email=None):
     previous = tracking.start_year(school, today.year - 1 if today.month >= 8 else today.year - 2)
     current = tracking.roll_over(school, previous)
     db.session.flush()
-    items = db.session.execute(db.select(Item).where(Item.school_id == school.id, Item.year_id == current.id)
-                               ).scalars().all()
+    items = (
+        db.session.execute(db.select(Item).where(Item.school_id == school.id, Item.year_id == current.id))
+        .scalars()
+        .all()
+    )
     for n, item in enumerate(items):
         if item.due_on < today:
             if rng.random() < 0.8:
                 set_status(item, DONE, on=item.due_on)
             else:
                 set_status(item, IN_PROGRESS)
-            if item.status == DONE and rng.random() < 0.5:  # a small real file, checked and stored as uploads are
-                evidence.add_files(school, item, [(f"minutes-{n:03}.txt", _evidence_text(slug, item.title))],
-                                   applies_on=item.due_on, user=lead)
+            if (
+                item.status == DONE and rng.random() < 0.5
+            ):  # a small real file, checked and stored as uploads are
+                evidence.add_files(
+                    school,
+                    item,
+                    [(f"minutes-{n:03}.txt", _evidence_text(slug, item.title))],
+                    applies_on=item.due_on,
+                    user=lead,
+                )
         if rng.random() < 0.3:
-            db.session.add(Comment(school_id=school.id, item_id=item.id, author_id=lead.id,
-                                   body="Discussed at the safeguarding team meeting; next step agreed."))
+            db.session.add(
+                Comment(
+                    school_id=school.id,
+                    item_id=item.id,
+                    author_id=lead.id,
+                    body="Discussed at the safeguarding team meeting; next step agreed.",
+                )
+            )
     persons = []
     for i in range(staff):
-        persons.append(people.add_person(
-            school, full_name=f"Staff member {i:04}", email=f"staff{i}@{slug}.bench",
-            category=rng.choice(CATEGORIES), groups=["response_team"] if i % 40 == 0 else [],
-            start_on=today - timedelta(days=rng.randint(-40, 2000)), countries=rng.sample(COUNTRIES, rng.randint(1, 3))))
-    checks = db.session.execute(db.select(Item).where(Item.school_id == school.id,
-                                                      Item.kind == ItemKind.CHECK)).scalars()
+        persons.append(
+            people.add_person(
+                school,
+                full_name=f"Staff member {i:04}",
+                email=f"staff{i}@{slug}.bench",
+                category=rng.choice(CATEGORIES),
+                groups=["response_team"] if i % 40 == 0 else [],
+                start_on=today - timedelta(days=rng.randint(-40, 2000)),
+                countries=rng.sample(COUNTRIES, rng.randint(1, 3)),
+            )
+        )
+    checks = db.session.execute(
+        db.select(Item).where(Item.school_id == school.id, Item.kind == ItemKind.CHECK)
+    ).scalars()
     for item in checks:
         roll = rng.random()
         item.check_status = "verified" if roll < 0.85 else ("requested" if roll < 0.95 else "not_started")
@@ -86,21 +116,31 @@ def generate_school(slug, *, staff, seed=1, lead_email=None):
         for age in (60, 350, 500):
             group = [p for p in audience if rng.random() < 0.3]
             if group:
-                training.record_session(school, activity=activity, held_on=today - timedelta(days=age),
-                                        provider="Bench", notes="", people=group, user=lead)
+                training.record_session(
+                    school,
+                    activity=activity,
+                    held_on=today - timedelta(days=age),
+                    provider="Bench",
+                    notes="",
+                    people=group,
+                    user=lead,
+                )
     db.session.flush()
     return school
 
 
 def _evidence_text(slug, title) -> bytes:
-    return (f"Bench school {slug}\nMinutes: {title}\nDiscussed, agreed and recorded by the safeguarding team.\n"
-            ).encode()
+    return (
+        f"Bench school {slug}\nMinutes: {title}\nDiscussed, agreed and recorded by the safeguarding team.\n"
+    ).encode()
 
 
 @bench_cli.command("generate")
 @click.option("--schools", default=1, show_default=True, help="How many schools")
 @click.option("--staff", default=500, show_default=True, help="People on each school's register")
-@click.option("--prefix", default="bench", show_default=True, help="Slug prefix; schools are PREFIX-1, PREFIX-2, ...")
+@click.option(
+    "--prefix", default="bench", show_default=True, help="Slug prefix; schools are PREFIX-1, PREFIX-2, ..."
+)
 def generate_cmd(schools, staff, prefix):
     """Build realistic schools for benchmarks (idempotent per slug); the lead is lead@SLUG.bench."""
     for n in range(1, schools + 1):

@@ -1,5 +1,6 @@
 """Demo schools and accounts for `make run` (a stable contract documented in the README), and the demo year
 of tracking; people, reminders and reports come from demo_people.py, demo_reminders.py, demo_reports.py."""
+
 import os
 import random
 import secrets
@@ -95,23 +96,29 @@ def load_demo() -> tuple[str, bool]:
             membership.access_until = school.today() + timedelta(days=60)
         membership.user, membership.school = user, school
         if before != membership.audit_view():
-            audit.record("member.joined" if before is None else "member.role_changed", school=school,
-                         subject=membership, before=before, after=membership.audit_view())
+            audit.record(
+                "member.joined" if before is None else "member.role_changed",
+                school=school,
+                subject=membership,
+                before=before,
+                after=membership.audit_view(),
+            )
     db.session.flush()
     load_demo_tracking(schools["demo"])
     load_demo_people(schools["demo"])
     load_demo_reminders(schools["demo"])
-    load_demo_reports(schools["demo"])  # a signed-off previous year with its frozen report; accreditor queries
+    load_demo_reports(
+        schools["demo"]
+    )  # a signed-off previous year with its frozen report; accreditor queries
     db.session.flush()
     return password, created
 
 
-
 DEMO_ANSWERS = {
     "in_place": "The policy was reviewed by the safeguarding team in August and approved by the board; "
-                "it is on the staff portal and the public website, with the date of the next review.",
+    "it is on the staff portal and the public website, with the date of the next review.",
     "partly": "Most of this is in place. The secondary handbook is updated; the primary handbook still "
-              "uses last year's wording and is being revised by the deputy head.",
+    "uses last year's wording and is being revised by the deputy head.",
     "not_yet": "Not yet in place. The leadership team will draft it this term with the board liaison.",
     "not_applicable": "The school has no boarding provision, so this does not apply.",
 }
@@ -126,10 +133,16 @@ def load_demo_tracking(school) -> bool:
     today = school.today()
     start = today.year if today.month >= school.year_start_month else today.year - 1
     year = tracking.start_year(school, start)
-    by_role = {m.role: m.user for m in db.session.execute(
-        db.select(Membership).where(Membership.school_id == school.id)).scalars()}
+    by_role = {
+        m.role: m.user
+        for m in db.session.execute(db.select(Membership).where(Membership.school_id == school.id)).scalars()
+    }
     owners = {"lead": by_role[LEAD], "head": by_role[HEAD], "hr": by_role[HR], "staff": by_role[STAFF]}
-    items = db.session.execute(db.select(Item).where(Item.year_id == year.id).order_by(Item.due_on)).scalars().all()
+    items = (
+        db.session.execute(db.select(Item).where(Item.year_id == year.id).order_by(Item.due_on))
+        .scalars()
+        .all()
+    )
     answer_cycle = ["in_place", "partly", "not_yet", "in_place", "partly", "not_applicable"]
     for n, item in enumerate(items):
         item.owner_id = owners.get(item.owner_role, by_role[LEAD]).id
@@ -139,32 +152,84 @@ def load_demo_tracking(school) -> bool:
         if item.kind == ItemKind.ANSWER:
             status = answer_cycle[n % len(answer_cycle)]
             if n % 3 == 0:  # an earlier version first, so the history shows how the answer grew
-                tracking.save_answer(school, item, version=item.version, answer=DEMO_ANSWERS["not_yet"],
-                                     answer_status="not_yet", review_on=None, author=by_role[LEAD])
-            tracking.save_answer(school, item, version=item.version, answer=DEMO_ANSWERS[status],
-                                 answer_status=status, review_on=year.ends_on, author=by_role[LEAD])
+                tracking.save_answer(
+                    school,
+                    item,
+                    version=item.version,
+                    answer=DEMO_ANSWERS["not_yet"],
+                    answer_status="not_yet",
+                    review_on=None,
+                    author=by_role[LEAD],
+                )
+            tracking.save_answer(
+                school,
+                item,
+                version=item.version,
+                answer=DEMO_ANSWERS[status],
+                answer_status=status,
+                review_on=year.ends_on,
+                author=by_role[LEAD],
+            )
             if status == "not_applicable":
-                tracking.update_item(school, item, version=item.version, status=NOT_APPLICABLE,
-                                     na_reason=DEMO_ANSWERS["not_applicable"], manage=False)
+                tracking.update_item(
+                    school,
+                    item,
+                    version=item.version,
+                    status=NOT_APPLICABLE,
+                    na_reason=DEMO_ANSWERS["not_applicable"],
+                    manage=False,
+                )
             continue
         roll = rng.random()
         if past and roll < 0.75:
             done_on = min(today, item.due_on + timedelta(days=rng.randint(-5, 3)))
-            tracking.update_item(school, item, version=item.version, status=DONE, completed_on=done_on,
-                                 notes="Done as planned.", manage=False)
+            tracking.update_item(
+                school,
+                item,
+                version=item.version,
+                status=DONE,
+                completed_on=done_on,
+                notes="Done as planned.",
+                manage=False,
+            )
             if rng.random() < 0.7:
-                add_files(school, item, [(f"{item.title[:60].strip()}.pdf".replace("/", "-"),
-                                          tiny_pdf(f"Evidence: {item.title}"))],
-                          applies_on=done_on, user=owners.get(item.owner_role, by_role[LEAD]))
+                add_files(
+                    school,
+                    item,
+                    [
+                        (
+                            f"{item.title[:60].strip()}.pdf".replace("/", "-"),
+                            tiny_pdf(f"Evidence: {item.title}"),
+                        )
+                    ],
+                    applies_on=done_on,
+                    user=owners.get(item.owner_role, by_role[LEAD]),
+                )
             elif rng.random() < 0.5:
-                add_link(school, item, url="https://intranet.example/safeguarding", title="Record on the intranet",
-                         applies_on=done_on, user=by_role[LEAD])
+                add_link(
+                    school,
+                    item,
+                    url="https://intranet.example/safeguarding",
+                    title="Record on the intranet",
+                    applies_on=done_on,
+                    user=by_role[LEAD],
+                )
         elif roll < 0.9 and item.due_on <= today + timedelta(days=45):
-            tracking.update_item(school, item, version=item.version, status=IN_PROGRESS,
-                                 notes="Started; dates agreed with the team.", manage=False)
+            tracking.update_item(
+                school,
+                item,
+                version=item.version,
+                status=IN_PROGRESS,
+                notes="Started; dates agreed with the team.",
+                manage=False,
+            )
         if n % 9 == 0:
-            tracking.add_comment(school, item, body="Booked the session for the staff meeting; slides shared.",
-                                 author=by_role[LEAD])
+            tracking.add_comment(
+                school,
+                item,
+                body="Booked the session for the staff meeting; slides shared.",
+                author=by_role[LEAD],
+            )
     return True
 
 

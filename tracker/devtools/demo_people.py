@@ -1,5 +1,6 @@
 """Demo data for people and recruitment: the demo school's register, its checks in every state (one covered by
 a signed risk assessment) and training that is current, expiring, overdue and missing."""
+
 import random
 from datetime import timedelta
 
@@ -54,57 +55,108 @@ def load_demo_people(school) -> bool:
         return False
     rng = random.Random(7)
     today = school.today()
-    members = {m.role: m.user for m in db.session.execute(
-        db.select(Membership).where(Membership.school_id == school.id)).scalars()}
+    members = {
+        m.role: m.user
+        for m in db.session.execute(db.select(Membership).where(Membership.school_id == school.id)).scalars()
+    }
     emails = {u.name: u.email for u in members.values()}
     persons = []
     for name, category, groups, start, countries, leaves in DEMO_PEOPLE:
-        persons.append(people.add_person(
-            school, full_name=name, email=emails.get(name) or f"{name.split()[0].lower()}@riverside.example",
-            category=category, groups=groups, start_on=today + timedelta(days=start),
-            leave_on=today + timedelta(days=leaves) if leaves else None, countries=countries))
+        persons.append(
+            people.add_person(
+                school,
+                full_name=name,
+                email=emails.get(name) or f"{name.split()[0].lower()}@riverside.example",
+                category=category,
+                groups=groups,
+                start_on=today + timedelta(days=start),
+                leave_on=today + timedelta(days=leaves) if leaves else None,
+                countries=countries,
+            )
+        )
     hr, head = members[HR], members[HEAD]
     for person in persons:
-        items = db.session.execute(db.select(Item).where(Item.person_id == person.id).order_by(Item.due_on)).scalars().all()
+        items = (
+            db.session.execute(db.select(Item).where(Item.person_id == person.id).order_by(Item.due_on))
+            .scalars()
+            .all()
+        )
         started = person.start_on <= today
         # most people who have started are complete; about one in five still has one check being chased
         gap = rng.choice(items).id if started and items and rng.random() < 0.2 else None
         for item in items:
             if started and item.id != gap:
                 verified = min(today, person.start_on - timedelta(days=rng.randint(1, 30)))
-                expires = verified + timedelta(days=3 * 365) if item.requirement_key.startswith("police") else None
+                expires = (
+                    verified + timedelta(days=3 * 365) if item.requirement_key.startswith("police") else None
+                )
                 if expires and rng.random() < 0.15:
                     expires = today + timedelta(days=rng.randint(3, 25))  # due for renewal soon
-                people.update_check(school, item, version=item.version, check_status="verified",
-                                    verified_on=verified, expires_on=expires, user=hr)
+                people.update_check(
+                    school,
+                    item,
+                    version=item.version,
+                    check_status="verified",
+                    verified_on=verified,
+                    expires_on=expires,
+                    user=hr,
+                )
                 if rng.random() < 0.3:
-                    add_files(school, item, [("certificate.pdf", tiny_pdf(f"{item.title} - {person.full_name}"))],
-                              applies_on=verified, user=hr)
+                    add_files(
+                        school,
+                        item,
+                        [("certificate.pdf", tiny_pdf(f"{item.title} - {person.full_name}"))],
+                        applies_on=verified,
+                        user=hr,
+                    )
             elif not started:
                 stage = rng.choice(["not_started", "requested", "received"])
                 if stage != "not_started":
                     people.update_check(school, item, version=item.version, check_status=stage, user=hr)
             else:
-                people.update_check(school, item, version=item.version, check_status="requested", user=hr,
-                                    notes="Chased by e-mail; the certificate is on its way.")
+                people.update_check(
+                    school,
+                    item,
+                    version=item.version,
+                    check_status="requested",
+                    user=hr,
+                    notes="Chased by e-mail; the certificate is on its way.",
+                )
     # One police check that cannot be obtained, covered by a risk assessment the head has signed.
-    syria = db.session.execute(db.select(Item).where(Item.school_id == school.id, Item.country == "Syria")
-                               ).scalars().first()
+    syria = (
+        db.session.execute(db.select(Item).where(Item.school_id == school.id, Item.country == "Syria"))
+        .scalars()
+        .first()
+    )
     if syria is not None:
-        people.update_check(school, syria, version=syria.version, check_status="requested", user=hr,
-                            notes="The authorities do not issue certificates to people living abroad.")
+        people.update_check(
+            school,
+            syria,
+            version=syria.version,
+            check_status="requested",
+            user=hr,
+            notes="The authorities do not issue certificates to people living abroad.",
+        )
         people.record_risk_assessment(
-            school, syria, user=hr,
+            school,
+            syria,
+            user=hr,
             summary="No certificate can be obtained. Statement from the former school received and references "
-                    "followed up by video call; no concerns raised. Probation review includes safeguarding.")
+            "followed up by video call; no concerns raised. Probation review includes safeguarding.",
+        )
         people.sign_risk_assessment(school, syria, user=head)
     # Training: for each activity, its audience split into people trained recently (current), about a
     # year or two ago (expiring within the month), too long ago (overdue) and not yet (never). One session
     # per group, recorded once for everyone in it.
     lead = members["lead"]
     for activity in training.activities():
-        audience = [p for p in persons if p.start_on <= today and not p.has_left(today)
-                    and training.in_audience(p, activity.audience, today)]
+        audience = [
+            p
+            for p in persons
+            if p.start_on <= today
+            and not p.has_left(today)
+            and training.in_audience(p, activity.audience, today)
+        ]
         rng.shuffle(audience)
         n = len(audience)
         lifetime = {"yearly": 365, "every_two_years": 730, "termly": 120}.get(activity.repeat)
@@ -112,12 +164,22 @@ def load_demo_people(school) -> bool:
             groups = [(audience[: n * 4 // 5], rng.randint(20, 300))]
         else:
             cut = [0, n * 11 // 20, n * 3 // 4, n * 7 // 8]
-            groups = [(audience[cut[0]:cut[1]], lifetime // 3),
-                      (audience[cut[1]:cut[2]], lifetime - rng.randint(5, 25)),
-                      (audience[cut[2]:cut[3]], lifetime + rng.randint(10, 60))]
+            groups = [
+                (audience[cut[0] : cut[1]], lifetime // 3),
+                (audience[cut[1] : cut[2]], lifetime - rng.randint(5, 25)),
+                (audience[cut[2] : cut[3]], lifetime + rng.randint(10, 60)),
+            ]
         for group, age_days in groups:
             if group:
-                training.record_session(school, activity=activity, held_on=today - timedelta(days=age_days),
-                                        provider=rng.choice(["Safeguarding lead", "Regional safeguarding trainer",
-                                                             "Online course"]), notes="", people=group, user=lead)
+                training.record_session(
+                    school,
+                    activity=activity,
+                    held_on=today - timedelta(days=age_days),
+                    provider=rng.choice(
+                        ["Safeguarding lead", "Regional safeguarding trainer", "Online course"]
+                    ),
+                    notes="",
+                    people=group,
+                    user=lead,
+                )
     return True

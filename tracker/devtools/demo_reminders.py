@@ -1,5 +1,6 @@
 """Demo reminders for `make run`: every demo member has a calendar link, and the outbox shows sent, pending
 and failed digests built from the demo school's real data. Idempotent."""
+
 from datetime import timedelta
 
 from sqlalchemy import select
@@ -27,13 +28,21 @@ OUTCOMES = [
 
 
 def load_demo_reminders(school) -> None:
-    members = db.session.execute(select(Membership).where(Membership.school_id == school.id,
-                                                          Membership.role != ACCREDITOR)).scalars().all()
+    members = (
+        db.session.execute(
+            select(Membership).where(Membership.school_id == school.id, Membership.role != ACCREDITOR)
+        )
+        .scalars()
+        .all()
+    )
     for membership in members:
         if feeds.feed_for(school, membership.user) is None:
             feeds.new_feed(school, membership.user)
-    has_demo = db.session.execute(select(OutboxMessage.id).where(
-        OutboxMessage.school_id == school.id, OutboxMessage.idempotency_key.like("demo:%")).limit(1)).first()
+    has_demo = db.session.execute(
+        select(OutboxMessage.id)
+        .where(OutboxMessage.school_id == school.id, OutboxMessage.idempotency_key.like("demo:%"))
+        .limit(1)
+    ).first()
     if has_demo:
         return
     now = utcnow()
@@ -44,10 +53,19 @@ def load_demo_reminders(school) -> None:
     with links_context():
         for n, uid in enumerate(sorted(chosen, key=lambda u: data["recipients"][u].email)):
             status, error = OUTCOMES[n % len(OUTCOMES)]
-            row = render_message(school, data["recipients"][uid], lines[uid], today - timedelta(days=1),
-                                 now - timedelta(days=1))
-            row.update(idempotency_key=f"demo:{uid}", status=status, last_error=error,
-                       attempts=0 if status == PENDING and not error else 1)
+            row = render_message(
+                school,
+                data["recipients"][uid],
+                lines[uid],
+                today - timedelta(days=1),
+                now - timedelta(days=1),
+            )
+            row.update(
+                idempotency_key=f"demo:{uid}",
+                status=status,
+                last_error=error,
+                attempts=0 if status == PENDING and not error else 1,
+            )
             if status == SENT:
                 row["sent_at"] = now - timedelta(days=1) + timedelta(minutes=1)
             if status == PENDING:

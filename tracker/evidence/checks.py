@@ -5,6 +5,7 @@ numbers, the inside of ZIP containers, UTF-8 text), and the name is only kept as
 Nothing is written to disk and ZIP members are never extracted; at most a few hundred bytes of one member are
 read, after the archive's declared sizes have passed the bomb limits.
 """
+
 import hashlib
 import io
 import unicodedata
@@ -20,11 +21,11 @@ class UploadRejected(DomainError):
 
 @dataclass(frozen=True)
 class CheckedFile:
-    name: str           # safe display/download name, e.g. "Policy 2026.pdf"
-    extension: str      # lower-case, e.g. "pdf"
-    content_type: str   # the type detected from the CONTENT, e.g. "application/pdf"
+    name: str  # safe display/download name, e.g. "Policy 2026.pdf"
+    extension: str  # lower-case, e.g. "pdf"
+    content_type: str  # the type detected from the CONTENT, e.g. "application/pdf"
     size: int
-    sha256: str         # hex
+    sha256: str  # hex
     data: bytes = field(repr=False)  # kept out of repr so a traceback or log line never dumps the file
 
 
@@ -92,15 +93,24 @@ def check_upload(filename: str | None, data: bytes, max_bytes: int) -> CheckedFi
     if not data:
         raise UploadRejected("The file is empty. Choose the file again, or check it opens on your computer.")
     if len(data) > max_bytes:
-        raise UploadRejected(f"The file is too large: the limit is {_megabytes(max_bytes)} per file. "
-                             "Make the file smaller (for example save it as PDF, or compress its images) "
-                             "and try again.")
+        raise UploadRejected(
+            f"The file is too large: the limit is {_megabytes(max_bytes)} per file. "
+            "Make the file smaller (for example save it as PDF, or compress its images) "
+            "and try again."
+        )
     _check_content(extension, data)
-    return CheckedFile(name=name, extension=extension, content_type=ACCEPTED[extension][0], size=len(data),
-                       sha256=hashlib.sha256(data).hexdigest(), data=data)
+    return CheckedFile(
+        name=name,
+        extension=extension,
+        content_type=ACCEPTED[extension][0],
+        size=len(data),
+        sha256=hashlib.sha256(data).hexdigest(),
+        data=data,
+    )
 
 
 # --- the name -----------------------------------------------------------------------------------------------
+
 
 def _check_name(filename):
     if filename is None or not isinstance(filename, str):
@@ -109,16 +119,21 @@ def _check_name(filename):
     if not name:
         raise UploadRejected("Choose a file to upload.")
     if any(_is_hidden(ch) for ch in name):
-        raise UploadRejected("The file name contains a hidden or control character. "
-                             "Please rename the file and try again.")
+        raise UploadRejected(
+            "The file name contains a hidden or control character. Please rename the file and try again."
+        )
     if "/" in name or "\\" in name or ".." in name.replace("\\", "/").split("/"):
-        raise UploadRejected("The file name must not include a folder path (“/”, “\\” or “..”). "
-                             "Please rename the file and try again.")
+        raise UploadRejected(
+            "The file name must not include a folder path (“/”, “\\” or “..”). "
+            "Please rename the file and try again."
+        )
     if name.startswith("."):
         raise UploadRejected("The file name must not start with a dot. Please rename the file and try again.")
     if len(name) > MAX_NAME_CHARS:
-        raise UploadRejected(f"The file name is too long (more than {MAX_NAME_CHARS} characters). "
-                             "Please rename the file and try again.")
+        raise UploadRejected(
+            f"The file name is too long (more than {MAX_NAME_CHARS} characters). "
+            "Please rename the file and try again."
+        )
     return name
 
 
@@ -145,15 +160,18 @@ def _megabytes(n):
 
 # --- the content --------------------------------------------------------------------------------------------
 
+
 def _a(label):
     return f"an {label}" if label[0].lower() in "aeiou" else f"a {label}"
 
 
 def _not_a(extension, hint=""):
     label = _a(ACCEPTED[extension][1])
-    return UploadRejected(f"The file's content is not {label} (.{extension}), although its name ends "
-                          f"in .{extension}.{hint} Please check you chose the right file, or save it "
-                          "again in the right format.")
+    return UploadRejected(
+        f"The file's content is not {label} (.{extension}), although its name ends "
+        f"in .{extension}.{hint} Please check you chose the right file, or save it "
+        "again in the right format."
+    )
 
 
 def _check_content(extension, data):
@@ -193,8 +211,10 @@ def _check_zip(extension, data):
     if not data.startswith(_ZIP_LOCAL_HEADER):
         hint = ""
         if data.startswith(_OLE2):
-            hint = (" It may be password-protected or an older-format file: remove the password, or save "
-                    f"it as .{extension}.")
+            hint = (
+                " It may be password-protected or an older-format file: remove the password, or save "
+                f"it as .{extension}."
+            )
         raise _not_a(extension, hint)
     if data.count(_ZIP_CENTRAL_HEADER) > 10 * MAX_ZIP_ENTRIES:  # refuse before zipfile builds a huge index
         raise _bomb()
@@ -232,9 +252,11 @@ def _read_start(archive, name, limit):
 
 
 def _bomb():
-    return UploadRejected("The file looks like a compressed archive bomb (it would expand to far more than "
-                          "its size) and cannot be accepted. Please save the document again and upload "
-                          "that copy.")
+    return UploadRejected(
+        "The file looks like a compressed archive bomb (it would expand to far more than "
+        "its size) and cannot be accepted. Please save the document again and upload "
+        "that copy."
+    )
 
 
 def _check_bomb(entries):
@@ -250,24 +272,32 @@ def _check_bomb(entries):
 
 def _corrupt(extension):
     label = _a(ACCEPTED[extension][1])
-    return UploadRejected(f"The file appears to be damaged and cannot be read as {label} (.{extension}). "
-                          "Please check it opens on your computer, save it again and upload that copy.")
+    return UploadRejected(
+        f"The file appears to be damaged and cannot be read as {label} (.{extension}). "
+        "Please check it opens on your computer, save it again and upload that copy."
+    )
 
 
 def _check_text(extension, data):
     label = _a(ACCEPTED[extension][1])
     if b"\x00" in data:
-        raise UploadRejected(f"The file's content is not {label} (.{extension}): it contains binary data. "
-                             "If it is text, save it as UTF-8 and try again.")
+        raise UploadRejected(
+            f"The file's content is not {label} (.{extension}): it contains binary data. "
+            "If it is text, save it as UTF-8 and try again."
+        )
     body = data[3:] if data.startswith(b"\xef\xbb\xbf") else data
     try:
         text = body.decode("utf-8")
     except UnicodeDecodeError:
-        raise UploadRejected(f"The file's content is not UTF-8 text, so it cannot be accepted as {label} "
-                             f"(.{extension}). Save it as UTF-8 (in Excel: “CSV UTF-8”) and try "
-                             "again.") from None
+        raise UploadRejected(
+            f"The file's content is not UTF-8 text, so it cannot be accepted as {label} "
+            f"(.{extension}). Save it as UTF-8 (in Excel: “CSV UTF-8”) and try "
+            "again."
+        ) from None
     lowered = text.lower()
     if lowered.lstrip().startswith(_MARKUP_STARTS) or "<script" in lowered:
-        raise UploadRejected("The file looks like a web page, image or script (HTML, SVG, XML or "
-                             f"JavaScript), not {label} (.{extension}). Save it as PDF and upload that "
-                             "instead.")
+        raise UploadRejected(
+            "The file looks like a web page, image or script (HTML, SVG, XML or "
+            f"JavaScript), not {label} (.{extension}). Save it as PDF and upload that "
+            "instead."
+        )

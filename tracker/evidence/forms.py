@@ -1,4 +1,5 @@
 """The evidence form: files or a link, and the date the evidence applies to."""
+
 from wtforms import DateField, MultipleFileField, StringField
 from wtforms.validators import Length, Optional, ValidationError
 
@@ -8,11 +9,18 @@ from ..validation import DatePolicy
 
 class EvidenceForm(Form):
     files = MultipleFileField("Files")
-    url = StringField("Or a link", filters=[strip], validators=[Optional(), Length(max=1000)],
-                      render_kw={"inputmode": "url", "placeholder": "https://"})
+    url = StringField(
+        "Or a link",
+        filters=[strip],
+        validators=[Optional(), Length(max=1000)],
+        render_kw={"inputmode": "url", "placeholder": "https://"},
+    )
     link_title = StringField("Title of the link", filters=[strip], validators=[Length(max=300)])
-    applies_on = DateField("Date the evidence applies to", validators=[Optional(), DatePolicy("happened")],
-                           description="For example the day of the training or the date the board approved the policy.")
+    applies_on = DateField(
+        "Date the evidence applies to",
+        validators=[Optional(), DatePolicy("happened")],
+        description="For example the day of the training or the date the board approved the policy.",
+    )
 
     def validate_url(self, field):
         if field.data and not field.data.lower().startswith(("https://", "http://")):

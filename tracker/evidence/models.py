@@ -1,4 +1,5 @@
 """Evidence attached to items: files kept outside the web root, or links."""
+
 import uuid
 from datetime import date, datetime
 
@@ -26,12 +27,18 @@ class Evidence(SchoolScoped, db.Model):
     url: Mapped[str] = mapped_column(String(1000), default="")
     #: the date the evidence applies to (e.g. the training day), as the uploader states it
     applies_on: Mapped[date | None] = mapped_column(Date, nullable=True)
-    uploaded_by_id: Mapped[uuid.UUID | None] = mapped_column(Uuid, ForeignKey("users.id", ondelete="SET NULL"),
-                                                             nullable=True)
+    uploaded_by_id: Mapped[uuid.UUID | None] = mapped_column(
+        Uuid, ForeignKey("users.id", ondelete="SET NULL"), nullable=True
+    )
     uploaded_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
     uploaded_by = relationship("User", lazy="joined")
 
     def audit_view(self):
-        return {"evidence": self.name, "kind": self.kind, "sha256": self.sha256 or None, "url": self.url or None,
-                "applies_on": self.applies_on.isoformat() if self.applies_on else None}
+        return {
+            "evidence": self.name,
+            "kind": self.kind,
+            "sha256": self.sha256 or None,
+            "url": self.url or None,
+            "applies_on": self.applies_on.isoformat() if self.applies_on else None,
+        }

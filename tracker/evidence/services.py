@@ -1,4 +1,5 @@
 """Evidence services: every file is checked before any is stored; all of a request's files or none."""
+
 from flask import current_app
 
 from .. import audit
@@ -27,9 +28,18 @@ def add_files(school, item, uploads, *, applies_on, user) -> list[Evidence]:
     rows = []
     for c in checked:
         stored = store().save(school.id, c)
-        row = Evidence(school_id=school.id, item_id=item.id, kind=FILE, name=c.name, stored_name=stored,
-                       content_type=c.content_type, size=c.size, sha256=c.sha256, applies_on=applies_on,
-                       uploaded_by_id=user.id)
+        row = Evidence(
+            school_id=school.id,
+            item_id=item.id,
+            kind=FILE,
+            name=c.name,
+            stored_name=stored,
+            content_type=c.content_type,
+            size=c.size,
+            sha256=c.sha256,
+            applies_on=applies_on,
+            uploaded_by_id=user.id,
+        )
         db.session.add(row)
         rows.append(row)
     db.session.flush()
@@ -50,8 +60,15 @@ def discard(school, rows) -> None:
 
 
 def add_link(school, item, *, url, title, applies_on, user) -> Evidence:
-    row = Evidence(school_id=school.id, item_id=item.id, kind=LINK, name=title or url[:300], url=url,
-                   applies_on=applies_on, uploaded_by_id=user.id)
+    row = Evidence(
+        school_id=school.id,
+        item_id=item.id,
+        kind=LINK,
+        name=title or url[:300],
+        url=url,
+        applies_on=applies_on,
+        uploaded_by_id=user.id,
+    )
     db.session.add(row)
     db.session.flush()
     audit.record("item.evidence_added", school=school, subject=item, after=row.audit_view())
@@ -69,9 +86,11 @@ def for_items(school, item_ids) -> dict:
     out = {i: [] for i in item_ids}
     if not item_ids:
         return out
-    rows = db.session.execute(db.select(Evidence).where(Evidence.school_id == school.id,
-                                                        Evidence.item_id.in_(item_ids))
-                              .order_by(Evidence.uploaded_at)).scalars()
+    rows = db.session.execute(
+        db.select(Evidence)
+        .where(Evidence.school_id == school.id, Evidence.item_id.in_(item_ids))
+        .order_by(Evidence.uploaded_at)
+    ).scalars()
     for row in rows:
         out[row.item_id].append(row)
     return out

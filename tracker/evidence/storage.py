@@ -5,6 +5,7 @@ accepts names of that exact form, so a stored name from anywhere cannot reach ou
 Files are written atomically (a temporary file in the same folder, then os.replace), readable by the owner
 only.
 """
+
 import os
 import tempfile
 import uuid

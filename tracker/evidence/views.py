@@ -1,4 +1,5 @@
 """Evidence pages of an item: add files or a link, download a file, remove one (URLs under the item's)."""
+
 from flask import Blueprint, abort, flash, g, redirect, send_file, url_for
 from flask_login import current_user
 
@@ -30,11 +31,22 @@ def add(item_id):
     with saving(show=False) as tx:
         tx.after_rollback(lambda: services.discard(g.school, rows))  # files of rows that were not saved
         if files:
-            rows = services.add_files(g.school, item, [(f.filename, f.read()) for f in files],
-                                      applies_on=form.applies_on.data, user=current_user)
+            rows = services.add_files(
+                g.school,
+                item,
+                [(f.filename, f.read()) for f in files],
+                applies_on=form.applies_on.data,
+                user=current_user,
+            )
         if form.url.data:
-            services.add_link(g.school, item, url=form.url.data, title=form.link_title.data,
-                              applies_on=form.applies_on.data, user=current_user)
+            services.add_link(
+                g.school,
+                item,
+                url=form.url.data,
+                title=form.link_title.data,
+                applies_on=form.applies_on.data,
+                user=current_user,
+            )
     if not tx.ok:
         form.files.errors.append(f"{tx.error} Nothing was uploaded.")
         return item_page(item_or_404(item_id), evidence_form=form, status=400)

@@ -1,4 +1,5 @@
 """Framework templates: browse sections, requirements, guidance, timing and linked resources."""
+
 from flask import Blueprint
 
 from ..tenancy import init_school_blueprint

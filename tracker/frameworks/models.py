@@ -1,4 +1,5 @@
 """Framework templates as data: framework -> sections -> requirements, versioned."""
+
 import uuid
 from datetime import datetime
 
@@ -11,14 +12,37 @@ SCHOOL_YEAR, PERSON = "school_year", "person"
 ANSWER_TYPES = ("task", "training", "answer", "check")
 REPEATS = ("once", "yearly", "termly", "every_two_years", "at_induction")
 OWNER_ROLES = ("lead", "head", "hr", "staff")
-AUDIENCES = ("all_staff", "new_staff", "response_team", "leadership", "board", "support_staff", "volunteers",
-             "contractors", "parents", "students")
-REPEAT_LABELS = {"once": "Once", "yearly": "Every year", "termly": "Every term", "every_two_years":
-                 "Every two years", "at_induction": "At induction"}
-AUDIENCE_LABELS = {"all_staff": "All staff", "new_staff": "New staff", "response_team": "Response team",
-                   "leadership": "Leadership", "board": "Board", "support_staff": "Support staff",
-                   "volunteers": "Volunteers", "contractors": "Contractors", "parents": "Parents",
-                   "students": "Students"}
+AUDIENCES = (
+    "all_staff",
+    "new_staff",
+    "response_team",
+    "leadership",
+    "board",
+    "support_staff",
+    "volunteers",
+    "contractors",
+    "parents",
+    "students",
+)
+REPEAT_LABELS = {
+    "once": "Once",
+    "yearly": "Every year",
+    "termly": "Every term",
+    "every_two_years": "Every two years",
+    "at_induction": "At induction",
+}
+AUDIENCE_LABELS = {
+    "all_staff": "All staff",
+    "new_staff": "New staff",
+    "response_team": "Response team",
+    "leadership": "Leadership",
+    "board": "Board",
+    "support_staff": "Support staff",
+    "volunteers": "Volunteers",
+    "contractors": "Contractors",
+    "parents": "Parents",
+    "students": "Students",
+}
 
 
 class Framework(UUIDPk, db.Model):
@@ -39,8 +63,12 @@ class Framework(UUIDPk, db.Model):
     checksum: Mapped[str] = mapped_column(String(64))
     loaded_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
-    sections = relationship("FrameworkSection", cascade="all, delete-orphan", order_by="FrameworkSection.position",
-                            back_populates="framework")
+    sections = relationship(
+        "FrameworkSection",
+        cascade="all, delete-orphan",
+        order_by="FrameworkSection.position",
+        back_populates="framework",
+    )
     requirements = relationship("Requirement", viewonly=True, order_by="Requirement.position")
 
     __table_args__ = (UniqueConstraint("key", "version"),)
@@ -59,8 +87,9 @@ class FrameworkSection(UUIDPk, db.Model):
     position: Mapped[int] = mapped_column(Integer)
 
     framework = relationship("Framework", back_populates="sections")
-    requirements = relationship("Requirement", cascade="all, delete-orphan", order_by="Requirement.position",
-                                back_populates="section")
+    requirements = relationship(
+        "Requirement", cascade="all, delete-orphan", order_by="Requirement.position", back_populates="section"
+    )
 
     __table_args__ = (UniqueConstraint("framework_id", "key"),)
 
@@ -71,8 +100,9 @@ class Requirement(UUIDPk, db.Model):
     __tablename__ = "requirements"
 
     framework_id: Mapped[uuid.UUID] = mapped_column(Uuid, ForeignKey("frameworks.id", ondelete="CASCADE"))
-    section_id: Mapped[uuid.UUID] = mapped_column(Uuid, ForeignKey("framework_sections.id", ondelete="CASCADE"),
-                                                  index=True)
+    section_id: Mapped[uuid.UUID] = mapped_column(
+        Uuid, ForeignKey("framework_sections.id", ondelete="CASCADE"), index=True
+    )
     #: stable across versions: school answers follow the key when a framework is upgraded
     key: Mapped[str] = mapped_column(String(80))
     #: order within the framework, from 1 ("step 4")
@@ -110,7 +140,9 @@ class Requirement(UUIDPk, db.Model):
 class RequirementResource(db.Model):
     __tablename__ = "requirement_resources"
 
-    requirement_id: Mapped[uuid.UUID] = mapped_column(Uuid, ForeignKey("requirements.id", ondelete="CASCADE"),
-                                                      primary_key=True)
-    resource_id: Mapped[uuid.UUID] = mapped_column(Uuid, ForeignKey("resources.id", ondelete="CASCADE"),
-                                                   primary_key=True, index=True)
+    requirement_id: Mapped[uuid.UUID] = mapped_column(
+        Uuid, ForeignKey("requirements.id", ondelete="CASCADE"), primary_key=True
+    )
+    resource_id: Mapped[uuid.UUID] = mapped_column(
+        Uuid, ForeignKey("resources.id", ondelete="CASCADE"), primary_key=True, index=True
+    )

@@ -1,4 +1,5 @@
 """Read and check a framework file (seeds/frameworks/*.yaml) into plain data; no database access."""
+
 import hashlib
 from dataclasses import dataclass, field
 
@@ -52,8 +53,16 @@ def parse_framework(text: str, filename: str, known_resources: set[str]) -> Fram
     """Check the whole file against the framework schema; raise SeedFileError listing every problem."""
     c = Checker(filename)
     root = c.compose(text)
-    top = c.mapping(root, "file", required=("key", "title", "version", "scope", "label", "sections"),
-                    optional=("description", "source_resources")) if root is not None else None
+    top = (
+        c.mapping(
+            root,
+            "file",
+            required=("key", "title", "version", "scope", "label", "sections"),
+            optional=("description", "source_resources"),
+        )
+        if root is not None
+        else None
+    )
     c.raise_if_problems()
     scope = c.string(top["scope"], "scope", choices=(SCHOOL_YEAR, PERSON))
 
@@ -72,7 +81,8 @@ def parse_framework(text: str, filename: str, known_resources: set[str]) -> Fram
         label=c.string(top["label"], "label", max_len=300),
         description=(c.string(top["description"], "description") or "") if "description" in top else "",
         source_resources=resource_keys(top["source_resources"], "source_resources")
-        if "source_resources" in top else [],
+        if "source_resources" in top
+        else [],
         sections=[],
         checksum=hashlib.sha256(text.encode()).hexdigest(),
     )
@@ -85,10 +95,14 @@ def parse_framework(text: str, filename: str, known_resources: set[str]) -> Fram
         if skey in seen_sections:
             c.error(f["key"], f"section '{skey}': key used twice")
         seen_sections.add(skey)
-        section = SectionSpec(skey, c.string(f["title"], f"section '{skey}' title", max_len=200) if "title" in f
-                              else "", [])
-        for j, rnode in enumerate(c.sequence(f.get("requirements"), f"section '{skey}' requirements", min_items=1)
-                                  if "requirements" in f else []):
+        section = SectionSpec(
+            skey, c.string(f["title"], f"section '{skey}' title", max_len=200) if "title" in f else "", []
+        )
+        for j, rnode in enumerate(
+            c.sequence(f.get("requirements"), f"section '{skey}' requirements", min_items=1)
+            if "requirements" in f
+            else []
+        ):
             req = _requirement(c, rnode, f"section '{skey}' requirement {j + 1}", scope, resource_keys)
             if req is None:
                 continue
@@ -102,15 +116,21 @@ def parse_framework(text: str, filename: str, known_resources: set[str]) -> Fram
 
 
 def _requirement(c: Checker, node, where, scope, resource_keys):
-    f = c.mapping(node, where, required=("key", "title", "guidance", "answer_type", "owner_role", "timing",
-                                         "repeat", "resources"),
-                  optional=("evidence", "audience", "grades", "per_country"))
+    f = c.mapping(
+        node,
+        where,
+        required=("key", "title", "guidance", "answer_type", "owner_role", "timing", "repeat", "resources"),
+        optional=("evidence", "audience", "grades", "per_country"),
+    )
     if f is None or "key" not in f:
         return None
     key = c.string(f["key"], f"{where} key", max_len=80, pattern=SLUG)
     where = f"requirement '{key}'"
-    answer_type = c.string(f["answer_type"], f"{where} answer_type", choices=ANSWER_TYPES) \
-        if "answer_type" in f else None
+    answer_type = (
+        c.string(f["answer_type"], f"{where} answer_type", choices=ANSWER_TYPES)
+        if "answer_type" in f
+        else None
+    )
     if answer_type and scope and answer_type not in ANSWER_TYPE_BY_SCOPE.get(scope, ()):
         c.error(f["answer_type"], f"{where}: answer_type '{answer_type}' does not fit a {scope} framework")
     req = RequirementSpec(
@@ -118,10 +138,14 @@ def _requirement(c: Checker, node, where, scope, resource_keys):
         title=c.string(f["title"], f"{where} title", max_len=300) if "title" in f else "",
         guidance=c.string(f["guidance"], f"{where} guidance", max_len=4000) if "guidance" in f else "",
         answer_type=answer_type,
-        owner_role=c.string(f["owner_role"], f"{where} owner_role", choices=OWNER_ROLES) if "owner_role" in f else "",
+        owner_role=c.string(f["owner_role"], f"{where} owner_role", choices=OWNER_ROLES)
+        if "owner_role" in f
+        else "",
         timing=_timing(c, f["timing"], where, scope) if "timing" in f else {},
         repeat=c.string(f["repeat"], f"{where} repeat", choices=REPEATS) if "repeat" in f else "",
-        evidence=(c.string(f["evidence"], f"{where} evidence", max_len=2000) or "") if "evidence" in f else "",
+        evidence=(c.string(f["evidence"], f"{where} evidence", max_len=2000) or "")
+        if "evidence" in f
+        else "",
         resources=resource_keys(f["resources"], f"{where} resources") if "resources" in f else [],
     )
     if answer_type in ("task", "training", "check") and not req.evidence:
@@ -148,10 +172,15 @@ def _requirement(c: Checker, node, where, scope, resource_keys):
 def _timing(c: Checker, node, where, scope):
     if scope == PERSON:
         f = c.mapping(node, f"{where} timing", required=("days_from_start",))
-        return {"days_from_start": c.integer(f["days_from_start"], f"{where} timing.days_from_start", -730, 730)} \
-            if f and "days_from_start" in f else {}
+        return (
+            {"days_from_start": c.integer(f["days_from_start"], f"{where} timing.days_from_start", -730, 730)}
+            if f and "days_from_start" in f
+            else {}
+        )
     f = c.mapping(node, f"{where} timing", required=("month",), optional=("day",))
     if not f or "month" not in f:
         return {}
-    return {"month": c.integer(f["month"], f"{where} timing.month", 0, 11),
-            "day": c.integer(f["day"], f"{where} timing.day", 1, 28) if "day" in f else 1}
+    return {
+        "month": c.integer(f["month"], f"{where} timing.month", 0, 11),
+        "day": c.integer(f["day"], f"{where} timing.day", 1, 28) if "day" in f else 1,
+    }

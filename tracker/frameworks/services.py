@@ -1,4 +1,5 @@
 """Framework services: load a checked framework file as a version; compare versions. Callers commit."""
+
 from dataclasses import dataclass
 
 from .. import audit
@@ -11,10 +12,21 @@ from .seedfile import FrameworkSpec
 
 
 def _requirement_values(spec, section, position, resources):
-    return dict(section=section, position=position, title=spec.title, guidance=spec.guidance,
-                answer_type=spec.answer_type, owner_role=spec.owner_role, timing=spec.timing, repeat=spec.repeat,
-                evidence=spec.evidence, audience=spec.audience, grades=spec.grades, per_country=spec.per_country,
-                resources=resources)
+    return dict(
+        section=section,
+        position=position,
+        title=spec.title,
+        guidance=spec.guidance,
+        answer_type=spec.answer_type,
+        owner_role=spec.owner_role,
+        timing=spec.timing,
+        repeat=spec.repeat,
+        evidence=spec.evidence,
+        audience=spec.audience,
+        grades=spec.grades,
+        per_country=spec.per_country,
+        resources=resources,
+    )
 
 
 def load_framework(spec: FrameworkSpec) -> LoadReport:
@@ -31,8 +43,12 @@ def load_framework(spec: FrameworkSpec) -> LoadReport:
         report.unchanged.append(spec.key)
         return report
     wanted = {k for r in spec.requirements for k in r.resources}
-    resources = {r.key: r for r in db.session.execute(
-        db.select(Resource).where(Resource.key.in_(wanted), Resource.school_id.is_(None))).scalars()}
+    resources = {
+        r.key: r
+        for r in db.session.execute(
+            db.select(Resource).where(Resource.key.in_(wanted), Resource.school_id.is_(None))
+        ).scalars()
+    }
     is_new = framework is None
     if is_new:
         framework = Framework(key=spec.key, version=spec.version)
@@ -62,9 +78,16 @@ def load_framework(spec: FrameworkSpec) -> LoadReport:
         db.session.delete(leftover)
     db.session.flush()
     (report.added if is_new else report.changed).append(spec.key)
-    audit.record("framework.loaded", subject=framework,
-                 after={"key": spec.key, "version": spec.version, "requirements": len(spec.requirements),
-                        "new_version": is_new})
+    audit.record(
+        "framework.loaded",
+        subject=framework,
+        after={
+            "key": spec.key,
+            "version": spec.version,
+            "requirements": len(spec.requirements),
+            "new_version": is_new,
+        },
+    )
     return report
 
 
@@ -79,14 +102,18 @@ def compare_versions(old: Framework, new: Framework) -> VersionChange:
     """Which requirement keys an upgrade from `old` to `new` keeps, adds and removes."""
     old_keys = [r.key for r in old.requirements]
     new_keys = [r.key for r in new.requirements]
-    return VersionChange(kept=[k for k in new_keys if k in set(old_keys)],
-                         added=[k for k in new_keys if k not in set(old_keys)],
-                         removed=[k for k in old_keys if k not in set(new_keys)])
+    return VersionChange(
+        kept=[k for k in new_keys if k in set(old_keys)],
+        added=[k for k in new_keys if k not in set(old_keys)],
+        removed=[k for k in old_keys if k not in set(new_keys)],
+    )
 
 
 def latest_versions() -> list[Framework]:
     """The newest loaded version of every framework, by title."""
-    rows = db.session.execute(db.select(Framework).order_by(Framework.key, Framework.loaded_at.desc())).scalars()
+    rows = db.session.execute(
+        db.select(Framework).order_by(Framework.key, Framework.loaded_at.desc())
+    ).scalars()
     latest = {}
     for f in rows:
         latest.setdefault(f.key, f)

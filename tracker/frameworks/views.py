@@ -1,4 +1,5 @@
 """Framework template pages, for a school's team and (through admin) for platform admins."""
+
 from flask import abort, render_template, request
 
 from ..access import school_roles
@@ -19,13 +20,20 @@ def framework_page(key, link_endpoint):
     framework = next((f for f in versions if f.version == wanted), None) if wanted else versions[0]
     if framework is None:
         abort(404)
-    return render_template("frameworks/detail.html", framework=framework, versions=versions,
-                           repeat_labels=REPEAT_LABELS, audience_labels=AUDIENCE_LABELS,
-                           link_endpoint=link_endpoint)
+    return render_template(
+        "frameworks/detail.html",
+        framework=framework,
+        versions=versions,
+        repeat_labels=REPEAT_LABELS,
+        audience_labels=AUDIENCE_LABELS,
+        link_endpoint=link_endpoint,
+    )
 
 
 def frameworks_list(detail_endpoint):
-    return render_template("frameworks/index.html", frameworks=latest_versions(), detail_endpoint=detail_endpoint)
+    return render_template(
+        "frameworks/index.html", frameworks=latest_versions(), detail_endpoint=detail_endpoint
+    )
 
 
 @bp.route("/")

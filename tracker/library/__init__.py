@@ -1,4 +1,5 @@
 """The safeguarding resource library: browse by section and tag, search, and each school's own documents."""
+
 from flask import Blueprint
 
 from ..tenancy import init_school_blueprint

@@ -1,4 +1,5 @@
 """Library sections, resources (shared or a school's own), their sections and tags."""
+
 import uuid
 from datetime import datetime
 
@@ -50,8 +51,12 @@ class Resource(UUIDPk, db.Model):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
 
-    tags = relationship("ResourceTag", cascade="all, delete-orphan", lazy="selectin",
-                        order_by="(ResourceTag.kind, ResourceTag.value)")
+    tags = relationship(
+        "ResourceTag",
+        cascade="all, delete-orphan",
+        lazy="selectin",
+        order_by="(ResourceTag.kind, ResourceTag.value)",
+    )
     section_links = relationship("ResourceSection", cascade="all, delete-orphan", lazy="selectin")
 
     __table_args__ = (Index("ix_resources_school_id_title", "school_id", "title"),)
@@ -68,18 +73,26 @@ class Resource(UUIDPk, db.Model):
         return self.school_id is not None
 
     def audit_view(self) -> dict:
-        return {"title": self.title, "publishers": self.publishers, "published": self.published,
-                "url": self.url, "summary": self.summary, "sections": self.section_keys,
-                "tags": self.tag_values(TOPIC)}
+        return {
+            "title": self.title,
+            "publishers": self.publishers,
+            "published": self.published,
+            "url": self.url,
+            "summary": self.summary,
+            "sections": self.section_keys,
+            "tags": self.tag_values(TOPIC),
+        }
 
 
 class ResourceSection(db.Model):
     __tablename__ = "resource_sections"
 
-    resource_id: Mapped[uuid.UUID] = mapped_column(Uuid, ForeignKey("resources.id", ondelete="CASCADE"),
-                                                   primary_key=True)
-    section_key: Mapped[str] = mapped_column(String(60), ForeignKey("library_sections.key", ondelete="CASCADE"),
-                                             primary_key=True, index=True)
+    resource_id: Mapped[uuid.UUID] = mapped_column(
+        Uuid, ForeignKey("resources.id", ondelete="CASCADE"), primary_key=True
+    )
+    section_key: Mapped[str] = mapped_column(
+        String(60), ForeignKey("library_sections.key", ondelete="CASCADE"), primary_key=True, index=True
+    )
 
 
 class ResourceTag(db.Model):
@@ -87,8 +100,9 @@ class ResourceTag(db.Model):
 
     __tablename__ = "resource_tags"
 
-    resource_id: Mapped[uuid.UUID] = mapped_column(Uuid, ForeignKey("resources.id", ondelete="CASCADE"),
-                                                   primary_key=True)
+    resource_id: Mapped[uuid.UUID] = mapped_column(
+        Uuid, ForeignKey("resources.id", ondelete="CASCADE"), primary_key=True
+    )
     kind: Mapped[str] = mapped_column(String(10), primary_key=True)
     value: Mapped[str] = mapped_column(String(100), primary_key=True)
 

@@ -1,4 +1,5 @@
 """Read-side queries for library pages: a fixed number of queries whatever the library's size."""
+
 from dataclasses import dataclass
 
 from ..db import db
@@ -19,8 +20,13 @@ class Facet:
 
 def own_resource_ids(school) -> list:
     """Ids of the school's own resources, by title."""
-    return db.session.execute(db.select(Resource.id).where(Resource.school_id == school.id)
-                              .order_by(Resource.title)).scalars().all()
+    return (
+        db.session.execute(
+            db.select(Resource.id).where(Resource.school_id == school.id).order_by(Resource.title)
+        )
+        .scalars()
+        .all()
+    )
 
 
 def sections():
@@ -31,7 +37,8 @@ def section_counts(school) -> dict:
     rows = db.session.execute(
         db.select(ResourceSection.section_key, db.func.count())
         .join(Resource, Resource.id == ResourceSection.resource_id)
-        .where(search.visible_to(school)).group_by(ResourceSection.section_key)
+        .where(search.visible_to(school))
+        .group_by(ResourceSection.section_key)
     ).all()
     return dict(rows)
 
@@ -51,11 +58,17 @@ def find(school, *, q="", section=None, tags=()) -> list:
     """Ids of visible resources matching the search words, section and every tag, best first."""
     query = db.select(Resource.id).where(search.visible_to(school))
     if section:
-        query = query.where(Resource.id.in_(db.select(ResourceSection.resource_id)
-                                            .where(ResourceSection.section_key == section)))
+        query = query.where(
+            Resource.id.in_(
+                db.select(ResourceSection.resource_id).where(ResourceSection.section_key == section)
+            )
+        )
     for kind, value in tags:
-        query = query.where(Resource.id.in_(db.select(ResourceTag.resource_id)
-                                            .where(ResourceTag.kind == kind, ResourceTag.value == value)))
+        query = query.where(
+            Resource.id.in_(
+                db.select(ResourceTag.resource_id).where(ResourceTag.kind == kind, ResourceTag.value == value)
+            )
+        )
     if q:
         ranked = search.ranked_ids(school, q)
         allowed = set(db.session.execute(query.where(Resource.id.in_(ranked))).scalars()) if ranked else set()
@@ -78,7 +91,8 @@ def facets(ids) -> dict:
         return out
     rows = db.session.execute(
         db.select(ResourceTag.kind, ResourceTag.value, db.func.count())
-        .where(ResourceTag.resource_id.in_(ids)).group_by(ResourceTag.kind, ResourceTag.value)
+        .where(ResourceTag.resource_id.in_(ids))
+        .group_by(ResourceTag.kind, ResourceTag.value)
     ).all()
     for kind, value, count in rows:
         out[kind].append(Facet(kind, value, count))

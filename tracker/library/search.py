@@ -3,6 +3,7 @@
 Both rank title matches above tag, publisher and summary matches. Only whole words of letters and digits
 reach the query, so user input can never become query syntax.
 """
+
 import re
 import uuid
 
@@ -38,10 +39,17 @@ def reindex(resource: Resource) -> None:
     db.session.flush()
     db.session.execute(text(f"DELETE FROM {FTS_TABLE} WHERE resource_id = :id"), {"id": resource.id.hex})
     db.session.execute(
-        text(f"INSERT INTO {FTS_TABLE} (resource_id, title, tags, publishers, summary) "
-             "VALUES (:id, :title, :tags, :publishers, :summary)"),
-        {"id": resource.id.hex, "title": resource.title, "tags": resource.search_text,
-         "publishers": resource.publishers, "summary": resource.summary},
+        text(
+            f"INSERT INTO {FTS_TABLE} (resource_id, title, tags, publishers, summary) "
+            "VALUES (:id, :title, :tags, :publishers, :summary)"
+        ),
+        {
+            "id": resource.id.hex,
+            "title": resource.title,
+            "tags": resource.search_text,
+            "publishers": resource.publishers,
+            "summary": resource.summary,
+        },
     )
 
 
@@ -70,15 +78,18 @@ def ranked_ids(school, query: str) -> list:
 def _sqlite(school, terms, joiner):
     match = f" {joiner} ".join(f'"{t}"*' for t in terms)
     rows = db.session.execute(
-        text(f"SELECT resource_id, bm25({FTS_TABLE}, 0.0, 10.0, 5.0, 3.0, 1.0) AS rank FROM {FTS_TABLE} "
-             f"WHERE {FTS_TABLE} MATCH :match ORDER BY rank"),
+        text(
+            f"SELECT resource_id, bm25({FTS_TABLE}, 0.0, 10.0, 5.0, 3.0, 1.0) AS rank FROM {FTS_TABLE} "
+            f"WHERE {FTS_TABLE} MATCH :match ORDER BY rank"
+        ),
         {"match": match},
     ).all()
     if not rows:
         return []
     order = [uuid.UUID(r.resource_id) for r in rows]
-    allowed = set(db.session.execute(
-        db.select(Resource.id).where(Resource.id.in_(order), visible_to(school))).scalars())
+    allowed = set(
+        db.session.execute(db.select(Resource.id).where(Resource.id.in_(order), visible_to(school))).scalars()
+    )
     return [i for i in order if i in allowed]
 
 
@@ -88,7 +99,8 @@ def _postgres(school, terms, joiner):
     query = func.to_tsquery("english", tsquery)
     rank = func.ts_rank_cd(document, query)
     rows = db.session.execute(
-        db.select(Resource.id).where(document.op("@@")(query), visible_to(school))
+        db.select(Resource.id)
+        .where(document.op("@@")(query), visible_to(school))
         .order_by(rank.desc(), Resource.title)
     ).scalars()
     return list(rows)

@@ -1,4 +1,5 @@
 """Read and check seeds/resources.yaml into plain data; nothing touches the database here."""
+
 import re
 from dataclasses import dataclass, field
 
@@ -50,23 +51,35 @@ def parse_library(text: str, filename: str) -> LibrarySpec:
     c.integer(top["version"], "version", 1, 1)
     sections, resources = [], []
     for i, node in enumerate(c.sequence(top["sections"], "sections", min_items=1)):
-        f = c.mapping(node, f"section {i + 1}", required=("key", "title"), optional=("description", "start_here"))
+        f = c.mapping(
+            node, f"section {i + 1}", required=("key", "title"), optional=("description", "start_here")
+        )
         if f is None:
             continue
         key = c.string(f["key"], f"section {i + 1} key", max_len=60, pattern=SLUG)
-        sections.append(SectionSpec(
-            key=key, title=c.string(f["title"], f"section '{key}' title", max_len=120),
-            description=c.string(f["description"], f"section '{key}' description") if "description" in f else "",
-            start_here=c.string(f["start_here"], f"section '{key}' start_here", pattern=SLUG)
-            if "start_here" in f else None,
-            position=i,
-        ))
+        sections.append(
+            SectionSpec(
+                key=key,
+                title=c.string(f["title"], f"section '{key}' title", max_len=120),
+                description=c.string(f["description"], f"section '{key}' description")
+                if "description" in f
+                else "",
+                start_here=c.string(f["start_here"], f"section '{key}' start_here", pattern=SLUG)
+                if "start_here" in f
+                else None,
+                position=i,
+            )
+        )
     section_keys = {s.key for s in sections}
     seen = {}
     for i, node in enumerate(c.sequence(top["resources"], "resources", min_items=1)):
         where = f"resource {i + 1}"
-        f = c.mapping(node, where, required=("key", "title", "publishers", "sections", "tags", "summary"),
-                      optional=("date", "countries", "languages", "url"))
+        f = c.mapping(
+            node,
+            where,
+            required=("key", "title", "publishers", "sections", "tags", "summary"),
+            optional=("date", "countries", "languages", "url"),
+        )
         if f is None:
             continue
         key = c.string(f["key"], f"{where} key", max_len=80, pattern=SLUG) if "key" in f else None
@@ -78,15 +91,24 @@ def parse_library(text: str, filename: str) -> LibrarySpec:
         spec = ResourceSpec(
             key=key,
             title=c.string(f["title"], f"{where} title", max_len=300) if "title" in f else "",
-            publishers=c.strings(f["publishers"], f"{where} publishers", max_len=100) if "publishers" in f else [],
+            publishers=c.strings(f["publishers"], f"{where} publishers", max_len=100)
+            if "publishers" in f
+            else [],
             published=(c.string(f["date"], f"{where} date", max_len=10) or "") if "date" in f else "",
             sections=c.strings(f["sections"], f"{where} sections", choices=sorted(section_keys))
-            if "sections" in f else [],
+            if "sections" in f
+            else [],
             tags=c.strings(f["tags"], f"{where} tags", max_len=100) if "tags" in f else [],
-            countries=c.strings(f["countries"], f"{where} countries", max_len=100) if "countries" in f else [],
-            languages=c.strings(f["languages"], f"{where} languages", max_len=100) if "languages" in f else [],
+            countries=c.strings(f["countries"], f"{where} countries", max_len=100)
+            if "countries" in f
+            else [],
+            languages=c.strings(f["languages"], f"{where} languages", max_len=100)
+            if "languages" in f
+            else [],
             url=(c.string(f["url"], f"{where} url", max_len=1000) or "") if "url" in f else "",
-            summary=(c.string(f["summary"], f"{where} summary", max_len=2000) or "") if "summary" in f else "",
+            summary=(c.string(f["summary"], f"{where} summary", max_len=2000) or "")
+            if "summary" in f
+            else "",
         )
         if spec.published and not DATE.match(spec.published):
             c.error(f["date"], f"{where} date: '{spec.published}' is not YYYY, YYYY-MM or YYYY-MM-DD")

@@ -1,4 +1,5 @@
 """Library services: load the shared library from its seed file; a school's own resources. Callers commit."""
+
 import secrets
 from dataclasses import dataclass, field
 
@@ -17,12 +18,16 @@ class LoadReport:
     unchanged: list = field(default_factory=list)
 
     def summary(self) -> str:
-        return (f"{self.what}: {len(self.added)} added, {len(self.changed)} changed, "
-                f"{len(self.unchanged)} left alone")
+        return (
+            f"{self.what}: {len(self.added)} added, {len(self.changed)} changed, "
+            f"{len(self.unchanged)} left alone"
+        )
 
 
 def _set_tags(resource, topics, countries, languages):
-    wanted = {(TOPIC, v) for v in topics} | {(COUNTRY, v) for v in countries} | {(LANGUAGE, v) for v in languages}
+    wanted = (
+        {(TOPIC, v) for v in topics} | {(COUNTRY, v) for v in countries} | {(LANGUAGE, v) for v in languages}
+    )
     current = {(t.kind, t.value): t for t in resource.tags}
     for pair, tag in current.items():
         if pair not in wanted:
@@ -43,8 +48,15 @@ def _set_sections(resource, keys):
 
 
 def _snapshot(resource):
-    return (resource.title, resource.publishers, resource.published, resource.url, resource.summary,
-            tuple(resource.section_keys), tuple(sorted((t.kind, t.value) for t in resource.tags)))
+    return (
+        resource.title,
+        resource.publishers,
+        resource.published,
+        resource.url,
+        resource.summary,
+        tuple(resource.section_keys),
+        tuple(sorted((t.kind, t.value) for t in resource.tags)),
+    )
 
 
 def load_library(spec: LibrarySpec) -> LoadReport:
@@ -55,9 +67,17 @@ def load_library(spec: LibrarySpec) -> LoadReport:
         row = sections.get(s.key) or LibrarySection(key=s.key)
         if s.key not in sections:
             db.session.add(row)
-        row.title, row.description, row.position, row.start_here_key = s.title, s.description, s.position, s.start_here
+        row.title, row.description, row.position, row.start_here_key = (
+            s.title,
+            s.description,
+            s.position,
+            s.start_here,
+        )
     db.session.flush()
-    existing = {r.key: r for r in db.session.execute(db.select(Resource).where(Resource.school_id.is_(None))).scalars()}
+    existing = {
+        r.key: r
+        for r in db.session.execute(db.select(Resource).where(Resource.school_id.is_(None))).scalars()
+    }
     taken = set(db.session.execute(db.select(Resource.key).where(Resource.school_id.is_not(None))).scalars())
     for r in spec.resources:
         if r.key in taken:
@@ -82,8 +102,11 @@ def load_library(spec: LibrarySpec) -> LoadReport:
             continue
         search.reindex(row)
     if report.added or report.changed:
-        audit.record("library.loaded", subject_type="resources",
-                     after={"added": report.added, "changed": report.changed})
+        audit.record(
+            "library.loaded",
+            subject_type="resources",
+            after={"added": report.added, "changed": report.changed},
+        )
     return report
 
 
@@ -92,10 +115,19 @@ def _new_key():
     return f"school-doc-{secrets.token_hex(8)}"
 
 
-def add_school_resource(school, *, title, url="", publishers="", published="", summary="", sections=(),
-                        tags=(), actor=None) -> Resource:
-    resource = Resource(key=_new_key(), school_id=school.id, title=title, url=url, publishers=publishers,
-                        published=published, summary=summary, created_by_id=actor.id if actor else None)
+def add_school_resource(
+    school, *, title, url="", publishers="", published="", summary="", sections=(), tags=(), actor=None
+) -> Resource:
+    resource = Resource(
+        key=_new_key(),
+        school_id=school.id,
+        title=title,
+        url=url,
+        publishers=publishers,
+        published=published,
+        summary=summary,
+        created_by_id=actor.id if actor else None,
+    )
     db.session.add(resource)
     _set_tags(resource, list(tags), [], [])
     _set_sections(resource, list(sections))

@@ -1,4 +1,5 @@
 """Library pages: browse by section and tag, search, resource pages, and the school's own resources."""
+
 from flask import abort, flash, g, redirect, render_template, request, url_for
 from flask_login import current_user
 
@@ -39,10 +40,19 @@ def index():
     page = paginate_list(ids, per_page=PER_PAGE)
     results = queries.load(page.items) if filtering else []
     return render_template(
-        "library/index.html", q=q, section=section, tags=tags, sections=all_sections, filtering=filtering,
-        counts=queries.section_counts(g.school), results=results, total=page.total, page=page.page,
+        "library/index.html",
+        q=q,
+        section=section,
+        tags=tags,
+        sections=all_sections,
+        filtering=filtering,
+        counts=queries.section_counts(g.school),
+        results=results,
+        total=page.total,
+        page=page.page,
         pages=page.pages,
-        facets=queries.facets(ids), start=queries.start_here([s.start_here_key for s in all_sections]),
+        facets=queries.facets(ids),
+        start=queries.start_here([s.start_here_key for s in all_sections]),
         own=[] if filtering else queries.load(queries.own_resource_ids(g.school)),
     )
 
@@ -54,8 +64,12 @@ def resource(key):
     if item is None:
         abort(404)
     # what later features add (frameworks: the requirements that use it), tracker/signals.py
-    return render_template("library/resource.html", resource=item,
-                           sections={s.key: s for s in queries.sections()}, **page_values(resource_page, item))
+    return render_template(
+        "library/resource.html",
+        resource=item,
+        sections={s.key: s for s in queries.sections()},
+        **page_values(resource_page, item),
+    )
 
 
 def _own_or_404(key):
@@ -79,12 +93,22 @@ def add():
     form = _form()
     if form.validate_on_submit():
         with saving(form, "title") as tx:
-            item = add_school_resource(g.school, title=form.title.data, url=form.url.data,
-                                       publishers=form.publishers.data, published=form.published.data or "",
-                                       summary=form.summary.data, sections=form.sections.data,
-                                       tags=form.tag_list(), actor=current_user)
+            item = add_school_resource(
+                g.school,
+                title=form.title.data,
+                url=form.url.data,
+                publishers=form.publishers.data,
+                published=form.published.data or "",
+                summary=form.summary.data,
+                sections=form.sections.data,
+                tags=form.tag_list(),
+                actor=current_user,
+            )
         if tx.ok:
-            flash(f"“{item.title}” is in your school's library. Only members of {g.school.name} see it.", "success")
+            flash(
+                f"“{item.title}” is in your school's library. Only members of {g.school.name} see it.",
+                "success",
+            )
             return redirect(url_for(".resource", key=item.key))
     return render_template("library/form.html", form=form, item=None), 400 if form.errors else 200
 
@@ -96,9 +120,17 @@ def edit(key):
     form = _form(item)
     if form.validate_on_submit():
         with saving(form, "title") as tx:
-            update_school_resource(g.school, item, title=form.title.data, url=form.url.data,
-                                   publishers=form.publishers.data, published=form.published.data or "",
-                                   summary=form.summary.data, sections=form.sections.data, tags=form.tag_list())
+            update_school_resource(
+                g.school,
+                item,
+                title=form.title.data,
+                url=form.url.data,
+                publishers=form.publishers.data,
+                published=form.published.data or "",
+                summary=form.summary.data,
+                sections=form.sections.data,
+                tags=form.tag_list(),
+            )
         if tx.ok:
             flash("Saved.", "success")
             return redirect(url_for(".resource", key=item.key))

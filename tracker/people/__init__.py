@@ -1,4 +1,5 @@
 """Staff register, safer-recruitment checks per person, import and export."""
+
 from flask import Blueprint
 
 from ..tenancy import init_school_blueprint

@@ -1,18 +1,36 @@
 """Country names: accept what people type (name, official name, ISO code) and keep one canonical spelling."""
+
 from functools import lru_cache
 
 import pycountry
 
 #: names people commonly use that pycountry spells otherwise
-ALIASES = {"uk": "United Kingdom", "great britain": "United Kingdom", "england": "United Kingdom",
-           "scotland": "United Kingdom", "wales": "United Kingdom", "usa": "United States",
-           "us": "United States", "america": "United States", "south korea": "Korea, Republic of",
-           "north korea": "Korea, Democratic People's Republic of", "russia": "Russian Federation",
-           "vietnam": "Viet Nam", "laos": "Lao People's Democratic Republic", "iran": "Iran, Islamic Republic of",
-           "syria": "Syrian Arab Republic", "tanzania": "Tanzania, United Republic of", "bolivia":
-           "Bolivia, Plurinational State of", "venezuela": "Venezuela, Bolivarian Republic of",
-           "moldova": "Moldova, Republic of", "czech republic": "Czechia", "turkey": "Türkiye",
-           "ivory coast": "Côte d'Ivoire", "uae": "United Arab Emirates", "brunei": "Brunei Darussalam"}
+ALIASES = {
+    "uk": "United Kingdom",
+    "great britain": "United Kingdom",
+    "england": "United Kingdom",
+    "scotland": "United Kingdom",
+    "wales": "United Kingdom",
+    "usa": "United States",
+    "us": "United States",
+    "america": "United States",
+    "south korea": "Korea, Republic of",
+    "north korea": "Korea, Democratic People's Republic of",
+    "russia": "Russian Federation",
+    "vietnam": "Viet Nam",
+    "laos": "Lao People's Democratic Republic",
+    "iran": "Iran, Islamic Republic of",
+    "syria": "Syrian Arab Republic",
+    "tanzania": "Tanzania, United Republic of",
+    "bolivia": "Bolivia, Plurinational State of",
+    "venezuela": "Venezuela, Bolivarian Republic of",
+    "moldova": "Moldova, Republic of",
+    "czech republic": "Czechia",
+    "turkey": "Türkiye",
+    "ivory coast": "Côte d'Ivoire",
+    "uae": "United Arab Emirates",
+    "brunei": "Brunei Darussalam",
+}
 
 
 @lru_cache(maxsize=1)

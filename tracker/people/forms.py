@@ -1,4 +1,5 @@
 """Register forms: a person, a recruitment check, a risk assessment, a register import."""
+
 from flask_wtf.file import FileField
 from wtforms import DateField, HiddenField, SelectField, SelectMultipleField, StringField, TextAreaField
 from wtforms.validators import DataRequired, InputRequired, Length, Optional, ValidationError
@@ -13,25 +14,40 @@ NOTES_HINT = "Only what the check needs: dates, references, who saw the document
 
 
 class PersonForm(Form):
-    full_name = StringField("Full name", filters=[strip], validators=[DataRequired("Enter the person's name."),
-                                                                       Length(max=200)])
-    email = StringField("E-mail address", filters=[lambda v: v.strip().lower() if isinstance(v, str) else v],
-                        validators=[Optional(), Length(max=254)],
-                        description="Optional. Used to match re-imports and to let them see their own record.")
+    full_name = StringField(
+        "Full name", filters=[strip], validators=[DataRequired("Enter the person's name."), Length(max=200)]
+    )
+    email = StringField(
+        "E-mail address",
+        filters=[lambda v: v.strip().lower() if isinstance(v, str) else v],
+        validators=[Optional(), Length(max=254)],
+        description="Optional. Used to match re-imports and to let them see their own record.",
+    )
     category = SelectField("Works as", choices=[(c, CATEGORY_LABELS[c]) for c in CATEGORIES])
-    groups = SelectMultipleField("Also part of", choices=[(g, GROUP_LABELS[g]) for g in GROUPS],
-                                 widget=ListWidget(prefix_label=False), option_widget=CheckboxInput())
-    start_on = DateField("Start date", validators=[InputRequired("Give the start date."),
-                                                   DatePolicy("start")])
+    groups = SelectMultipleField(
+        "Also part of",
+        choices=[(g, GROUP_LABELS[g]) for g in GROUPS],
+        widget=ListWidget(prefix_label=False),
+        option_widget=CheckboxInput(),
+    )
+    start_on = DateField(
+        "Start date", validators=[InputRequired("Give the start date."), DatePolicy("start")]
+    )
     leave_on = DateField("Leaving date", validators=[Optional(), DatePolicy("leave")])
-    countries = StringField("Countries lived or worked in", filters=[strip], validators=[Length(max=1000)],
-                            description="Separate with commas, e.g. Thailand, United Kingdom, Kenya. "
-                                        "One police check is added for each.")
+    countries = StringField(
+        "Countries lived or worked in",
+        filters=[strip],
+        validators=[Length(max=1000)],
+        description="Separate with commas, e.g. Thailand, United Kingdom, Kenya. "
+        "One police check is added for each.",
+    )
 
     def validate_countries(self, field):
         _, unknown = countries.parse_list(field.data)
         if unknown:
-            raise ValidationError(f"Not a country we know: {', '.join(unknown)}. Use the country's English name.")
+            raise ValidationError(
+                f"Not a country we know: {', '.join(unknown)}. Use the country's English name."
+            )
 
     def validate_email(self, field):
         if field.data and ("@" not in field.data or " " in field.data):
@@ -48,20 +64,27 @@ class PersonForm(Form):
 class CheckForm(Form):
     version = version_field()
     check_status = SelectField("Stage", choices=[(s, CHECK_STATUS_LABELS[s]) for s in CHECK_STATUSES])
-    verified_on = DateField("Verified on", validators=[Optional(), DatePolicy("happened")],
-                            description="Empty means today.")
-    expires_on = DateField("Valid until", validators=[Optional(), DatePolicy("expiry")],
-                           description="If the document has an expiry date.")
+    verified_on = DateField(
+        "Verified on", validators=[Optional(), DatePolicy("happened")], description="Empty means today."
+    )
+    expires_on = DateField(
+        "Valid until",
+        validators=[Optional(), DatePolicy("expiry")],
+        description="If the document has an expiry date.",
+    )
     na_reason = StringField("Why not required", filters=[strip], validators=[Length(max=500)])
     notes = TextAreaField("Notes", filters=[strip], validators=[Length(max=2000)], description=NOTES_HINT)
 
 
 class RiskAssessmentForm(Form):
-    summary = TextAreaField("Risk assessment", filters=[strip],
-                            validators=[DataRequired("Summarise the assessment."), Length(max=5000)],
-                            description="Why the check cannot be obtained, what was done instead (e.g. a statement "
-                                        "from the former school) and the safeguards in place. Attach the signed "
-                                        "document as evidence on the check.")
+    summary = TextAreaField(
+        "Risk assessment",
+        filters=[strip],
+        validators=[DataRequired("Summarise the assessment."), Length(max=5000)],
+        description="Why the check cannot be obtained, what was done instead (e.g. a statement "
+        "from the former school) and the safeguards in place. Attach the signed "
+        "document as evidence on the check.",
+    )
 
 
 class ImportForm(Form):

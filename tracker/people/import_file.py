@@ -1,5 +1,6 @@
 """Reading a staff register file (CSV or XLSX) into raw rows, one row at a time, refusing a file that is not a
 register or is too large as soon as that is known (people/importing.py checks the rows)."""
+
 import csv
 import io
 
@@ -8,9 +9,18 @@ from ..transactions import DomainError
 
 COLUMNS = ("full_name", "email", "category", "start_date", "leave_date", "countries", "groups")
 REQUIRED = ("full_name", "category", "start_date")
-HEADER_ALIASES = {"name": "full_name", "full name": "full_name", "e-mail": "email", "email address": "email",
-                  "start": "start_date", "start date": "start_date", "leave date": "leave_date",
-                  "leaving date": "leave_date", "countries lived or worked in": "countries", "country": "countries"}
+HEADER_ALIASES = {
+    "name": "full_name",
+    "full name": "full_name",
+    "e-mail": "email",
+    "email address": "email",
+    "start": "start_date",
+    "start date": "start_date",
+    "leave date": "leave_date",
+    "leaving date": "leave_date",
+    "countries lived or worked in": "countries",
+    "country": "countries",
+}
 MAX_ROWS = 5000
 #: lines read in all (empty ones too) before the file is refused
 MAX_LINES = 2 * MAX_ROWS
@@ -51,8 +61,13 @@ def read_table(filename: str, data: bytes) -> list[tuple[int, dict]]:
         return _read(rows, labels)
     except _Oversized as exc:  # a value longer than the csv module reads: only its position is known
         index = exc.index
-        column = (labels[index] if index is not None and index < len(labels)
-                  else f"column {index + 1}" if index is not None else "one of its columns")
+        column = (
+            labels[index]
+            if index is not None and index < len(labels)
+            else f"column {index + 1}"
+            if index is not None
+            else "one of its columns"
+        )
         raise ImportFileError(_too_long(exc.line, column)) from None
 
 
@@ -73,8 +88,10 @@ def _read(rows, labels):
     header = [_header(h) for h in names]
     missing = [c for c in REQUIRED if c not in header]
     if missing:
-        raise ImportFileError(f"The first row must name the columns; missing: {', '.join(missing)}. "
-                              f"Expected columns: {', '.join(COLUMNS)}.")
+        raise ImportFileError(
+            f"The first row must name the columns; missing: {', '.join(missing)}. "
+            f"Expected columns: {', '.join(COLUMNS)}."
+        )
     unknown = [h for h in header if h and h not in COLUMNS]
     if unknown:
         raise ImportFileError(f"Unknown column(s): {', '.join(unknown)}. Expected: {', '.join(COLUMNS)}.")
@@ -82,18 +99,23 @@ def _read(rows, labels):
     out = []
     for number, raw in rows:
         if number > MAX_LINES:
-            raise ImportFileError(f"The file goes on past line {MAX_LINES:,} (empty lines count too); a "
-                                  f"register may have at most {MAX_ROWS:,} rows. Remove the empty lines or "
-                                  "split the file.")
+            raise ImportFileError(
+                f"The file goes on past line {MAX_LINES:,} (empty lines count too); a "
+                f"register may have at most {MAX_ROWS:,} rows. Remove the empty lines or "
+                "split the file."
+            )
         if not any(str(v).strip() for v in raw if v is not None):
             continue
         if len(out) == MAX_ROWS:
-            raise ImportFileError(f"The file has more than {MAX_ROWS:,} rows; split it into files of at most "
-                                  f"{MAX_ROWS:,} rows and import them one after the other.")
+            raise ImportFileError(
+                f"The file has more than {MAX_ROWS:,} rows; split it into files of at most "
+                f"{MAX_ROWS:,} rows and import them one after the other."
+            )
         _check_lengths(number, raw, labels)
         values = {h: (raw[i] if i < len(raw) else None) for i, h in enumerate(header) if h}
-        extra = [(i + 1, v) for i, v in enumerate(raw)
-                 if i >= len(header) and v is not None and str(v).strip()]
+        extra = [
+            (i + 1, v) for i, v in enumerate(raw) if i >= len(header) and v is not None and str(v).strip()
+        ]
         if extra:
             values[EXTRA] = (len(header), extra)
         out.append((number, values))
@@ -111,9 +133,11 @@ def _check_lengths(line, raw, labels):
 def _too_long(line, column, length=None):
     # the csv module's own limit is global to the process, so it is read, never changed
     size = f"{length:,} characters" if length else f"more than {csv.field_size_limit():,} characters"
-    return (f"Line {line}, {column}: the value is {size} long; a value may have at most {MAX_FIELD_CHARS:,}. "
-            "Check that the file is the staff register (a missing quote can run many lines together), "
-            "correct it and upload it again.")
+    return (
+        f"Line {line}, {column}: the value is {size} long; a value may have at most {MAX_FIELD_CHARS:,}. "
+        "Check that the file is the staff register (a missing quote can run many lines together), "
+        "correct it and upload it again."
+    )
 
 
 def _csv_rows(data: bytes):
@@ -121,8 +145,9 @@ def _csv_rows(data: bytes):
     try:
         text = data.decode("utf-8-sig")
     except UnicodeDecodeError:
-        raise ImportFileError("The file is not UTF-8 text. In your spreadsheet, save it as "
-                              "“CSV UTF-8”, then upload it again.") from None
+        raise ImportFileError(
+            "The file is not UTF-8 text. In your spreadsheet, save it as “CSV UTF-8”, then upload it again."
+        ) from None
     if "\x00" in text:
         raise ImportFileError("The file contains NUL characters: it is not a CSV text file.")
     return _csv_records(text)
@@ -142,8 +167,10 @@ def _csv_records(text):
         except csv.Error as exc:
             if "field larger than field limit" in str(exc):
                 raise _Oversized(number, _oversized_column(lines.pending)) from None
-            raise ImportFileError(f"Line {number} could not be read as CSV ({exc}). Save the file again as "
-                                  "“CSV UTF-8” and upload it again.") from None
+            raise ImportFileError(
+                f"Line {number} could not be read as CSV ({exc}). Save the file again as "
+                "“CSV UTF-8” and upload it again."
+            ) from None
         yield number, row
 
 
@@ -165,7 +192,7 @@ class _Lines:
 def _oversized_column(lines) -> int | None:
     """Which column (from 0) of a CSV record holds a value too long for the csv module: parse a prefix of the
     record, short enough to be read; its last (cut) value is the long one."""
-    prefix = "".join(lines)[:MAX_FIELD_CHARS * (len(COLUMNS) + 2)]
+    prefix = "".join(lines)[: MAX_FIELD_CHARS * (len(COLUMNS) + 2)]
     try:
         count = len(next(csv.reader(io.StringIO(prefix, newline="")), []))
     except csv.Error:
@@ -206,11 +233,14 @@ def _first_sheet(data):
 
     reader = ExcelReader(io.BytesIO(data), read_only=True, data_only=True)
     reader.read_manifest()
-    strings = next((i for i in reader.archive.infolist()
-                    if i.filename.lower().endswith("sharedstrings.xml")), None)
+    strings = next(
+        (i for i in reader.archive.infolist() if i.filename.lower().endswith("sharedstrings.xml")), None
+    )
     if strings is not None and strings.file_size > MAX_SHARED_STRINGS_BYTES:
-        raise ImportFileError(f"The spreadsheet holds more text than a register of {MAX_ROWS:,} rows can; "
-                              f"split it into files of at most {MAX_ROWS:,} rows.")
+        raise ImportFileError(
+            f"The spreadsheet holds more text than a register of {MAX_ROWS:,} rows can; "
+            f"split it into files of at most {MAX_ROWS:,} rows."
+        )
     reader.read_strings()
     reader.read_workbook()
     apply_stylesheet(reader.archive, reader.wb)  # date formats: dates stored as numbers read back as dates

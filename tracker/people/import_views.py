@@ -1,5 +1,6 @@
 """Register import pages: upload and preview a file, confirm it (small imports at once, large ones as a
 background job started only once the job is saved) and follow the job's progress."""
+
 from flask import abort, current_app, flash, g, jsonify, redirect, render_template, request, url_for
 from flask_login import current_user
 from itsdangerous import BadSignature, URLSafeSerializer
@@ -45,14 +46,22 @@ def import_people():
                 bad = sum(1 for r in rows if not r.ok)
                 payload = _serializer().dumps({"rows": [r.values for r in rows if r.ok], "bad": bad})
                 if len(payload) > _payload_limit():
-                    form.file.errors.append("This file holds too much to import in one go. Split it into two "
-                                            "files and import them one after the other.")
+                    form.file.errors.append(
+                        "This file holds too much to import in one go. Split it into two "
+                        "files and import them one after the other."
+                    )
                 else:
                     confirm = ConfirmImportForm()
                     confirm.payload.data = payload  # a POST: forms take no values but the request's otherwise
-                    return render_template("people/import.html", form=form, rows=rows, confirm=confirm,
-                                           bad=bad, categories=CATEGORY_LABELS,
-                                           background=len(rows) - bad > jobs.background_rows())
+                    return render_template(
+                        "people/import.html",
+                        form=form,
+                        rows=rows,
+                        confirm=confirm,
+                        bad=bad,
+                        categories=CATEGORY_LABELS,
+                        background=len(rows) - bad > jobs.background_rows(),
+                    )
     return render_template("people/import.html", form=form, rows=None), 400 if form.errors else 200
 
 
@@ -68,8 +77,11 @@ def _checked_payload(raw):
         abort(400, f"The import could not be verified. {again}")
     if isinstance(rows, list) and len(rows) > MAX_ROWS:
         abort(400, f"The import has more than {MAX_ROWS:,} rows. Split the file and upload each part.")
-    if not isinstance(rows, list) or bad < 0 or not all(isinstance(r, dict) and set(r) == ROW_KEYS
-                                                         for r in rows):
+    if (
+        not isinstance(rows, list)
+        or bad < 0
+        or not all(isinstance(r, dict) and set(r) == ROW_KEYS for r in rows)
+    ):
         abort(400, f"The import was prepared by an earlier version of the tracker. {again}")
     return rows, bad
 
@@ -82,7 +94,9 @@ def confirm_import():
         abort(400, "The import form had expired. Upload the file again.")
     rows, bad = _checked_payload(form.payload.data)
     if bad and form.skip_bad.data != "yes":
-        abort(400, f"{bad} row(s) have errors. Fix the file and upload it again, or choose to skip those rows.")
+        abort(
+            400, f"{bad} row(s) have errors. Fix the file and upload it again, or choose to skip those rows."
+        )
     if len(rows) > jobs.background_rows():
         with saving():
             job = jobs.create(g.school, rows, skipped=bad, user=current_user)
@@ -94,8 +108,12 @@ def confirm_import():
             report = services.import_rows(g.school, rows, skipped=bad)
     except IntegrityError:
         abort(409, jobs.CLASH)
-    flash(f"Import done: {report.added} added, {report.changed} updated, {report.unchanged} unchanged"
-          + (f", {report.skipped} row(s) with errors skipped" if report.skipped else "") + ".", "success")
+    flash(
+        f"Import done: {report.added} added, {report.changed} updated, {report.unchanged} unchanged"
+        + (f", {report.skipped} row(s) with errors skipped" if report.skipped else "")
+        + ".",
+        "success",
+    )
     return redirect(url_for(".index"))
 
 

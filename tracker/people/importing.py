@@ -1,5 +1,6 @@
 """Reading a staff register from CSV or XLSX into checked rows (no database writes here): the file is read in
 import_file.py, its rows are checked here."""
+
 from dataclasses import dataclass, field
 from datetime import date, datetime
 
@@ -51,9 +52,11 @@ def check_rows(rows: list[tuple[int, dict]], today: date | None = None) -> list[
         errors = []
         if EXTRA in raw:
             named, extra = raw[EXTRA]
-            errors.append(f"this line has values beyond the {named} named columns (column "
-                          f"{', '.join(str(n) for n, _ in extra[:3])}): put quotes around a value that "
-                          "contains a comma, or remove the extra values.")
+            errors.append(
+                f"this line has values beyond the {named} named columns (column "
+                f"{', '.join(str(n) for n, _ in extra[:3])}): put quotes around a value that "
+                "contains a comma, or remove the extra values."
+            )
         for column in COLUMNS:
             message = check_text(raw.get(column))
             if message:
@@ -90,15 +93,27 @@ def check_rows(rows: list[tuple[int, dict]], today: date | None = None) -> list[
         known, unknown = country_names.parse_list(str(raw.get("countries") or "")[:1000])
         if unknown:
             errors.append(f"unknown countr{'y' if len(unknown) == 1 else 'ies'}: {', '.join(unknown)}.")
-        groups = [g.strip().lower().replace(" ", "_") for g in str(raw.get("groups") or "").replace(";", ",")
-                  .split(",") if g.strip()]
+        groups = [
+            g.strip().lower().replace(" ", "_")
+            for g in str(raw.get("groups") or "").replace(";", ",").split(",")
+            if g.strip()
+        ]
         bad_groups = [g for g in groups if g not in GROUPS]
         if bad_groups:
             errors.append(f"groups {', '.join(bad_groups)} not known (use: {', '.join(GROUPS)}).")
-        checked.append(ImportRow(line, {
-            "full_name": name, "email": email, "category": category,
-            "start_on": start_on.isoformat() if start_on else None,
-            "leave_on": leave_on.isoformat() if leave_on else None,
-            "countries": known, "groups": [g for g in groups if g in GROUPS],
-        }, errors))
+        checked.append(
+            ImportRow(
+                line,
+                {
+                    "full_name": name,
+                    "email": email,
+                    "category": category,
+                    "start_on": start_on.isoformat() if start_on else None,
+                    "leave_on": leave_on.isoformat() if leave_on else None,
+                    "countries": known,
+                    "groups": [g for g in groups if g in GROUPS],
+                },
+                errors,
+            )
+        )
     return checked

@@ -15,6 +15,7 @@ Restart-safe: a job queued or running for longer than TRACKER_IMPORT_TIMEOUT sec
 process is working on died with its process; it is shown and stored as failed, and the import's own
 transaction refuses to finish a job that has been declared failed.
 """
+
 import logging
 import threading
 from datetime import timedelta
@@ -34,12 +35,18 @@ log = logging.getLogger(__name__)
 _live: dict = {}
 _live_lock = threading.Lock()
 
-STOPPED = ("The import stopped before it finished (the server was restarted or it took too long). "
-           "Nothing was imported: upload the file again.")
-FAILED_MESSAGE = ("The import could not be finished, so nothing was imported. The error is in the server "
-                  "log; upload the file again, and tell your administrator if it fails again.")
-CLASH = ("Someone else added some of these people while the import ran, so nothing was imported. Upload "
-         "the file again: people already on the register are then matched by e-mail.")
+STOPPED = (
+    "The import stopped before it finished (the server was restarted or it took too long). "
+    "Nothing was imported: upload the file again."
+)
+FAILED_MESSAGE = (
+    "The import could not be finished, so nothing was imported. The error is in the server "
+    "log; upload the file again, and tell your administrator if it fails again."
+)
+CLASH = (
+    "Someone else added some of these people while the import ran, so nothing was imported. Upload "
+    "the file again: people already on the register are then matched by e-mail."
+)
 
 
 class JobStopped(RuntimeError):
@@ -53,8 +60,15 @@ def background_rows() -> int:
 
 def create(school, rows: list[dict], *, skipped: int, user) -> ImportJob:
     """A queued job for checked rows; the caller commits, then calls start()."""
-    job = ImportJob(school_id=school.id, rows=rows, total=len(rows), skipped=skipped, status=IMPORT_QUEUED,
-                    stage="Waiting to start", created_by_id=user.id if user is not None else None)
+    job = ImportJob(
+        school_id=school.id,
+        rows=rows,
+        total=len(rows),
+        skipped=skipped,
+        status=IMPORT_QUEUED,
+        stage="Waiting to start",
+        created_by_id=user.id if user is not None else None,
+    )
     db.session.add(job)
     db.session.flush()
     audit.record("people.import_queued", school=school, subject=job, actor=user, after=job.audit_view())
@@ -96,10 +110,15 @@ def run(job_id, *, share_progress=False) -> ImportJob | None:
     db.session.commit()  # the page shows it running; the import itself is one transaction from here
     _publish(job_id, 2, "Importing", share_progress)
     try:
-        report = import_rows(school, list(job.rows), skipped=job.skipped, actor=job.created_by,
-                             progress=lambda done, total: _publish(
-                                 job_id, 2 + 96 * done // max(total, 1),
-                                 f"Imported {done:,} of {total:,} rows", share_progress))
+        report = import_rows(
+            school,
+            list(job.rows),
+            skipped=job.skipped,
+            actor=job.created_by,
+            progress=lambda done, total: _publish(
+                job_id, 2 + 96 * done // max(total, 1), f"Imported {done:,} of {total:,} rows", share_progress
+            ),
+        )
         _finish(school, job, report)
         db.session.commit()
     except Exception as exc:  # noqa: BLE001  whatever failed, the import is rolled back and the job says so
@@ -121,8 +140,9 @@ def run(job_id, *, share_progress=False) -> ImportJob | None:
 
 
 def _finish(school, job, report: ImportReport):
-    status = db.session.execute(db.select(ImportJob.status).where(ImportJob.id == job.id)
-                                .with_for_update()).scalar_one()
+    status = db.session.execute(
+        db.select(ImportJob.status).where(ImportJob.id == job.id).with_for_update()
+    ).scalar_one()
     if status != IMPORT_RUNNING:  # declared dead by a page while this ran: its "failed" stands
         raise JobStopped(job.id)
     job.status, job.progress, job.stage, job.finished_at = IMPORT_DONE, 100, "Done", utcnow()
@@ -134,8 +154,13 @@ def _fail(school, job, message):
         return
     job.status, job.error, job.stage, job.finished_at = IMPORT_FAILED, message, "Failed", utcnow()
     job.rows = []
-    audit.record("people.import_failed", school=school, subject=job, actor=job.created_by,
-                 after={**job.audit_view(), "error": message})
+    audit.record(
+        "people.import_failed",
+        school=school,
+        subject=job,
+        actor=job.created_by,
+        after={**job.audit_view(), "error": message},
+    )
 
 
 def _publish(job_id, percent, stage, share):
@@ -145,9 +170,11 @@ def _publish(job_id, percent, stage, share):
         return
     try:
         with db.engine.begin() as conn:
-            conn.execute(db.update(ImportJob)
-                         .where(ImportJob.id == job_id, ImportJob.status == IMPORT_RUNNING)
-                         .values(progress=percent, stage=stage))
+            conn.execute(
+                db.update(ImportJob)
+                .where(ImportJob.id == job_id, ImportJob.status == IMPORT_RUNNING)
+                .values(progress=percent, stage=stage)
+            )
     except Exception:  # noqa: BLE001  progress is a courtesy: the import goes on
         log.warning("progress of import job %s not written", job_id, exc_info=True)
 
@@ -168,6 +195,14 @@ def state(job: ImportJob) -> dict:
     """What the job's page shows: status, progress (live from this process when it runs the job), stage."""
     live = _live.get(job.id) if job.status in (IMPORT_QUEUED, IMPORT_RUNNING) else None
     progress, stage = live if live is not None else (job.progress, job.stage)
-    return {"status": job.status, "progress": progress, "stage": stage, "error": job.error or None,
-            "added": job.added, "changed": job.changed, "unchanged": job.unchanged, "skipped": job.skipped,
-            "total": job.total}
+    return {
+        "status": job.status,
+        "progress": progress,
+        "stage": stage,
+        "error": job.error or None,
+        "added": job.added,
+        "changed": job.changed,
+        "unchanged": job.unchanged,
+        "skipped": job.skipped,
+        "total": job.total,
+    }

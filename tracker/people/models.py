@@ -1,5 +1,6 @@
 """The staff register (every adult who works with students, kept to what the checks need), risk assessments,
 and the jobs of large register imports."""
+
 import uuid
 from datetime import date, datetime
 
@@ -9,13 +10,23 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from ..db import SchoolScoped, UTCDateTime, db, utcnow
 
 CATEGORIES = ("teaching", "support", "volunteer", "contractor", "board")
-CATEGORY_LABELS = {"teaching": "Teaching staff", "support": "Support staff", "volunteer": "Volunteer",
-                   "contractor": "Contractor", "board": "Board member"}
+CATEGORY_LABELS = {
+    "teaching": "Teaching staff",
+    "support": "Support staff",
+    "volunteer": "Volunteer",
+    "contractor": "Contractor",
+    "board": "Board member",
+}
 GROUPS = ("leadership", "response_team")
 GROUP_LABELS = {"leadership": "Leadership", "response_team": "Safeguarding response team"}
 CHECK_STATUSES = ("not_started", "requested", "received", "verified", "not_required")
-CHECK_STATUS_LABELS = {"not_started": "Not started", "requested": "Requested", "received": "Received",
-                       "verified": "Verified", "not_required": "Not required"}
+CHECK_STATUS_LABELS = {
+    "not_started": "Not started",
+    "requested": "Requested",
+    "received": "Received",
+    "verified": "Verified",
+    "not_required": "Not required",
+}
 
 
 class Person(SchoolScoped, db.Model):
@@ -34,8 +45,9 @@ class Person(SchoolScoped, db.Model):
     #: every country the person lived or worked in (one police check each)
     countries: Mapped[list] = mapped_column(JSON, default=list)
     #: the member account of this person, when they have one (they then see their own record)
-    user_id: Mapped[uuid.UUID | None] = mapped_column(Uuid, ForeignKey("users.id", ondelete="SET NULL"),
-                                                      nullable=True)
+    user_id: Mapped[uuid.UUID | None] = mapped_column(
+        Uuid, ForeignKey("users.id", ondelete="SET NULL"), nullable=True
+    )
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
     user = relationship("User")
@@ -50,10 +62,15 @@ class Person(SchoolScoped, db.Model):
         return CATEGORY_LABELS[self.category]
 
     def audit_view(self):
-        return {"full_name": self.full_name, "email": self.email, "category": self.category,
-                "groups": sorted(self.groups or []), "start_on": self.start_on.isoformat(),
-                "leave_on": self.leave_on.isoformat() if self.leave_on else None,
-                "countries": list(self.countries or [])}
+        return {
+            "full_name": self.full_name,
+            "email": self.email,
+            "category": self.category,
+            "groups": sorted(self.groups or []),
+            "start_on": self.start_on.isoformat(),
+            "leave_on": self.leave_on.isoformat() if self.leave_on else None,
+            "countries": list(self.countries or []),
+        }
 
 
 class RiskAssessment(SchoolScoped, db.Model):
@@ -64,11 +81,13 @@ class RiskAssessment(SchoolScoped, db.Model):
     item_id: Mapped[uuid.UUID] = mapped_column(Uuid, ForeignKey("items.id", ondelete="CASCADE"), unique=True)
     #: the assessment's conclusion and the mitigations; the full document is attached as evidence
     summary: Mapped[str] = mapped_column(Text)
-    written_by_id: Mapped[uuid.UUID | None] = mapped_column(Uuid, ForeignKey("users.id", ondelete="SET NULL"),
-                                                            nullable=True)
+    written_by_id: Mapped[uuid.UUID | None] = mapped_column(
+        Uuid, ForeignKey("users.id", ondelete="SET NULL"), nullable=True
+    )
     written_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
-    signed_by_id: Mapped[uuid.UUID | None] = mapped_column(Uuid, ForeignKey("users.id", ondelete="SET NULL"),
-                                                           nullable=True)
+    signed_by_id: Mapped[uuid.UUID | None] = mapped_column(
+        Uuid, ForeignKey("users.id", ondelete="SET NULL"), nullable=True
+    )
     signed_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
 
     written_by = relationship("User", foreign_keys=[written_by_id], lazy="joined")
@@ -101,8 +120,9 @@ class ImportJob(SchoolScoped, db.Model):
     added: Mapped[int] = mapped_column(Integer, default=0)
     changed: Mapped[int] = mapped_column(Integer, default=0)
     unchanged: Mapped[int] = mapped_column(Integer, default=0)
-    created_by_id: Mapped[uuid.UUID | None] = mapped_column(Uuid, ForeignKey("users.id", ondelete="SET NULL"),
-                                                            nullable=True)
+    created_by_id: Mapped[uuid.UUID | None] = mapped_column(
+        Uuid, ForeignKey("users.id", ondelete="SET NULL"), nullable=True
+    )
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     started_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
     finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
@@ -110,5 +130,11 @@ class ImportJob(SchoolScoped, db.Model):
     created_by = relationship("User")
 
     def audit_view(self):
-        return {"rows": self.total, "skipped": self.skipped, "status": self.status, "added": self.added,
-                "changed": self.changed, "unchanged": self.unchanged}
+        return {
+            "rows": self.total,
+            "skipped": self.skipped,
+            "status": self.status,
+            "added": self.added,
+            "changed": self.changed,
+            "unchanged": self.unchanged,
+        }

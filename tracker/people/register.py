@@ -2,6 +2,7 @@
 
 Three queries whatever the number of people: the people, their check items, their risk assessments.
 """
+
 import csv
 import io
 from dataclasses import dataclass, field
@@ -13,8 +14,12 @@ from ..tracking.models import OPEN_STATUSES, Item, ItemKind
 from .models import CATEGORY_LABELS, CHECK_STATUS_LABELS, Person, RiskAssessment
 from .services import recruitment_framework
 
-FILTERS = {"incomplete": "Incomplete", "starting": "Starting in the next 30 days",
-           "expiring": "Checks expiring in the next 30 days", "leavers": "Leavers"}
+FILTERS = {
+    "incomplete": "Incomplete",
+    "starting": "Starting in the next 30 days",
+    "expiring": "Checks expiring in the next 30 days",
+    "leavers": "Leavers",
+}
 
 
 @dataclass
@@ -25,7 +30,9 @@ class Cell:
     @property
     def complete(self):
         return bool(self.items) and all(
-            i.status not in OPEN_STATUSES or (self.risk.get(i.id) and self.risk[i.id].signed_at) for i in self.items)
+            i.status not in OPEN_STATUSES or (self.risk.get(i.id) and self.risk[i.id].signed_at)
+            for i in self.items
+        )
 
     def states(self):
         """(country, check status, verified on, risk assessment) per check: the one reading of a cell that the
@@ -65,8 +72,18 @@ def columns():
 
 
 #: what a register cell (and the accreditation report's evidence index) reads of each check item
-CHECK_COLUMNS = (Item.id, Item.person_id, Item.requirement_key, Item.title, Item.section_title, Item.country,
-                 Item.status, Item.check_status, Item.verified_on, Item.expires_on)
+CHECK_COLUMNS = (
+    Item.id,
+    Item.person_id,
+    Item.requirement_key,
+    Item.title,
+    Item.section_title,
+    Item.country,
+    Item.status,
+    Item.check_status,
+    Item.verified_on,
+    Item.expires_on,
+)
 
 #: people per page of the register: a row has a cell per check, so a page of 50 is already a big table
 PER_PAGE = 50
@@ -82,14 +99,30 @@ def _people_query(school, filter_key):
     if filter_key == "starting":
         query = query.where(Person.start_on.between(today, today + timedelta(days=30)))
     if filter_key == "expiring":
-        query = query.where(Person.id.in_(db.select(Item.person_id).where(
-            Item.school_id == school.id, Item.expires_on.is_not(None), Item.expires_on <= today + timedelta(days=30))))
+        query = query.where(
+            Person.id.in_(
+                db.select(Item.person_id).where(
+                    Item.school_id == school.id,
+                    Item.expires_on.is_not(None),
+                    Item.expires_on <= today + timedelta(days=30),
+                )
+            )
+        )
     if filter_key == "incomplete":  # an open check not covered by a signed risk assessment (as Cell.complete)
-        covered = db.select(RiskAssessment.item_id).where(RiskAssessment.school_id == school.id,
-                                                          RiskAssessment.signed_at.is_not(None))
-        query = query.where(Person.id.in_(db.select(Item.person_id).where(
-            Item.school_id == school.id, Item.kind == ItemKind.CHECK, Item.status.in_(OPEN_STATUSES),
-            Item.requirement_key.in_([c.key for c in columns()]), Item.id.not_in(covered))))
+        covered = db.select(RiskAssessment.item_id).where(
+            RiskAssessment.school_id == school.id, RiskAssessment.signed_at.is_not(None)
+        )
+        query = query.where(
+            Person.id.in_(
+                db.select(Item.person_id).where(
+                    Item.school_id == school.id,
+                    Item.kind == ItemKind.CHECK,
+                    Item.status.in_(OPEN_STATUSES),
+                    Item.requirement_key.in_([c.key for c in columns()]),
+                    Item.id.not_in(covered),
+                )
+            )
+        )
     return query
 
 
@@ -101,15 +134,31 @@ def build(school, filter_key=None, paged=False):
     # A page names its (few) people; the whole register uses a sub-select, not thousands of bound ids.
     chosen = [p.id for p in people] if paged else query.with_only_columns(Person.id).order_by(None)
     # Plain rows, not Item objects: a page holds about 1,300 checks, and the cells read only these columns.
-    items = db.session.execute(
-        db.select(*CHECK_COLUMNS).where(Item.school_id == school.id, Item.person_id.in_(chosen),
-                                        Item.kind == ItemKind.CHECK)
-        .order_by(Item.country)
-    ).all() if people else []
-    risk = {r.item_id: r for r in db.session.execute(
-        db.select(RiskAssessment).join(Item, Item.id == RiskAssessment.item_id)
-        .where(RiskAssessment.school_id == school.id, Item.school_id == school.id, Item.person_id.in_(chosen))
-    ).scalars()} if items else {}
+    items = (
+        db.session.execute(
+            db.select(*CHECK_COLUMNS)
+            .where(Item.school_id == school.id, Item.person_id.in_(chosen), Item.kind == ItemKind.CHECK)
+            .order_by(Item.country)
+        ).all()
+        if people
+        else []
+    )
+    risk = (
+        {
+            r.item_id: r
+            for r in db.session.execute(
+                db.select(RiskAssessment)
+                .join(Item, Item.id == RiskAssessment.item_id)
+                .where(
+                    RiskAssessment.school_id == school.id,
+                    Item.school_id == school.id,
+                    Item.person_id.in_(chosen),
+                )
+            ).scalars()
+        }
+        if items
+        else {}
+    )
     cols = columns()
     by_person = {p.id: {c.key: Cell(risk=risk) for c in cols} for p in people}
     for item in items:
@@ -120,14 +169,26 @@ def build(school, filter_key=None, paged=False):
 
 
 def to_table(cols, rows) -> list[list[str]]:
-    header = ["Name", "E-mail", "Category", "Start date", "Leave date", "Countries"] + [c.title for c in cols] + \
-        ["Complete"]
+    header = (
+        ["Name", "E-mail", "Category", "Start date", "Leave date", "Countries"]
+        + [c.title for c in cols]
+        + ["Complete"]
+    )
     out = [header]
     for r in rows:
         p = r.person
-        out.append([p.full_name, p.email or "", CATEGORY_LABELS[p.category], p.start_on.isoformat(),
-                    p.leave_on.isoformat() if p.leave_on else "", "; ".join(p.countries or [])]
-                   + [r.cells[c.key].text() for c in cols] + ["yes" if r.complete else "no"])
+        out.append(
+            [
+                p.full_name,
+                p.email or "",
+                CATEGORY_LABELS[p.category],
+                p.start_on.isoformat(),
+                p.leave_on.isoformat() if p.leave_on else "",
+                "; ".join(p.countries or []),
+            ]
+            + [r.cells[c.key].text() for c in cols]
+            + ["yes" if r.complete else "no"]
+        )
     return out
 
 

@@ -1,4 +1,5 @@
 """People services: the register, each person's checklist, checks and risk assessments. Callers commit."""
+
 from dataclasses import dataclass
 from datetime import timedelta
 
@@ -14,8 +15,13 @@ from ..transactions import DomainError
 from .models import CHECK_STATUSES, Person, RiskAssessment
 
 #: how a check's stage shows in the item engine's status
-CHECK_TO_STATUS = {"not_started": NOT_STARTED, "requested": IN_PROGRESS, "received": IN_PROGRESS,
-                   "verified": DONE, "not_required": NOT_APPLICABLE}
+CHECK_TO_STATUS = {
+    "not_started": NOT_STARTED,
+    "requested": IN_PROGRESS,
+    "received": IN_PROGRESS,
+    "verified": DONE,
+    "not_required": NOT_APPLICABLE,
+}
 
 
 class PeopleError(DomainError):
@@ -23,8 +29,9 @@ class PeopleError(DomainError):
 
 
 def recruitment_framework() -> Framework | None:
-    return next((f for f in latest_versions() if f.scope == PERSON and f.key == "recruitment"), None) or \
-        next((f for f in latest_versions() if f.scope == PERSON), None)
+    return next((f for f in latest_versions() if f.scope == PERSON and f.key == "recruitment"), None) or next(
+        (f for f in latest_versions() if f.scope == PERSON), None
+    )
 
 
 def _link_account(school, person):
@@ -33,7 +40,8 @@ def _link_account(school, person):
         person.user_id = None
         return
     person.user_id = db.session.execute(
-        db.select(User.id).join(Membership, Membership.user_id == User.id)
+        db.select(User.id)
+        .join(Membership, Membership.user_id == User.id)
         .where(Membership.school_id == school.id, User.email == person.email)
     ).scalar_one_or_none()
 
@@ -47,16 +55,26 @@ def sync_checklist(school, person, framework=None) -> int:
     framework = framework or recruitment_framework()
     if framework is None:
         return 0
-    existing = db.session.execute(db.select(Item).where(Item.school_id == school.id,
-                                                        Item.person_id == person.id)).scalars().all()
+    existing = (
+        db.session.execute(db.select(Item).where(Item.school_id == school.id, Item.person_id == person.id))
+        .scalars()
+        .all()
+    )
     items = missing_items(school, person, framework, {(i.requirement_key, i.country) for i in existing})
     db.session.add_all(items)
     added = len(items)
     for item in existing:
-        if item.country and item.country not in (person.countries or []) and item.check_status == "not_started":
+        if (
+            item.country
+            and item.country not in (person.countries or [])
+            and item.check_status == "not_started"
+        ):
             item.check_status = "not_required"
-            set_status(item, NOT_APPLICABLE,
-                       reason=f"{item.country} is no longer among the countries on the person's record.")
+            set_status(
+                item,
+                NOT_APPLICABLE,
+                reason=f"{item.country} is no longer among the countries on the person's record.",
+            )
     db.session.flush()
     return added
 
@@ -76,28 +94,67 @@ def missing_item_values(school, person, framework, have=frozenset()) -> list[dic
             if (requirement.key, country) in have:
                 continue
             due = person.start_on + timedelta(days=(requirement.timing or {}).get("days_from_start", 0))
-            items.append(dict(
-                school_id=school.id, person_id=person.id, framework_id=framework.id, requirement_id=requirement.id,
-                requirement_key=requirement.key, kind=ItemKind.CHECK, section_title=requirement.section.title,
-                title=f"{requirement.title}: {country}" if country else requirement.title, country=country,
-                owner_role=requirement.owner_role, due_on=due, check_status="not_started"))
+            items.append(
+                dict(
+                    school_id=school.id,
+                    person_id=person.id,
+                    framework_id=framework.id,
+                    requirement_id=requirement.id,
+                    requirement_key=requirement.key,
+                    kind=ItemKind.CHECK,
+                    section_title=requirement.section.title,
+                    title=f"{requirement.title}: {country}" if country else requirement.title,
+                    country=country,
+                    owner_role=requirement.owner_role,
+                    due_on=due,
+                    check_status="not_started",
+                )
+            )
     return items
 
 
-def add_person(school, *, full_name, email, category, start_on, leave_on=None, countries=(), groups=(),
-               framework=None, actor=None) -> Person:
+def add_person(
+    school,
+    *,
+    full_name,
+    email,
+    category,
+    start_on,
+    leave_on=None,
+    countries=(),
+    groups=(),
+    framework=None,
+    actor=None,
+) -> Person:
     email = (email or "").strip().lower() or None
-    if email and db.session.execute(db.select(Person.id).where(Person.school_id == school.id,
-                                                               Person.email == email)).first():
+    if (
+        email
+        and db.session.execute(
+            db.select(Person.id).where(Person.school_id == school.id, Person.email == email)
+        ).first()
+    ):
         raise PeopleError(f"{email} is already on the register.")
-    person = Person(school_id=school.id, full_name=full_name, email=email, category=category, start_on=start_on,
-                    leave_on=leave_on, countries=list(countries), groups=list(groups))
+    person = Person(
+        school_id=school.id,
+        full_name=full_name,
+        email=email,
+        category=category,
+        start_on=start_on,
+        leave_on=leave_on,
+        countries=list(countries),
+        groups=list(groups),
+    )
     _link_account(school, person)
     db.session.add(person)
     db.session.flush()
     added = sync_checklist(school, person, framework)
-    audit.record("person.added", school=school, subject=person, actor=actor,
-                 after={**person.audit_view(), "checks": added})
+    audit.record(
+        "person.added",
+        school=school,
+        subject=person,
+        actor=actor,
+        after={**person.audit_view(), "checks": added},
+    )
     return person
 
 
@@ -105,9 +162,15 @@ def update_person(school, person, *, actor=None, **values) -> bool:
     """Change a person's record; the checklist follows new countries and a new start date. True if changed."""
     before = person.audit_view()
     email = (values.pop("email", person.email) or "").strip().lower() or None
-    if email != person.email and email and db.session.execute(
-            db.select(Person.id).where(Person.school_id == school.id, Person.email == email,
-                                       Person.id != person.id)).first():
+    if (
+        email != person.email
+        and email
+        and db.session.execute(
+            db.select(Person.id).where(
+                Person.school_id == school.id, Person.email == email, Person.id != person.id
+            )
+        ).first()
+    ):
         raise PeopleError(f"{email} is already on the register.")
     person.email = email
     for key, value in values.items():
@@ -124,15 +187,32 @@ def update_person(school, person, *, actor=None, **values) -> bool:
 
 
 def _move_due_dates(school, person):
-    items = db.session.execute(db.select(Item).where(Item.school_id == school.id, Item.person_id == person.id,
-                                                     Item.status.in_((NOT_STARTED, IN_PROGRESS)))).scalars()
+    items = db.session.execute(
+        db.select(Item).where(
+            Item.school_id == school.id,
+            Item.person_id == person.id,
+            Item.status.in_((NOT_STARTED, IN_PROGRESS)),
+        )
+    ).scalars()
     for item in items:
         if item.requirement is not None:
-            item.due_on = person.start_on + timedelta(days=(item.requirement.timing or {}).get("days_from_start", 0))
+            item.due_on = person.start_on + timedelta(
+                days=(item.requirement.timing or {}).get("days_from_start", 0)
+            )
 
 
-def update_check(school, item: Item, *, version, check_status, verified_on=None, expires_on=None, notes=None,
-                 na_reason="", user) -> None:
+def update_check(
+    school,
+    item: Item,
+    *,
+    version,
+    check_status,
+    verified_on=None,
+    expires_on=None,
+    notes=None,
+    na_reason="",
+    user,
+) -> None:
     """Record a check's stage. Verified needs a date and records who verified it."""
     check_version(item, version, {"check_status": check_status, "notes": notes})
     if check_status not in CHECK_STATUSES:
@@ -159,8 +239,11 @@ def update_check(school, item: Item, *, version, check_status, verified_on=None,
 def record_risk_assessment(school, item: Item, *, summary, user) -> RiskAssessment:
     if item.check_status == "verified":
         raise PeopleError("This check is verified: no risk assessment is needed.")
-    row = db.session.execute(db.select(RiskAssessment).where(RiskAssessment.school_id == school.id,
-                                                             RiskAssessment.item_id == item.id)).scalar_one_or_none()
+    row = db.session.execute(
+        db.select(RiskAssessment).where(
+            RiskAssessment.school_id == school.id, RiskAssessment.item_id == item.id
+        )
+    ).scalar_one_or_none()
     if row is not None and row.signed_at is not None:
         raise PeopleError("The head has already signed this risk assessment; it can no longer be changed.")
     if row is None:
@@ -174,8 +257,11 @@ def record_risk_assessment(school, item: Item, *, summary, user) -> RiskAssessme
 
 
 def sign_risk_assessment(school, item: Item, *, user) -> None:
-    row = db.session.execute(db.select(RiskAssessment).where(RiskAssessment.school_id == school.id,
-                                                             RiskAssessment.item_id == item.id)).scalar_one_or_none()
+    row = db.session.execute(
+        db.select(RiskAssessment).where(
+            RiskAssessment.school_id == school.id, RiskAssessment.item_id == item.id
+        )
+    ).scalar_one_or_none()
     if row is None:
         raise PeopleError("There is no risk assessment to sign.")
     if row.signed_at is not None:
@@ -210,24 +296,34 @@ def import_rows(school, rows: list[dict], *, skipped=0, progress=None, actor=Non
     emails = [r["email"] for r in rows if r["email"]]
     existing = {}
     for start in range(0, len(emails), 500):
-        existing.update((p.email, p) for p in db.session.execute(
-            db.select(Person).where(Person.school_id == school.id,
-                                    Person.email.in_(emails[start:start + 500]))).scalars())
+        existing.update(
+            (p.email, p)
+            for p in db.session.execute(
+                db.select(Person).where(
+                    Person.school_id == school.id, Person.email.in_(emails[start : start + 500])
+                )
+            ).scalars()
+        )
     accounts = _member_accounts(school)
     added = []  # (person, checks) waiting for their audit event
     written = 0  # of `added`, those flushed
     pending_checks = []  # column values of the checklist items of the people added since the last flush
     for done, r in enumerate(rows, start=1):
-        values = dict(full_name=r["full_name"], category=r["category"],
-                      start_on=_date.fromisoformat(r["start_on"]),
-                      leave_on=_date.fromisoformat(r["leave_on"]) if r["leave_on"] else None,
-                      countries=list(r["countries"]), groups=list(r["groups"]))
+        values = dict(
+            full_name=r["full_name"],
+            category=r["category"],
+            start_on=_date.fromisoformat(r["start_on"]),
+            leave_on=_date.fromisoformat(r["leave_on"]) if r["leave_on"] else None,
+            countries=list(r["countries"]),
+            groups=list(r["groups"]),
+        )
         person = existing.get(r["email"]) if r["email"] else None
         if person is None:
             # a new person: built without a query or a flush of its own (the rows were checked for duplicate
             # e-mails, and the register was read above); written IMPORT_BATCH at a time
-            person = Person(id=new_id(), school_id=school.id, email=r["email"],
-                            user_id=accounts.get(r["email"]), **values)
+            person = Person(
+                id=new_id(), school_id=school.id, email=r["email"], user_id=accounts.get(r["email"]), **values
+            )
             checks = missing_item_values(school, person, framework) if framework is not None else []
             db.session.add(person)
             pending_checks.extend(checks)
@@ -249,11 +345,25 @@ def import_rows(school, rows: list[dict], *, skipped=0, progress=None, actor=Non
     # The audit events last: appending one locks the school's audit head until the import commits, and
     # every other change in the school waits for that lock; this keeps the wait to this loop.
     for person, checks in added:
-        audit.record("person.added", school=school, subject=person, actor=actor,
-                     after={**person.audit_view(), "checks": checks})
-    audit.record("people.imported", school=school, subject_type="people", actor=actor,
-                 after={"added": report.added, "changed": report.changed, "unchanged": report.unchanged,
-                        "skipped": report.skipped})
+        audit.record(
+            "person.added",
+            school=school,
+            subject=person,
+            actor=actor,
+            after={**person.audit_view(), "checks": checks},
+        )
+    audit.record(
+        "people.imported",
+        school=school,
+        subject_type="people",
+        actor=actor,
+        after={
+            "added": report.added,
+            "changed": report.changed,
+            "unchanged": report.unchanged,
+            "skipped": report.skipped,
+        },
+    )
     return report
 
 
@@ -264,6 +374,10 @@ IMPORT_BATCH = 250
 
 def _member_accounts(school) -> dict:
     """{e-mail: user id} of the school's members (what _link_account looks up one person at a time)."""
-    return dict(db.session.execute(db.select(User.email, User.id)
-                                   .join(Membership, Membership.user_id == User.id)
-                                   .where(Membership.school_id == school.id)).all())
+    return dict(
+        db.session.execute(
+            db.select(User.email, User.id)
+            .join(Membership, Membership.user_id == User.id)
+            .where(Membership.school_id == school.id)
+        ).all()
+    )

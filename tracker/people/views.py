@@ -29,8 +29,16 @@ def index():
     if filter_key and filter_key not in register.FILTERS:
         abort(400, "Unknown filter.")
     cols, rows, page = register.build(g.school, filter_key, paged=True)
-    return render_template("people/index.html", cols=cols, rows=rows, page=page, filter_key=filter_key,
-                           filters=register.FILTERS, labels=CHECK_STATUS_LABELS, today=g.school.today())
+    return render_template(
+        "people/index.html",
+        cols=cols,
+        rows=rows,
+        page=page,
+        filter_key=filter_key,
+        filters=register.FILTERS,
+        labels=CHECK_STATUS_LABELS,
+        today=g.school.today(),
+    )
 
 
 @bp.route("/export.<fmt>")
@@ -46,19 +54,32 @@ def export(fmt):
     name = f"recruitment-register-{g.school.slug}-{g.school.today().isoformat()}.{fmt}"
     if g.membership.role == ACCREDITOR:  # every download an accreditor makes is in the audit trail
         with saving():
-            audit.record("register.exported", school=g.school, subject=g.school,
-                         after={"file": name, "filter": filter_key, "people": len(rows)})
+            audit.record(
+                "register.exported",
+                school=g.school,
+                subject=g.school,
+                after={"file": name, "filter": filter_key, "people": len(rows)},
+            )
     if fmt == "csv":
         body, mime = register.to_csv(table), "text/csv; charset=utf-8"
     else:
-        body, mime = register.to_xlsx(table), "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+        body, mime = (
+            register.to_xlsx(table),
+            "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+        )
     return Response(body, mimetype=mime, headers={"Content-Disposition": f'attachment; filename="{name}"'})
 
 
 def _form_values(form):
-    return dict(full_name=form.full_name.data, email=form.email.data, category=form.category.data,
-                start_on=form.start_on.data, leave_on=form.leave_on.data, countries=form.country_list(),
-                groups=form.groups.data or [])
+    return dict(
+        full_name=form.full_name.data,
+        email=form.email.data,
+        category=form.category.data,
+        start_on=form.start_on.data,
+        leave_on=form.leave_on.data,
+        countries=form.country_list(),
+        groups=form.groups.data or [],
+    )
 
 
 @bp.route("/new", methods=["GET", "POST"])
@@ -100,12 +121,20 @@ def edit(person_id):
 def person(person_id):
     person = _person_or_404(person_id)
     items, risk = queries.checklist(g.school, person)
-    return render_template("people/person.html", person=person, items=items, risk=risk,
-                           evidence=for_items(g.school, [i.id for i in items]),
-                           **page_values(person_page, person, school=g.school, own=False),
-                           labels=CHECK_STATUS_LABELS,
-                           categories=CATEGORY_LABELS, group_labels=GROUP_LABELS, today=g.school.today(),
-                           forms={i.id: _check_form(i) for i in items}, risk_form=RiskAssessmentForm())
+    return render_template(
+        "people/person.html",
+        person=person,
+        items=items,
+        risk=risk,
+        evidence=for_items(g.school, [i.id for i in items]),
+        **page_values(person_page, person, school=g.school, own=False),
+        labels=CHECK_STATUS_LABELS,
+        categories=CATEGORY_LABELS,
+        group_labels=GROUP_LABELS,
+        today=g.school.today(),
+        forms={i.id: _check_form(i) for i in items},
+        risk_form=RiskAssessmentForm(),
+    )
 
 
 def _check_form(item):
@@ -131,16 +160,26 @@ def update_check(person_id, item_id):
     if form.validate_on_submit():
         try:
             with saving(prefix=f"{item.title}: ") as tx:
-                services.update_check(g.school, item, version=form.version.data,
-                                      check_status=form.check_status.data, verified_on=form.verified_on.data,
-                                      expires_on=form.expires_on.data, notes=form.notes.data,
-                                      na_reason=form.na_reason.data, user=current_user)
+                services.update_check(
+                    g.school,
+                    item,
+                    version=form.version.data,
+                    check_status=form.check_status.data,
+                    verified_on=form.verified_on.data,
+                    expires_on=form.expires_on.data,
+                    notes=form.notes.data,
+                    na_reason=form.na_reason.data,
+                    user=current_user,
+                )
             if tx.ok:
                 flash(f"{item.title}: {CHECK_STATUS_LABELS[item.check_status]}.", "success")
                 return redirect(url_for(".person", person_id=person.id) + f"#check-{item.id}")
         except EditConflict:
-            flash(f"{item.title}: someone else changed this check while you were editing. Nothing was saved; "
-                  "here is the current state.", "error")
+            flash(
+                f"{item.title}: someone else changed this check while you were editing. Nothing was saved; "
+                "here is the current state.",
+                "error",
+            )
             return redirect(url_for(".person", person_id=person.id) + f"#check-{item.id}"), 409
     else:
         flash(f"{item.title}: " + " ".join(e for errs in form.errors.values() for e in errs), "error")
@@ -182,8 +221,12 @@ def me():
     if person is None:
         return render_template("people/me.html", person=None)
     items, risk = queries.checklist(g.school, person)
-    return render_template("people/me.html", person=person, items=items, risk=risk, labels=CHECK_STATUS_LABELS,
-                           today=g.school.today(),
-                           **page_values(person_page, person, school=g.school, own=True))
-
-
+    return render_template(
+        "people/me.html",
+        person=person,
+        items=items,
+        risk=risk,
+        labels=CHECK_STATUS_LABELS,
+        today=g.school.today(),
+        **page_values(person_page, person, school=g.school, own=True),
+    )

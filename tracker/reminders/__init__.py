@@ -1,4 +1,5 @@
 """Reminders: daily/weekly digest e-mails through an outbox, per-user settings, private calendar feeds."""
+
 from flask import Blueprint
 
 from ..tenancy import init_school_blueprint

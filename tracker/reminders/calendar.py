@@ -4,6 +4,7 @@ The token is derived from the app's secret key and a random salt stored with the
 can show the link again; the database keeps only the salt and the token's SHA-256, so a copy of the database
 alone does not give anyone a working link. Revoking deletes the feed; a new link gets a new salt.
 """
+
 import base64
 import hashlib
 import hmac
@@ -37,8 +38,9 @@ def derive_token(feed: CalendarFeed) -> str:
 
 
 def feed_for(school, user) -> CalendarFeed | None:
-    return db.session.execute(select(CalendarFeed).where(CalendarFeed.school_id == school.id,
-                                                         CalendarFeed.user_id == user.id)).scalar_one_or_none()
+    return db.session.execute(
+        select(CalendarFeed).where(CalendarFeed.school_id == school.id, CalendarFeed.user_id == user.id)
+    ).scalar_one_or_none()
 
 
 def feed_url(feed: CalendarFeed) -> str | None:
@@ -60,8 +62,12 @@ def new_feed(school, user) -> CalendarFeed:
     feed.created_at = utcnow()
     db.session.add(feed)
     db.session.flush()
-    audit.record("reminders.calendar_link_replaced" if replaced else "reminders.calendar_link_created",
-                 school=school, subject=feed, after={"user": user.email})
+    audit.record(
+        "reminders.calendar_link_replaced" if replaced else "reminders.calendar_link_created",
+        school=school,
+        subject=feed,
+        after={"user": user.email},
+    )
     return feed
 
 
@@ -79,15 +85,21 @@ def find_feed(token: str):
     """(feed, school, membership) for a live token; None for an unknown token or a member who has left."""
     if not token or len(token) > 100:
         return None
-    feed = db.session.execute(select(CalendarFeed).where(CalendarFeed.token_hash == token_hash(token))
-                              ).scalar_one_or_none()
+    feed = db.session.execute(
+        select(CalendarFeed).where(CalendarFeed.token_hash == token_hash(token))
+    ).scalar_one_or_none()
     if feed is None:
         return None
     school = db.session.get(School, feed.school_id)
-    membership = db.session.execute(select(Membership).where(Membership.school_id == feed.school_id,
-                                                             Membership.user_id == feed.user_id)).scalar_one_or_none()
-    if membership is None or not membership.is_current() or membership.role == ACCREDITOR \
-            or not membership.user.is_active:
+    membership = db.session.execute(
+        select(Membership).where(Membership.school_id == feed.school_id, Membership.user_id == feed.user_id)
+    ).scalar_one_or_none()
+    if (
+        membership is None
+        or not membership.is_current()
+        or membership.role == ACCREDITOR
+        or not membership.user.is_active
+    ):
         return None
     return feed, school, membership
 
@@ -95,12 +107,24 @@ def find_feed(token: str):
 def feed_items(school, membership):
     """The member's open items in that school: assigned to them, or unassigned and held by their role."""
     today = school.today()
-    return db.session.execute(
-        select(Item).where(
-            Item.school_id == school.id, Item.status.in_(OPEN_STATUSES), Item.due_on >= today - timedelta(PAST_DAYS),
-            or_(Item.owner_id == membership.user_id,
-                (Item.owner_id.is_(None)) & (Item.owner_role == membership.role)))
-        .order_by(Item.due_on, Item.title)).scalars().unique().all()
+    return (
+        db.session.execute(
+            select(Item)
+            .where(
+                Item.school_id == school.id,
+                Item.status.in_(OPEN_STATUSES),
+                Item.due_on >= today - timedelta(PAST_DAYS),
+                or_(
+                    Item.owner_id == membership.user_id,
+                    (Item.owner_id.is_(None)) & (Item.owner_role == membership.role),
+                ),
+            )
+            .order_by(Item.due_on, Item.title)
+        )
+        .scalars()
+        .unique()
+        .all()
+    )
 
 
 def render_ics(school, membership, items) -> bytes:
@@ -115,15 +139,20 @@ def render_ics(school, membership, items) -> bytes:
     cal.add("x-published-ttl", "PT1H")
     stamp = utcnow()
     for item in items:
-        link = (external_url("people.person", school=school.slug, person_id=item.person_id)
-                if item.person_id else external_url("tracking.item", school=school.slug, item_id=item.id))
+        link = (
+            external_url("people.person", school=school.slug, person_id=item.person_id)
+            if item.person_id
+            else external_url("tracking.item", school=school.slug, item_id=item.id)
+        )
         event = Event()
         event.add("uid", f"{item.id}@safeguarding-tracker")
         event.add("dtstamp", stamp)
         event.add("dtstart", item.due_on)
         event.add("dtend", add_days(item.due_on, 1))  # a row stored before the date policy may say 9999
         event.add("summary", f"Due: {item.title}")
-        event.add("description", f"{item.section_title}\nStatus: {STATUS_LABELS[item.status]}\n{link}".strip())
+        event.add(
+            "description", f"{item.section_title}\nStatus: {STATUS_LABELS[item.status]}\n{link}".strip()
+        )
         event.add("url", link)
         event.add("transp", "TRANSPARENT")
         cal.add_component(event)

@@ -1,5 +1,6 @@
 """Reminder commands: `flask --app tracker scheduler run` (the jobs, in the foreground), `reminders build`
 (today's digests) and `reminders send` (the outbox, once)."""
+
 import sys
 from datetime import UTC, datetime
 
@@ -28,14 +29,18 @@ def run_cmd(send_every):
     """Run the scheduler in the foreground (one process per installation)."""
     app = current_app._get_current_object()
     if not acquire_lock(app):
-        click.echo("Another scheduler holds the scheduler lock (instance/scheduler.lock); not starting a second one.",
-                   err=True)
+        click.echo(
+            "Another scheduler holds the scheduler lock (instance/scheduler.lock); not starting a second one.",
+            err=True,
+        )
         sys.exit(1)
     scheduler = BlockingScheduler(timezone="UTC")
     add_jobs(scheduler, app, send_every_seconds=send_every)
     app.extensions["reminders_scheduler"] = scheduler
-    click.echo("Scheduler running: digests checked every 15 minutes (07:00 school time), outbox every "
-               f"{send_every} s. Ctrl+C stops it.")
+    click.echo(
+        "Scheduler running: digests checked every 15 minutes (07:00 school time), outbox every "
+        f"{send_every} s. Ctrl+C stops it."
+    )
     try:
         scheduler.start()
     except (KeyboardInterrupt, SystemExit):

@@ -5,6 +5,7 @@ built yet gets them built in one transaction (claim the day, insert the messages
 digest is built, covering the reminder days missed since the last one (at most a week back). What each member
 is told is decided in digest_lines.py, and how it reads in digest_mail.py.
 """
+
 import logging
 import zoneinfo
 from dataclasses import dataclass, field
@@ -36,6 +37,7 @@ class RunReport:
 @dataclass(frozen=True)
 class SchoolInfo:
     """What a digest needs of a school, copied so that commits between schools cause no reloading."""
+
     id: object
     slug: str
     name: str
@@ -59,10 +61,14 @@ def run_daily_digests(now: datetime | None = None) -> RunReport:
     now = now or utcnow()
     report = RunReport()
     activities = training_activities()
-    schools = [(SchoolInfo(row.id, row.slug, row.name, row.timezone), row.last_digest_on)
-               for row in db.session.execute(
-                   select(School.id, School.slug, School.name, School.timezone, DigestState.last_digest_on)
-                   .outerjoin(DigestState, DigestState.school_id == School.id).order_by(School.slug))]
+    schools = [
+        (SchoolInfo(row.id, row.slug, row.name, row.timezone), row.last_digest_on)
+        for row in db.session.execute(
+            select(School.id, School.slug, School.name, School.timezone, DigestState.last_digest_on)
+            .outerjoin(DigestState, DigestState.school_id == School.id)
+            .order_by(School.slug)
+        )
+    ]
     db.session.rollback()  # nothing is held open while schools are worked through one by one
     with links_context():  # every link on TRACKER_BASE_URL
         for school, last in schools:
@@ -86,21 +92,33 @@ def run_daily_digests(now: datetime | None = None) -> RunReport:
 def _claim_day(school, today: date):
     """Record today as built for the school; return (claimed, previous date). Compare-and-set, so two runs
     at once cannot both claim it (the loser's update matches no row)."""
-    row = db.session.execute(select(DigestState.last_digest_on).where(DigestState.school_id == school.id)).first()
+    row = db.session.execute(
+        select(DigestState.last_digest_on).where(DigestState.school_id == school.id)
+    ).first()
     if row is None:
         inserted = db.session.execute(
-            _insert(DigestState).values(id=new_id(), school_id=school.id, last_digest_on=today, updated_at=utcnow())
-            .on_conflict_do_nothing(index_elements=["school_id"]).returning(DigestState.id)).first()
+            _insert(DigestState)
+            .values(id=new_id(), school_id=school.id, last_digest_on=today, updated_at=utcnow())
+            .on_conflict_do_nothing(index_elements=["school_id"])
+            .returning(DigestState.id)
+        ).first()
         if inserted is not None:
             return True, None
-        row = db.session.execute(select(DigestState.last_digest_on).where(DigestState.school_id == school.id)).one()
+        row = db.session.execute(
+            select(DigestState.last_digest_on).where(DigestState.school_id == school.id)
+        ).one()
     previous = row[0]
     if previous is not None and previous >= today:
         return False, previous
-    same = DigestState.last_digest_on.is_(None) if previous is None else DigestState.last_digest_on == previous
+    same = (
+        DigestState.last_digest_on.is_(None) if previous is None else DigestState.last_digest_on == previous
+    )
     claimed = db.session.execute(
-        update(DigestState).where(DigestState.school_id == school.id, same)
-        .values(last_digest_on=today, updated_at=utcnow()).execution_options(synchronize_session=False))
+        update(DigestState)
+        .where(DigestState.school_id == school.id, same)
+        .values(last_digest_on=today, updated_at=utcnow())
+        .execution_options(synchronize_session=False)
+    )
     return claimed.rowcount == 1, previous
 
 
@@ -128,10 +146,13 @@ def build_school_digests(school, now: datetime, activities=None) -> int | None:
         try:
             rows.append(render_message(school, recipient, lines, today, now))
         except Exception as exc:  # noqa: BLE001  one digest that cannot be written must not stop the others
-            log.warning("digest for %s in %s could not be written", recipient.user_id, school.slug,
-                        exc_info=exc)
+            log.warning(
+                "digest for %s in %s could not be written", recipient.user_id, school.slug, exc_info=exc
+            )
             rows.append(unwritten_message(school, recipient, today, now, exc))
     if rows:
-        db.session.execute(_insert(OutboxMessage).on_conflict_do_nothing(
-            index_elements=["school_id", "idempotency_key"]), rows)
+        db.session.execute(
+            _insert(OutboxMessage).on_conflict_do_nothing(index_elements=["school_id", "idempotency_key"]),
+            rows,
+        )
     return len(rows)

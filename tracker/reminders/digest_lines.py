@@ -3,6 +3,7 @@ queues the digests; digest_mail.py writes them as e-mail).
 
 `load_school_data` reads everything a school's digests need in four queries; `collect_lines` is then pure.
 """
+
 from collections import defaultdict
 from dataclasses import dataclass
 from datetime import date, timedelta
@@ -94,27 +95,54 @@ def training_activities() -> list[Activity]:
 def load_school_data(school, today: date) -> dict:
     """Everything a school's digests need, in four queries whatever the number of items or people."""
     members = db.session.execute(
-        select(Membership.user_id, Membership.role, Membership.access_until, User.email, User.name, User.active,
-               ReminderSetting.frequency)
+        select(
+            Membership.user_id,
+            Membership.role,
+            Membership.access_until,
+            User.email,
+            User.name,
+            User.active,
+            ReminderSetting.frequency,
+        )
         .join(User, User.id == Membership.user_id)
-        .outerjoin(ReminderSetting, (ReminderSetting.school_id == Membership.school_id)
-                   & (ReminderSetting.user_id == Membership.user_id))
-        .where(Membership.school_id == school.id)).all()
+        .outerjoin(
+            ReminderSetting,
+            (ReminderSetting.school_id == Membership.school_id)
+            & (ReminderSetting.user_id == Membership.user_id),
+        )
+        .where(Membership.school_id == school.id)
+    ).all()
     recipients = {
         m.user_id: Recipient(m.user_id, m.email, m.name or m.email, m.role, m.frequency or DAILY)
         for m in members
         if m.active and m.role != ACCREDITOR and (m.access_until is None or today <= m.access_until)
     }
     items = db.session.execute(
-        select(Item.id, Item.title, Item.kind, Item.due_on, Item.owner_id, Item.owner_role, Item.person_id,
-               Person.full_name, Person.start_on, Person.leave_on)
+        select(
+            Item.id,
+            Item.title,
+            Item.kind,
+            Item.due_on,
+            Item.owner_id,
+            Item.owner_role,
+            Item.person_id,
+            Person.full_name,
+            Person.start_on,
+            Person.leave_on,
+        )
         .outerjoin(Person, Person.id == Item.person_id)
         .where(Item.school_id == school.id, Item.status.in_(OPEN_STATUSES), Item.due_on <= today + _d(14))
-        .order_by(Item.due_on, Item.title)).all()
-    people = db.session.execute(
-        select(Person).where(Person.school_id == school.id,
-                             or_(Person.leave_on.is_(None), Person.leave_on >= today))
-        .order_by(Person.full_name)).scalars().all()
+        .order_by(Item.due_on, Item.title)
+    ).all()
+    people = (
+        db.session.execute(
+            select(Person)
+            .where(Person.school_id == school.id, or_(Person.leave_on.is_(None), Person.leave_on >= today))
+            .order_by(Person.full_name)
+        )
+        .scalars()
+        .all()
+    )
     completions = training.latest_completions(school) if people else {}
     return {"recipients": recipients, "items": items, "people": people, "completions": completions}
 
@@ -159,10 +187,18 @@ def collect_lines(data, since: date, today: date, activities) -> dict:
     for (uid, person_id), rows in checks.items():
         first = rows[0]
         count = len(rows)
-        out[uid].add(Line("checks", f"{first.full_name}: {count} check{'s' if count != 1 else ''} still open",
-                          f"starts {_day(first.start_on)}; " + ", ".join(r.title for r in rows[:3])
-                          + (f" and {count - 3} more" if count > 3 else ""),
-                          first.start_on, "people.person", (("person_id", person_id),)))
+        out[uid].add(
+            Line(
+                "checks",
+                f"{first.full_name}: {count} check{'s' if count != 1 else ''} still open",
+                f"starts {_day(first.start_on)}; "
+                + ", ".join(r.title for r in rows[:3])
+                + (f" and {count - 3} more" if count > 3 else ""),
+                first.start_on,
+                "people.person",
+                (("person_id", person_id),),
+            )
+        )
     if data["people"] and activities:
         _training_lines(data, since, today, activities, lead_and_hr, recipients, out)
     return {uid: sorted(lines, key=lambda ln: (ln.on, ln.title)) for uid, lines in out.items()}
@@ -183,8 +219,17 @@ def _training_lines(data, since, today, activities, lead_and_hr, recipients, out
         if not training.in_audience(person, activity.audience, today):
             continue
         for uid in lead_and_hr:
-            out[uid].add(Line("training", activity.title, f"{person.full_name}: expires {_day(expires)}",
-                              expires, "people.person", (("person_id", person.id),)))
+            out[uid].add(
+                Line(
+                    "training",
+                    activity.title,
+                    f"{person.full_name}: expires {_day(expires)}",
+                    expires,
+                    "people.person",
+                    (("person_id", person.id),),
+                )
+            )
         if person.user_id in recipients and person.user_id not in lead_and_hr:
-            out[person.user_id].add(Line("training", activity.title, f"Yours: expires {_day(expires)}",
-                                         expires, "people.me", ()))
+            out[person.user_id].add(
+                Line("training", activity.title, f"Yours: expires {_day(expires)}", expires, "people.me", ())
+            )

@@ -1,4 +1,5 @@
 """Reminder forms; every one carries a CSRF token."""
+
 from wtforms import RadioField
 
 from ..forms_common import Form
@@ -6,9 +7,11 @@ from .models import FREQUENCIES, FREQUENCY_LABELS
 
 
 class FrequencyForm(Form):
-    frequency = RadioField("How often should reminder e-mails come?",
-                           choices=[(f, FREQUENCY_LABELS[f]) for f in FREQUENCIES],
-                           description="A digest is only sent when something of yours is coming up.")
+    frequency = RadioField(
+        "How often should reminder e-mails come?",
+        choices=[(f, FREQUENCY_LABELS[f]) for f in FREQUENCIES],
+        description="A digest is only sent when something of yours is coming up.",
+    )
 
 
 class ConfirmForm(Form):

@@ -1,4 +1,5 @@
 """Delivery of one e-mail: over SMTP (TRACKER_SMTP_*) or, with no SMTP host set, into files (the default)."""
+
 import logging
 import smtplib
 import ssl
@@ -10,6 +11,7 @@ from pathlib import Path
 from flask import current_app
 
 log = logging.getLogger(__name__)
+
 
 class DeliveryError(Exception):
     """Sending failed; `permanent` says whether trying again can help; `connection` that nothing can be sent."""
@@ -25,17 +27,24 @@ def classify(exc) -> DeliveryError:
         code, text = next(iter(exc.recipients.values()))
         return DeliveryError(_reply(code, text), permanent=500 <= code < 600)
     if isinstance(exc, smtplib.SMTPAuthenticationError):
-        return DeliveryError(f"the SMTP server refused the sign-in ({_reply(exc.smtp_code, exc.smtp_error)}); "
-                             "check TRACKER_SMTP_USER and TRACKER_SMTP_PASSWORD", connection=True)
+        return DeliveryError(
+            f"the SMTP server refused the sign-in ({_reply(exc.smtp_code, exc.smtp_error)}); "
+            "check TRACKER_SMTP_USER and TRACKER_SMTP_PASSWORD",
+            connection=True,
+        )
     if isinstance(exc, smtplib.SMTPConnectError):
-        return DeliveryError(f"the SMTP server refused the connection ({_reply(exc.smtp_code, exc.smtp_error)})",
-                             connection=True)
+        return DeliveryError(
+            f"the SMTP server refused the connection ({_reply(exc.smtp_code, exc.smtp_error)})",
+            connection=True,
+        )
     if isinstance(exc, smtplib.SMTPResponseException):
         return DeliveryError(_reply(exc.smtp_code, exc.smtp_error), permanent=500 <= exc.smtp_code < 600)
     if isinstance(exc, smtplib.SMTPServerDisconnected):
         return DeliveryError(f"the SMTP server closed the connection ({exc})", connection=True)
     if isinstance(exc, (OSError, smtplib.SMTPException)):
-        return DeliveryError(f"could not reach the SMTP server: {exc.__class__.__name__}: {exc}", connection=True)
+        return DeliveryError(
+            f"could not reach the SMTP server: {exc.__class__.__name__}: {exc}", connection=True
+        )
     raise exc
 
 
@@ -70,7 +79,9 @@ class SMTPTransport:
 
     def _connect(self):
         if self.tls == "ssl":
-            conn = smtplib.SMTP_SSL(self.host, self.port, timeout=self.timeout, context=ssl.create_default_context())
+            conn = smtplib.SMTP_SSL(
+                self.host, self.port, timeout=self.timeout, context=ssl.create_default_context()
+            )
         else:
             conn = smtplib.SMTP(self.host, self.port, timeout=self.timeout)
             if self.tls == "starttls":
@@ -121,6 +132,11 @@ def open_transport():
     host = config["TRACKER_SMTP_HOST"]
     if not host:
         return FileTransport(config["TRACKER_MAIL_DIR"])
-    return SMTPTransport(host=host, port=int(config["TRACKER_SMTP_PORT"]), user=config["TRACKER_SMTP_USER"],
-                         password=config["TRACKER_SMTP_PASSWORD"], tls=str(config["TRACKER_SMTP_TLS"]).lower(),
-                         timeout=float(config["TRACKER_SMTP_TIMEOUT"]))
+    return SMTPTransport(
+        host=host,
+        port=int(config["TRACKER_SMTP_PORT"]),
+        user=config["TRACKER_SMTP_USER"],
+        password=config["TRACKER_SMTP_PASSWORD"],
+        tls=str(config["TRACKER_SMTP_TLS"]).lower(),
+        timeout=float(config["TRACKER_SMTP_TIMEOUT"]),
+    )

@@ -1,4 +1,5 @@
 """Reminder settings, the e-mail outbox, each school's digest state and calendar feed tokens."""
+
 import uuid
 from datetime import date, datetime
 
@@ -9,8 +10,11 @@ from ..db import SchoolScoped, UTCDateTime, db, utcnow
 
 DAILY, WEEKLY, OFF = "daily", "weekly", "off"
 FREQUENCIES = (DAILY, WEEKLY, OFF)
-FREQUENCY_LABELS = {DAILY: "Every morning (daily digest)", WEEKLY: "Once a week, on Monday mornings",
-                    OFF: "Off: no reminder e-mails"}
+FREQUENCY_LABELS = {
+    DAILY: "Every morning (daily digest)",
+    WEEKLY: "Once a week, on Monday mornings",
+    OFF: "Off: no reminder e-mails",
+}
 
 PENDING, SENDING, SENT, FAILED = "pending", "sending", "sent", "failed"
 MESSAGE_STATUSES = (PENDING, SENDING, SENT, FAILED)
@@ -50,8 +54,9 @@ class OutboxMessage(SchoolScoped, db.Model):
     #: unique within the school, e.g. "digest:<user id>:<date>": building twice adds nothing
     idempotency_key: Mapped[str] = mapped_column(String(120))
     kind: Mapped[str] = mapped_column(String(20), default="digest")
-    user_id: Mapped[uuid.UUID | None] = mapped_column(Uuid, ForeignKey("users.id", ondelete="SET NULL"),
-                                                      nullable=True)
+    user_id: Mapped[uuid.UUID | None] = mapped_column(
+        Uuid, ForeignKey("users.id", ondelete="SET NULL"), nullable=True
+    )
     to_address: Mapped[str] = mapped_column(String(254))
     subject: Mapped[str] = mapped_column(String(300))
     body_text: Mapped[str] = mapped_column(Text)
@@ -89,8 +94,13 @@ class OutboxMessage(SchoolScoped, db.Model):
         return f"<{self.idempotency_key.replace(':', '.')}.{self.school_id}@tracker>"
 
     def audit_view(self):
-        return {"to": self.to_address, "subject": self.subject, "status": self.status, "attempts": self.attempts,
-                "last_error": self.last_error}
+        return {
+            "to": self.to_address,
+            "subject": self.subject,
+            "status": self.status,
+            "attempts": self.attempts,
+            "last_error": self.last_error,
+        }
 
 
 class CalendarFeed(SchoolScoped, db.Model):

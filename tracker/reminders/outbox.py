@@ -1,6 +1,7 @@
 """The outbox: senders claim pending messages (SKIP LOCKED on PostgreSQL, a conditional UPDATE on SQLite),
 deliver them, and record each outcome at once: sent, retried later with backoff, or failed. A message that
 cannot even be built into an e-mail fails on its own, with the reason; the rest of its batch is sent."""
+
 import logging
 import time
 import uuid
@@ -60,10 +61,17 @@ def claim(now: datetime, limit: int = BATCH, stale_after: timedelta = STALE_AFTE
 
     def work():
         db.session.execute(
-            update(OutboxMessage).where(OutboxMessage.status == SENDING, OutboxMessage.claimed_at < now - stale_after)
-            .values(status=PENDING, claim_id=None).execution_options(synchronize_session=False))
-        due = (select(OutboxMessage.id).where(OutboxMessage.status == PENDING, OutboxMessage.next_attempt_at <= now)
-               .order_by(OutboxMessage.next_attempt_at, OutboxMessage.created_at).limit(limit))
+            update(OutboxMessage)
+            .where(OutboxMessage.status == SENDING, OutboxMessage.claimed_at < now - stale_after)
+            .values(status=PENDING, claim_id=None)
+            .execution_options(synchronize_session=False)
+        )
+        due = (
+            select(OutboxMessage.id)
+            .where(OutboxMessage.status == PENDING, OutboxMessage.next_attempt_at <= now)
+            .order_by(OutboxMessage.next_attempt_at, OutboxMessage.created_at)
+            .limit(limit)
+        )
         if db.session.get_bind().dialect.name == "postgresql":
             # rows another sender is claiming right now are skipped, not waited for
             due = due.with_for_update(skip_locked=True)
@@ -71,13 +79,24 @@ def claim(now: datetime, limit: int = BATCH, stale_after: timedelta = STALE_AFTE
         if ids:
             # the status condition makes the claim safe where there is no row locking (SQLite)
             db.session.execute(
-                update(OutboxMessage).where(OutboxMessage.id.in_(ids), OutboxMessage.status == PENDING)
-                .values(status=SENDING, claim_id=claim_id, claimed_at=now, attempts=OutboxMessage.attempts + 1)
-                .execution_options(synchronize_session=False))
+                update(OutboxMessage)
+                .where(OutboxMessage.id.in_(ids), OutboxMessage.status == PENDING)
+                .values(
+                    status=SENDING, claim_id=claim_id, claimed_at=now, attempts=OutboxMessage.attempts + 1
+                )
+                .execution_options(synchronize_session=False)
+            )
 
     with_write_retries(work)
-    messages = db.session.execute(select(OutboxMessage).where(OutboxMessage.claim_id == claim_id)
-                                  .order_by(OutboxMessage.next_attempt_at, OutboxMessage.created_at)).scalars().all()
+    messages = (
+        db.session.execute(
+            select(OutboxMessage)
+            .where(OutboxMessage.claim_id == claim_id)
+            .order_by(OutboxMessage.next_attempt_at, OutboxMessage.created_at)
+        )
+        .scalars()
+        .all()
+    )
     for message in messages:  # detached copies: nothing is held open while talking to the SMTP server
         db.session.expunge(message)
     db.session.rollback()
@@ -87,22 +106,36 @@ def claim(now: datetime, limit: int = BATCH, stale_after: timedelta = STALE_AFTE
 def _record(message, claim_id, now, **values):
     def work():
         return db.session.execute(
-            update(OutboxMessage).where(OutboxMessage.id == message.id, OutboxMessage.claim_id == claim_id)
-            .values(claim_id=None, **values).execution_options(synchronize_session=False)).rowcount
+            update(OutboxMessage)
+            .where(OutboxMessage.id == message.id, OutboxMessage.claim_id == claim_id)
+            .values(claim_id=None, **values)
+            .execution_options(synchronize_session=False)
+        ).rowcount
 
     if with_write_retries(work) != 1:
-        log.warning("outbox message %s was reclaimed by another sender before its outcome was recorded", message.id)
+        log.warning(
+            "outbox message %s was reclaimed by another sender before its outcome was recorded", message.id
+        )
 
 
 def _outcome(message, error: DeliveryError, now, report, max_attempts):
     if error.permanent or message.attempts >= max_attempts:
-        reason = error.reason if error.permanent else \
-            f"gave up after {message.attempts} attempts; last error: {error.reason}"
+        reason = (
+            error.reason
+            if error.permanent
+            else f"gave up after {message.attempts} attempts; last error: {error.reason}"
+        )
         _record(message, message.claim_id, now, status=FAILED, last_error=reason[:2000])
         report.failed += 1
     else:
-        _record(message, message.claim_id, now, status=PENDING, last_error=error.reason[:2000],
-                next_attempt_at=now + backoff(message.attempts))
+        _record(
+            message,
+            message.claim_id,
+            now,
+            status=PENDING,
+            last_error=error.reason[:2000],
+            next_attempt_at=now + backoff(message.attempts),
+        )
         report.retrying += 1
     report.errors.append(error.reason)
 
@@ -111,16 +144,24 @@ def _unsendable(message, exc, now, report):
     """A message that cannot be made into an e-mail (a line break in a name, an address that cannot be
     encoded): sending it again cannot help, so it fails at once with the reason, for the outbox page."""
     log.warning("outbox message %s could not be built: %s", message.id, exc, exc_info=exc)
-    reason = (f"This e-mail could not be built, so it was not sent ({exc.__class__.__name__}: {exc}). "
-              "Correct the name or address it uses (for example a line break in the school's or the person's "
-              "name), then press Send again.")
+    reason = (
+        f"This e-mail could not be built, so it was not sent ({exc.__class__.__name__}: {exc}). "
+        "Correct the name or address it uses (for example a line break in the school's or the person's "
+        "name), then press Send again."
+    )
     _record(message, message.claim_id, now, status=FAILED, last_error=reason[:2000])
     report.failed += 1
     report.errors.append(reason)
 
 
-def send_pending(now: datetime | None = None, *, limit: int = BATCH, max_batches: int | None = None,
-                 max_attempts: int = MAX_ATTEMPTS, stale_after: timedelta | None = None) -> SendReport:
+def send_pending(
+    now: datetime | None = None,
+    *,
+    limit: int = BATCH,
+    max_batches: int | None = None,
+    max_attempts: int = MAX_ATTEMPTS,
+    stale_after: timedelta | None = None,
+) -> SendReport:
     """Deliver every due message, a batch at a time; each outcome is committed as soon as it is known."""
     report = SendReport()
     sender = current_app.config["TRACKER_SMTP_FROM"]
@@ -136,7 +177,9 @@ def send_pending(now: datetime | None = None, *, limit: int = BATCH, max_batches
         down = None
         try:
             for message in messages:
-                if down is not None:  # the server is unreachable: every claimed message waits and counts a try
+                if (
+                    down is not None
+                ):  # the server is unreachable: every claimed message waits and counts a try
                     _outcome(message, down, now or utcnow(), report, max_attempts)
                     continue
                 try:
@@ -157,8 +200,14 @@ def send_pending(now: datetime | None = None, *, limit: int = BATCH, max_batches
                     transport.close()  # the next message starts on a fresh connection
                     _unsendable(message, exc, now or utcnow(), report)
                     continue
-                _record(message, message.claim_id, now or utcnow(), status=SENT, sent_at=now or utcnow(),
-                        last_error="")
+                _record(
+                    message,
+                    message.claim_id,
+                    now or utcnow(),
+                    status=SENT,
+                    sent_at=now or utcnow(),
+                    last_error="",
+                )
                 report.sent += 1
         finally:
             transport.close()
@@ -175,13 +224,22 @@ def retry(school, message: OutboxMessage, *, user) -> None:
     message.status, message.attempts, message.next_attempt_at = PENDING, 0, utcnow()
     message.claim_id = None
     db.session.flush()
-    audit.record("reminders.message_retried", school=school, subject=message, before=before,
-                 after=message.audit_view(), actor=user)
+    audit.record(
+        "reminders.message_retried",
+        school=school,
+        subject=message,
+        before=before,
+        after=message.audit_view(),
+        actor=user,
+    )
 
 
 def counts(school) -> dict:
-    rows = db.session.execute(select(OutboxMessage.status, db.func.count()).where(OutboxMessage.school_id == school.id)
-                              .group_by(OutboxMessage.status)).all()
+    rows = db.session.execute(
+        select(OutboxMessage.status, db.func.count())
+        .where(OutboxMessage.school_id == school.id)
+        .group_by(OutboxMessage.status)
+    ).all()
     return {status: n for status, n in rows}
 
 

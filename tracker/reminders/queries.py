@@ -1,4 +1,5 @@
 """Read-side queries of the reminder pages: the school's outbox, newest first, optionally of one status."""
+
 from ..db import db
 from .models import MESSAGE_STATUSES, OutboxMessage
 

@@ -7,6 +7,7 @@ production, never in the reloader's watcher process, and only by the one process
 The jobs themselves are safe to run twice at once: both are driven by database state (the day claim and the
 outbox claim), so the guards prevent wasted work, not duplicate e-mails.
 """
+
 import fcntl
 import logging
 import os
@@ -56,7 +57,9 @@ def send_outbox_job(app):
         try:
             report = outbox.send_pending()
             if report.sent or report.retrying or report.failed:
-                log.info("outbox: %s sent, %s to retry, %s failed", report.sent, report.retrying, report.failed)
+                log.info(
+                    "outbox: %s sent, %s to retry, %s failed", report.sent, report.retrying, report.failed
+                )
         finally:
             db.session.remove()
 
@@ -77,14 +80,35 @@ def add_jobs(scheduler, app, send_every_seconds=60):
     """The jobs, with fixed ids. Digests are checked every quarter hour, which meets 07:00 in every timezone
     (all UTC offsets are whole quarter hours); each school is built once a day, when its morning has come."""
     now = datetime.now(UTC)
-    scheduler.add_job(build_digests_job, CronTrigger(minute="0,15,30,45", timezone="UTC"), args=[app],
-                      id="reminders.build_digests", name="Build today's digests", replace_existing=True,
-                      next_run_time=now, **JOB_DEFAULTS)
-    scheduler.add_job(send_outbox_job, IntervalTrigger(seconds=send_every_seconds), args=[app],
-                      id="reminders.send_outbox", name="Send the outbox", replace_existing=True,
-                      next_run_time=now, **JOB_DEFAULTS)
-    scheduler.add_job(prune_sessions_job, IntervalTrigger(hours=1), args=[app], id="auth.prune_sessions",
-                      name="Remove expired sign-in sessions", replace_existing=True, **JOB_DEFAULTS)
+    scheduler.add_job(
+        build_digests_job,
+        CronTrigger(minute="0,15,30,45", timezone="UTC"),
+        args=[app],
+        id="reminders.build_digests",
+        name="Build today's digests",
+        replace_existing=True,
+        next_run_time=now,
+        **JOB_DEFAULTS,
+    )
+    scheduler.add_job(
+        send_outbox_job,
+        IntervalTrigger(seconds=send_every_seconds),
+        args=[app],
+        id="reminders.send_outbox",
+        name="Send the outbox",
+        replace_existing=True,
+        next_run_time=now,
+        **JOB_DEFAULTS,
+    )
+    scheduler.add_job(
+        prune_sessions_job,
+        IntervalTrigger(hours=1),
+        args=[app],
+        id="auth.prune_sessions",
+        name="Remove expired sign-in sessions",
+        replace_existing=True,
+        **JOB_DEFAULTS,
+    )
 
 
 def acquire_lock(app) -> bool:

@@ -1,4 +1,5 @@
 """Reminder pages: your settings and calendar link, the lead's outbox, and the calendar feed itself."""
+
 from flask import Response, abort, flash, g, redirect, render_template, request, url_for
 from flask_login import current_user
 
@@ -20,8 +21,13 @@ MEMBERS_WITH_WORK = (LEAD, HEAD, HR, STAFF)
 
 def _settings_page(form, status=200):
     feed = feeds.feed_for(g.school, current_user)
-    return render_template("reminders/settings.html", form=form, feed=feed,
-                           feed_url=feeds.feed_url(feed) if feed else None, confirm=ConfirmForm()), status
+    return render_template(
+        "reminders/settings.html",
+        form=form,
+        feed=feed,
+        feed_url=feeds.feed_url(feed) if feed else None,
+        confirm=ConfirmForm(),
+    ), status
 
 
 @bp.route("/", methods=["GET", "POST"])
@@ -47,7 +53,10 @@ def new_feed():
     replaced = feeds.feed_for(g.school, current_user) is not None
     with saving():
         feeds.new_feed(g.school, current_user._get_current_object())
-    flash("New calendar link made; the old one no longer works." if replaced else "Calendar link made.", "success")
+    flash(
+        "New calendar link made; the old one no longer works." if replaced else "Calendar link made.",
+        "success",
+    )
     return redirect(url_for(".settings") + "#calendar")
 
 
@@ -70,9 +79,16 @@ def outbox():
     if status not in MESSAGE_STATUSES:
         status = None
     page = paginate(queries.outbox_messages(g.school, status), per_page=50)
-    return render_template("reminders/outbox.html", page=page, status=status, counts=outbox_service.counts(g.school),
-                           labels=MESSAGE_STATUS_LABELS, statuses=MESSAGE_STATUSES, confirm=ConfirmForm(),
-                           off=members_with_reminders_off(g.school))
+    return render_template(
+        "reminders/outbox.html",
+        page=page,
+        status=status,
+        counts=outbox_service.counts(g.school),
+        labels=MESSAGE_STATUS_LABELS,
+        statuses=MESSAGE_STATUSES,
+        confirm=ConfirmForm(),
+        off=members_with_reminders_off(g.school),
+    )
 
 
 @bp.route("/outbox/<uuid:message_id>/retry", methods=["POST"])

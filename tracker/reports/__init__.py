@@ -1,4 +1,5 @@
 """PDF reports: the accreditation report, one framework, the recruitment register, one person's training."""
+
 from flask import Blueprint
 
 from ..tenancy import init_school_blueprint

@@ -1,4 +1,5 @@
 """Generated PDF reports: cached drafts, background jobs and the frozen report of a signed-off year."""
+
 import uuid
 from datetime import datetime
 
@@ -7,10 +8,19 @@ from sqlalchemy.orm import Mapped, deferred, mapped_column, relationship
 
 from ..db import SchoolScoped, UTCDateTime, db, utcnow
 
-ACCREDITATION, FRAMEWORK, REGISTER, TRAINING_RECORD = "accreditation", "framework", "register", "training_record"
+ACCREDITATION, FRAMEWORK, REGISTER, TRAINING_RECORD = (
+    "accreditation",
+    "framework",
+    "register",
+    "training_record",
+)
 KINDS = (ACCREDITATION, FRAMEWORK, REGISTER, TRAINING_RECORD)
-KIND_LABELS = {ACCREDITATION: "Accreditation report", FRAMEWORK: "Framework report",
-               REGISTER: "Recruitment register", TRAINING_RECORD: "Training record"}
+KIND_LABELS = {
+    ACCREDITATION: "Accreditation report",
+    FRAMEWORK: "Framework report",
+    REGISTER: "Recruitment register",
+    TRAINING_RECORD: "Training record",
+}
 QUEUED, RUNNING, DONE, FAILED = "queued", "running", "done", "failed"
 
 
@@ -24,8 +34,9 @@ class Report(SchoolScoped, db.Model):
     __tablename__ = "reports"
 
     kind: Mapped[str] = mapped_column(String(20))
-    year_id: Mapped[uuid.UUID | None] = mapped_column(Uuid, ForeignKey("school_years.id", ondelete="CASCADE"),
-                                                      nullable=True)
+    year_id: Mapped[uuid.UUID | None] = mapped_column(
+        Uuid, ForeignKey("school_years.id", ondelete="CASCADE"), nullable=True
+    )
     #: what the report is about beyond the year: a framework key or a person id; "" for whole-year reports
     subject: Mapped[str] = mapped_column(String(80), default="")
     title: Mapped[str] = mapped_column(String(300))
@@ -46,8 +57,9 @@ class Report(SchoolScoped, db.Model):
     pdf_sha256: Mapped[str] = mapped_column(String(64), default="")
     size: Mapped[int] = mapped_column(Integer, default=0)
     pages: Mapped[int] = mapped_column(Integer, default=0)
-    created_by_id: Mapped[uuid.UUID | None] = mapped_column(Uuid, ForeignKey("users.id", ondelete="SET NULL"),
-                                                            nullable=True)
+    created_by_id: Mapped[uuid.UUID | None] = mapped_column(
+        Uuid, ForeignKey("users.id", ondelete="SET NULL"), nullable=True
+    )
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
 
@@ -65,5 +77,11 @@ class Report(SchoolScoped, db.Model):
         return f"{base or 'report'}{'-signed' if self.frozen else ''}.pdf"
 
     def audit_view(self):
-        return {"kind": self.kind, "title": self.title, "frozen": self.frozen, "data_hash": self.data_hash,
-                "pdf_sha256": self.pdf_sha256 or None, "pages": self.pages}
+        return {
+            "kind": self.kind,
+            "title": self.title,
+            "frozen": self.frozen,
+            "data_hash": self.data_hash,
+            "pdf_sha256": self.pdf_sha256 or None,
+            "pages": self.pages,
+        }

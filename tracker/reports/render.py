@@ -6,6 +6,7 @@ images listed in ASSETS, by the asset: scheme. file:, http(s):, data:, ftp: and 
 (and, having no network code, it can follow no redirect). The render runs in a forked child so a time limit
 can really stop it.
 """
+
 import logging
 import multiprocessing
 import pickle
@@ -93,7 +94,8 @@ def _render_here(html: str, title: str, on_progress=None, served=None) -> Render
     fonts = FontConfiguration()
     css = CSS(string=STYLESHEET.read_text(), url_fetcher=fetcher, font_config=fonts, base_url=f"{SCHEME}:/")
     document = HTML(string=html, url_fetcher=fetcher, base_url=f"{SCHEME}:/").render(
-        stylesheets=[css], font_config=fonts, pdf_variant="pdf/a-3b", presentational_hints=False)
+        stylesheets=[css], font_config=fonts, pdf_variant="pdf/a-3b", presentational_hints=False
+    )
     if on_progress:
         on_progress(80, "Writing the PDF")
     document.metadata.title = title
@@ -112,8 +114,9 @@ def _child(conn, html, title, served):
         conn.close()
 
 
-def render_pdf(html: str, *, title: str, timeout: float = DEFAULT_TIMEOUT, on_progress=None,
-               in_process: bool = False) -> Rendered:
+def render_pdf(
+    html: str, *, title: str, timeout: float = DEFAULT_TIMEOUT, on_progress=None, in_process: bool = False
+) -> Rendered:
     """Render `html` (from an autoescaped template) to a PDF/A-3b document within `timeout` seconds.
 
     The work happens in a forked child that is killed at the time limit (a thread cannot be stopped);
@@ -133,7 +136,9 @@ def render_pdf(html: str, *, title: str, timeout: float = DEFAULT_TIMEOUT, on_pr
         while True:
             left = deadline - time.monotonic()
             if left <= 0 or not parent.poll(left):
-                raise RenderError(f"The report took longer than {int(timeout)} seconds to render and was stopped.")
+                raise RenderError(
+                    f"The report took longer than {int(timeout)} seconds to render and was stopped."
+                )
             try:
                 message = parent.recv()
             except EOFError:

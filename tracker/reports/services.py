@@ -2,6 +2,7 @@
 
 Services take the school first, only flush, and record audit events in the same transaction.
 """
+
 import hashlib
 import logging
 import threading
@@ -35,8 +36,12 @@ from .models import (
 from .render import RenderError, render_pdf
 
 log = logging.getLogger(__name__)
-TEMPLATES = {ACCREDITATION: "reports/pdf/accreditation.html", FRAMEWORK: "reports/pdf/framework.html",
-             REGISTER: "reports/pdf/register.html", TRAINING_RECORD: "reports/pdf/training_record.html"}
+TEMPLATES = {
+    ACCREDITATION: "reports/pdf/accreditation.html",
+    FRAMEWORK: "reports/pdf/framework.html",
+    REGISTER: "reports/pdf/register.html",
+    TRAINING_RECORD: "reports/pdf/training_record.html",
+}
 #: drafts kept per report (older ones are pruned when a newer one is stored)
 KEEP_DRAFTS = 2
 
@@ -78,9 +83,14 @@ def collect(school, req: Request) -> dict:
 
 def html_for(data: dict, digest: str, generated_at=None) -> str:
     generated_at = generated_at or utcnow()
-    return render_template(TEMPLATES[data["kind"]], d=data, data_hash=digest, kind_label=KIND_LABELS[data["kind"]],
-                           generated_at=generated_at.strftime("%Y-%m-%d %H:%M UTC"),
-                           anchor=audit.chain_anchor(data["school"]["id"]))  # printed on every page
+    return render_template(
+        TEMPLATES[data["kind"]],
+        d=data,
+        data_hash=digest,
+        kind_label=KIND_LABELS[data["kind"]],
+        generated_at=generated_at.strftime("%Y-%m-%d %H:%M UTC"),
+        anchor=audit.chain_anchor(data["school"]["id"]),
+    )  # printed on every page
 
 
 def background_rows() -> int:
@@ -93,8 +103,12 @@ def _timeout():
 
 
 def _draft_query(school, req: Request, digest=None):
-    query = db.select(Report).where(Report.school_id == school.id, Report.kind == req.kind,
-                                    Report.subject == req.subject, Report.frozen.is_(False))
+    query = db.select(Report).where(
+        Report.school_id == school.id,
+        Report.kind == req.kind,
+        Report.subject == req.subject,
+        Report.frozen.is_(False),
+    )
     if req.year is not None:
         query = query.where(Report.year_id == req.year.id)
     if digest is not None:
@@ -104,8 +118,15 @@ def _draft_query(school, req: Request, digest=None):
 
 def cached(school, req: Request, digest: str) -> Report | None:
     """A draft already made from exactly this data (done), or one being made (queued/running)."""
-    rows = db.session.execute(_draft_query(school, req, digest).where(Report.status.in_((DONE, QUEUED, RUNNING)))
-                              .order_by(Report.created_at.desc())).scalars().all()
+    rows = (
+        db.session.execute(
+            _draft_query(school, req, digest)
+            .where(Report.status.in_((DONE, QUEUED, RUNNING)))
+            .order_by(Report.created_at.desc())
+        )
+        .scalars()
+        .all()
+    )
     for row in rows:
         if row.status == DONE or not _stale(row):
             return row
@@ -114,7 +135,9 @@ def cached(school, req: Request, digest: str) -> Report | None:
 
 def _stale(row):
     """A job that has not finished long after its time limit died with its process."""
-    return row.status in (QUEUED, RUNNING) and row.created_at < utcnow() - timedelta(seconds=2 * _timeout() + 60)
+    return row.status in (QUEUED, RUNNING) and row.created_at < utcnow() - timedelta(
+        seconds=2 * _timeout() + 60
+    )
 
 
 def _store(row: Report, rendered):
@@ -124,18 +147,33 @@ def _store(row: Report, rendered):
 
 
 def _new_row(school, req, data, digest, user, *, frozen=False, status=QUEUED):
-    row = Report(school_id=school.id, kind=req.kind, year_id=req.year.id if req.year is not None else None,
-                 subject=req.subject, title=data["title"], data_hash=digest, frozen=frozen, status=status,
-                 created_by_id=user.id if user is not None else None)
+    row = Report(
+        school_id=school.id,
+        kind=req.kind,
+        year_id=req.year.id if req.year is not None else None,
+        subject=req.subject,
+        title=data["title"],
+        data_hash=digest,
+        frozen=frozen,
+        status=status,
+        created_by_id=user.id if user is not None else None,
+    )
     db.session.add(row)
     return row
 
 
 def _prune(school, req, keep: Report):
     """Drop older drafts of the same report; frozen reports are never touched."""
-    older = db.session.execute(_draft_query(school, req).where(Report.id != keep.id, Report.status == DONE)
-                               .order_by(Report.created_at.desc())).scalars().all()
-    for row in older[KEEP_DRAFTS - 1:]:
+    older = (
+        db.session.execute(
+            _draft_query(school, req)
+            .where(Report.id != keep.id, Report.status == DONE)
+            .order_by(Report.created_at.desc())
+        )
+        .scalars()
+        .all()
+    )
+    for row in older[KEEP_DRAFTS - 1 :]:
         db.session.delete(row)
 
 
@@ -146,8 +184,15 @@ def draft(school, req: Request, user, *, background_rows=None) -> tuple[Report, 
     start_job(). Smaller ones are rendered here.
     """
     stamp = change_stamp(school, req)
-    fresh = db.session.execute(_draft_query(school, req).where(Report.status == DONE, Report.change_stamp == stamp)
-                               .order_by(Report.created_at.desc())).scalars().first()
+    fresh = (
+        db.session.execute(
+            _draft_query(school, req)
+            .where(Report.status == DONE, Report.change_stamp == stamp)
+            .order_by(Report.created_at.desc())
+        )
+        .scalars()
+        .first()
+    )
     if fresh is not None:  # nothing in the school has changed since this draft was checked: skip gathering
         return fresh, False
     data = collect(school, req)
@@ -163,7 +208,9 @@ def draft(school, req: Request, user, *, background_rows=None) -> tuple[Report, 
         row.stage = "Waiting to start"
         return row, True
     try:
-        rendered = render_pdf(html_for(data, digest), title=f"{data['title']} · {school.name}", timeout=_timeout())
+        rendered = render_pdf(
+            html_for(data, digest), title=f"{data['title']} · {school.name}", timeout=_timeout()
+        )
     except RenderError as exc:
         raise ReportError(str(exc)) from exc
     _store(row, rendered)
@@ -178,13 +225,20 @@ def change_stamp(school, req: Request) -> str:
     """A fingerprint of 'nothing has changed': every change to a school's data writes an audit event, so the
     head of its audit chain, with today's date (overdue states follow it) and what is asked for, moves
     whenever a report's content could. One primary-key read instead of gathering the whole report."""
-    parts = [str(gather.LAYOUT_VERSION), req.kind, req.subject, str(req.year.id) if req.year is not None else "",
-             school.today().isoformat(), audit.school_stamp(school)]
+    parts = [
+        str(gather.LAYOUT_VERSION),
+        req.kind,
+        req.subject,
+        str(req.year.id) if req.year is not None else "",
+        school.today().isoformat(),
+        audit.school_stamp(school),
+    ]
     return hashlib.sha256("|".join(parts).encode()).hexdigest()
 
 
 def run_job(school, row: Report, req: Request, commit=lambda: None) -> None:
     """Make a queued report: gather, lay out, write; progress is committed as it goes (`commit`)."""
+
     def progress(percent, stage):
         row.progress, row.stage = percent, stage
         commit()
@@ -195,8 +249,12 @@ def run_job(school, row: Report, req: Request, commit=lambda: None) -> None:
     digest = gather.data_hash(data)
     progress(20, "Laying out the pages")
     try:
-        rendered = render_pdf(html_for(data, digest), title=f"{data['title']} · {school.name}", timeout=_timeout(),
-                              on_progress=progress)
+        rendered = render_pdf(
+            html_for(data, digest),
+            title=f"{data['title']} · {school.name}",
+            timeout=_timeout(),
+            on_progress=progress,
+        )
     except RenderError as exc:
         row.status, row.error, row.finished_at = FAILED, str(exc), utcnow()
         commit()
@@ -206,7 +264,9 @@ def run_job(school, row: Report, req: Request, commit=lambda: None) -> None:
         row.data_hash = digest  # the data may have moved on since the job was queued: the PDF shows this data
         _store(row, rendered)
         _prune(school, req, row)
-        audit.record("report.generated", school=school, subject=row, actor=row.created_by, after=row.audit_view())
+        audit.record(
+            "report.generated", school=school, subject=row, actor=row.created_by, after=row.audit_view()
+        )
         commit()
 
 
@@ -223,8 +283,12 @@ def start_job(report_id, school_id, req_args: dict) -> threading.Thread:
                 def get(model, key):
                     return db.session.get(model, req_args[key]) if req_args.get(key) else None
 
-                req = Request(kind=req_args["kind"], year=get(SchoolYear, "year_id"),
-                              framework=get(Framework, "framework_id"), person=get(Person, "person_id"))
+                req = Request(
+                    kind=req_args["kind"],
+                    year=get(SchoolYear, "year_id"),
+                    framework=get(Framework, "framework_id"),
+                    person=get(Person, "person_id"),
+                )
                 run_job(school, row, req, commit=db.session.commit)
             except Exception:
                 log.exception("report job %s failed", report_id)
@@ -232,7 +296,10 @@ def start_job(report_id, school_id, req_args: dict) -> threading.Thread:
                 with write_transactions():
                     row = db.session.get(Report, report_id)
                     if row is not None:
-                        row.status, row.error = FAILED, "The report could not be made; the error is in the server log."
+                        row.status, row.error = (
+                            FAILED,
+                            "The report could not be made; the error is in the server log.",
+                        )
                         db.session.commit()
             finally:
                 db.session.remove()
@@ -243,9 +310,12 @@ def start_job(report_id, school_id, req_args: dict) -> threading.Thread:
 
 
 def job_args(req: Request) -> dict:
-    return {"kind": req.kind, "year_id": req.year.id if req.year is not None else None,
-            "framework_id": req.framework.id if req.framework is not None else None,
-            "person_id": req.person.id if req.person is not None else None}
+    return {
+        "kind": req.kind,
+        "year_id": req.year.id if req.year is not None else None,
+        "framework_id": req.framework.id if req.framework is not None else None,
+        "person_id": req.person.id if req.person is not None else None,
+    }
 
 
 def freeze(school, year, user) -> Report:
@@ -256,9 +326,13 @@ def freeze(school, year, user) -> Report:
     data = collect(school, req)
     digest = gather.data_hash(data)
     try:
-        rendered = render_pdf(html_for(data, digest), title=f"{data['title']} · {school.name}", timeout=_timeout())
+        rendered = render_pdf(
+            html_for(data, digest), title=f"{data['title']} · {school.name}", timeout=_timeout()
+        )
     except RenderError as exc:
-        raise ReportError(f"The year could not be signed off because its report could not be made: {exc}") from exc
+        raise ReportError(
+            f"The year could not be signed off because its report could not be made: {exc}"
+        ) from exc
     row = _new_row(school, req, data, digest, user, frozen=True)
     _store(row, rendered)
     db.session.flush()
@@ -277,13 +351,26 @@ def freeze_on_sign_off(school, *, year, user) -> None:
 
 
 def frozen_report(school, year) -> Report | None:
-    return db.session.execute(db.select(Report).where(Report.school_id == school.id, Report.year_id == year.id,
-                                                      Report.frozen.is_(True))
-                              .order_by(Report.created_at.desc())).scalars().first()
+    return (
+        db.session.execute(
+            db.select(Report)
+            .where(Report.school_id == school.id, Report.year_id == year.id, Report.frozen.is_(True))
+            .order_by(Report.created_at.desc())
+        )
+        .scalars()
+        .first()
+    )
 
 
 def signed_reports(school) -> dict:
     """{year id: frozen report} for the school, in one query."""
-    rows = db.session.execute(db.select(Report).where(Report.school_id == school.id, Report.frozen.is_(True))
-                              .order_by(Report.created_at)).scalars().all()
+    rows = (
+        db.session.execute(
+            db.select(Report)
+            .where(Report.school_id == school.id, Report.frozen.is_(True))
+            .order_by(Report.created_at)
+        )
+        .scalars()
+        .all()
+    )
     return {r.year_id: r for r in rows}

@@ -1,4 +1,5 @@
 """Report pages: the list, draft downloads (cached, or a background job), job progress, signed reports."""
+
 import io
 import uuid
 
@@ -50,16 +51,28 @@ def index():
     if g.membership.role in MANAGERS:
         people = queries.current_people(g.school, g.school.today())
         accreditors = queries.accreditors(g.school)
-    return render_template("reports/index.html", year=year, years=tracking_queries.years(g.school),
-                           signed=services.signed_reports(g.school), people=people, accreditors=accreditors,
-                           query_counts=review.counts(g.school), today=g.school.today())
+    return render_template(
+        "reports/index.html",
+        year=year,
+        years=tracking_queries.years(g.school),
+        signed=services.signed_reports(g.school),
+        people=people,
+        accreditors=accreditors,
+        query_counts=review.counts(g.school),
+        today=g.school.today(),
+    )
 
 
 def _send(row: Report):
     if row.status != DONE or row.pdf is None:
         abort(404)
-    response = send_file(io.BytesIO(row.pdf), mimetype="application/pdf", as_attachment=True,
-                         download_name=row.filename, max_age=0)
+    response = send_file(
+        io.BytesIO(row.pdf),
+        mimetype="application/pdf",
+        as_attachment=True,
+        download_name=row.filename,
+        max_age=0,
+    )
     response.headers["X-Report-SHA256"] = row.pdf_sha256
     return response
 
@@ -68,8 +81,7 @@ def _serve(req: services.Request):
     """The draft for the current data: sent at once when cached or small, else made by a background job."""
     year_id = req.year.id if req.year is not None else None
     with saving() as tx:
-        row, made = services.draft(g.school, req, current_user,
-                                   background_rows=services.background_rows())
+        row, made = services.draft(g.school, req, current_user, background_rows=services.background_rows())
         if made and row.status != DONE and current_app.config.get("TRACKER_REPORT_JOBS_THREADED", True):
             tx.after_commit(services.start_job, row.id, g.school.id, services.job_args(req))
     if not tx.ok:
@@ -139,5 +151,10 @@ def job(report_id):
 @school_roles(*MANAGERS)
 def status(report_id):
     row = get_for_school_or_404(Report, report_id, g.school)
-    return jsonify(status=row.status, progress=row.progress, stage=row.stage, error=row.error,
-                   download=url_for(".download", report_id=row.id) if row.status == DONE else None)
+    return jsonify(
+        status=row.status,
+        progress=row.progress,
+        stage=row.stage,
+        error=row.error,
+        download=url_for(".download", report_id=row.id) if row.status == DONE else None,
+    )

@@ -1,4 +1,5 @@
 """Accreditor review: queries raised on items, answered by the school in the same thread."""
+
 from flask import Blueprint, g
 
 from ..tenancy import init_school_blueprint
@@ -12,6 +13,7 @@ from .services import for_item  # noqa: E402
 @bp.app_context_processor
 def _review_globals():
     """review_queries(item_id): the queries on an item, for the panel on the item page."""
+
     def review_queries(item_id):
         return for_item(g.school, item_id) if getattr(g, "school", None) is not None else []
 

@@ -1,4 +1,5 @@
 """Accreditor queries on items: a thread of messages with a state (open, answered, closed)."""
+
 import uuid
 from datetime import datetime
 
@@ -20,15 +21,20 @@ class ReviewQuery(SchoolScoped, db.Model):
     item_id: Mapped[uuid.UUID] = mapped_column(Uuid, ForeignKey("items.id", ondelete="CASCADE"))
     #: open (waiting for the school), answered (waiting for the accreditor) or closed
     state: Mapped[str] = mapped_column(String(20), default=OPEN)
-    raised_by_id: Mapped[uuid.UUID | None] = mapped_column(Uuid, ForeignKey("users.id", ondelete="SET NULL"),
-                                                           nullable=True)
+    raised_by_id: Mapped[uuid.UUID | None] = mapped_column(
+        Uuid, ForeignKey("users.id", ondelete="SET NULL"), nullable=True
+    )
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
     item = relationship("Item", lazy="joined")
     raised_by = relationship("User", lazy="joined")
-    messages = relationship("ReviewMessage", order_by="ReviewMessage.created_at", back_populates="thread",
-                            cascade="all, delete-orphan")
+    messages = relationship(
+        "ReviewMessage",
+        order_by="ReviewMessage.created_at",
+        back_populates="thread",
+        cascade="all, delete-orphan",
+    )
 
     __table_args__ = (
         Index("ix_review_queries_school_id_item_id", "school_id", "item_id"),
@@ -46,10 +52,12 @@ class ReviewQuery(SchoolScoped, db.Model):
 class ReviewMessage(SchoolScoped, db.Model):
     __tablename__ = "review_messages"
 
-    query_id: Mapped[uuid.UUID] = mapped_column(Uuid, ForeignKey("review_queries.id", ondelete="CASCADE"),
-                                                index=True)
-    author_id: Mapped[uuid.UUID | None] = mapped_column(Uuid, ForeignKey("users.id", ondelete="SET NULL"),
-                                                        nullable=True)
+    query_id: Mapped[uuid.UUID] = mapped_column(
+        Uuid, ForeignKey("review_queries.id", ondelete="CASCADE"), index=True
+    )
+    author_id: Mapped[uuid.UUID | None] = mapped_column(
+        Uuid, ForeignKey("users.id", ondelete="SET NULL"), nullable=True
+    )
     #: the author's role when writing, so the thread reads "accreditor" / "school" after roles change
     author_role: Mapped[str] = mapped_column(String(20))
     #: plain text, never rendered as HTML

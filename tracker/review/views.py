@@ -1,4 +1,5 @@
 """Accreditor queries: the list, a thread, raising, replying and closing."""
+
 from flask import abort, flash, g, redirect, render_template, request, url_for
 from flask_login import current_user
 
@@ -20,8 +21,13 @@ def index():
     state = request.args.get("state") or None
     if state is not None and state not in STATES:
         abort(400, "Unknown state.")
-    return render_template("review/index.html", queries=services.listing(g.school, state), state=state,
-                           counts=services.counts(g.school), state_labels=STATE_LABELS)
+    return render_template(
+        "review/index.html",
+        queries=services.listing(g.school, state),
+        state=state,
+        counts=services.counts(g.school),
+        state_labels=STATE_LABELS,
+    )
 
 
 @bp.route("/items/<uuid:item_id>/queries", methods=["POST"])
@@ -33,8 +39,9 @@ def raise_query(item_id):
         flash("Write the query before sending it.", "error")
         return redirect(url_for("tracking.item", item_id=item.id) + "#queries")
     with saving() as tx:
-        query = services.raise_query(g.school, item, body=form.body.data, user=current_user,
-                                     role=g.membership.role)
+        query = services.raise_query(
+            g.school, item, body=form.body.data, user=current_user, role=g.membership.role
+        )
     if not tx.ok:
         return redirect(url_for("tracking.item", item_id=item.id) + "#queries")
     flash("Query sent to the school.", "success")

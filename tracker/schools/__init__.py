@@ -1,4 +1,5 @@
 """School pages: home, members and invitations, settings, audit trail, school picker."""
+
 from flask import Blueprint
 
 from ..tenancy import init_school_blueprint

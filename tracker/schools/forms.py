@@ -1,4 +1,5 @@
 """School forms: invitations, roles, settings and a new school."""
+
 import zoneinfo
 from calendar import month_name
 
@@ -16,7 +17,8 @@ TIMEZONE_CHOICES = sorted(zoneinfo.available_timezones())
 
 class AccessUntilMixin:
     access_until = DateField(
-        "Access ends on", validators=[Optional(), DatePolicy("access")],
+        "Access ends on",
+        validators=[Optional(), DatePolicy("access")],
         description="Required for accreditors: their access stops after this day. Optional for others.",
     )
 
@@ -26,11 +28,14 @@ class AccessUntilMixin:
         super().__init__(*args, **kwargs)
         if not lead_allowed:
             self.role.choices = [c for c in self.role.choices if c[0] != LEAD]
-            self.role.invalid_choice_message = ("Choose one of the roles listed. Only a safeguarding lead "
-                                                "can make someone a lead.")
+            self.role.invalid_choice_message = (
+                "Choose one of the roles listed. Only a safeguarding lead can make someone a lead."
+            )
         if latest_end is not None:
-            self.access_until.description = (f"Required for accreditors: their access stops after this day, "
-                                             f"at the latest {latest_end:%-d %B %Y}. Optional for others.")
+            self.access_until.description = (
+                f"Required for accreditors: their access stops after this day, "
+                f"at the latest {latest_end:%-d %B %Y}. Optional for others."
+            )
 
     def validate(self, extra_validators=None):
         valid = super().validate(extra_validators)
@@ -51,20 +56,31 @@ class RoleForm(AccessUntilMixin, Form):
 
 
 class SchoolSettingsForm(Form):
-    name = StringField("School name", filters=[strip], validators=[DataRequired("Enter the school's name."),
-                                                                    Length(max=200)])
+    name = StringField(
+        "School name", filters=[strip], validators=[DataRequired("Enter the school's name."), Length(max=200)]
+    )
     country = StringField("Country", filters=[strip], validators=[Length(max=100)])
-    timezone = SelectField("Time zone", choices=TIMEZONE_CHOICES, default="UTC",
-                           description="Due dates and reminders follow the school's local time.")
+    timezone = SelectField(
+        "Time zone",
+        choices=TIMEZONE_CHOICES,
+        default="UTC",
+        description="Due dates and reminders follow the school's local time.",
+    )
     year_start_month = SelectField("Academic year starts in", choices=MONTH_CHOICES, coerce=int, default=8)
 
 
 class NewSchoolForm(SchoolSettingsForm):
     slug = StringField(
-        "Web address", filters=[lambda v: v.strip().lower() if isinstance(v, str) else v],
-        validators=[DataRequired("Choose a short web address."), Length(min=2, max=63),
-                    Regexp(r"^[a-z0-9](?:[a-z0-9-]*[a-z0-9])?$",
-                           message="Use lower-case letters, digits and dashes, e.g. riverside-intl.")],
+        "Web address",
+        filters=[lambda v: v.strip().lower() if isinstance(v, str) else v],
+        validators=[
+            DataRequired("Choose a short web address."),
+            Length(min=2, max=63),
+            Regexp(
+                r"^[a-z0-9](?:[a-z0-9-]*[a-z0-9])?$",
+                message="Use lower-case letters, digits and dashes, e.g. riverside-intl.",
+            ),
+        ],
         description="Pages of the school live at /s/<address>/.",
     )
     lead_email = email_field("E-mail of the school's safeguarding lead")

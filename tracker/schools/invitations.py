@@ -4,6 +4,7 @@ signed in.
 The page belongs to the sign-in blueprint (endpoint `auth.accept_invitation`, no school in its address), but
 its code lives here because accepting is a schools service: schools builds on auth, never the other way round.
 """
+
 from flask import flash, redirect, render_template, request, url_for
 from flask_login import current_user
 

@@ -1,4 +1,5 @@
 """Invitations to join a school."""
+
 import uuid
 from datetime import date, datetime
 
@@ -43,5 +44,8 @@ class Invitation(SchoolScoped, db.Model):
         return "pending" if self.expires_at > utcnow() else "expired"
 
     def audit_view(self) -> dict:
-        return {"email": self.email, "role": self.role,
-                "access_until": self.access_until.isoformat() if self.access_until else None}
+        return {
+            "email": self.email,
+            "role": self.role,
+            "access_until": self.access_until.isoformat() if self.access_until else None,
+        }

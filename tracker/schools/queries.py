@@ -1,4 +1,5 @@
 """Read-side queries of the school pages: members, pending invitations, the audit trail, all schools."""
+
 from ..audit import AuditEvent
 from ..db import db
 from ..tenancy import Membership, School
@@ -22,8 +23,9 @@ def members(school, *, ordered=True) -> list:
 
 def pending_invitations(school, *, ordered=True) -> list:
     """Invitations neither accepted nor revoked; `ordered`: newest first."""
-    query = db.select(Invitation).where(Invitation.school_id == school.id, Invitation.accepted_at.is_(None),
-                                        Invitation.revoked_at.is_(None))
+    query = db.select(Invitation).where(
+        Invitation.school_id == school.id, Invitation.accepted_at.is_(None), Invitation.revoked_at.is_(None)
+    )
     if ordered:
         query = query.order_by(Invitation.created_at.desc())
     return db.session.execute(query).scalars().all()

@@ -3,6 +3,7 @@
 Who may change whom: nobody changes their own membership or removes themselves through these services
 when they act as `by` (the acting member); only a lead makes someone a lead, changes a lead or removes one;
 a school keeps at least one current lead; an accreditor's access ends within TRACKER_ACCREDITOR_MAX_DAYS."""
+
 import secrets
 from dataclasses import dataclass
 from datetime import date, timedelta
@@ -22,13 +23,17 @@ class ServiceError(DomainError):
     """A request that cannot be carried out; the message is shown to the user, beside `field` when given."""
 
 
-
 def create_school(*, slug, name, country="", timezone="UTC", year_start_month=8, actor=None) -> School:
     slug = slug.strip().lower()
     if db.session.execute(db.select(School.id).where(School.slug == slug)).first():
         raise ServiceError(f"A school with the address “{slug}” already exists.")
-    school = School(slug=slug, name=name.strip(), country=country.strip(), timezone=timezone,
-                    year_start_month=year_start_month)
+    school = School(
+        slug=slug,
+        name=name.strip(),
+        country=country.strip(),
+        timezone=timezone,
+        year_start_month=year_start_month,
+    )
     db.session.add(school)
     db.session.flush()
     audit.record("school.created", school=school, subject=school, after=school.audit_view(), actor=actor)
@@ -65,12 +70,16 @@ def _check_role(school, role, access_until):
     if role == ACCREDITOR and access_until is None:
         raise ServiceError("An accreditor's access needs an end date.", field="access_until")
     if access_until is not None and access_until < school.today():
-        raise ServiceError("The end date of access is in the past. Give today or a later day.",
-                           field="access_until")
+        raise ServiceError(
+            "The end date of access is in the past. Give today or a later day.", field="access_until"
+        )
     if role == ACCREDITOR and access_until > latest_accreditor_end(school):
-        raise ServiceError(f"An accreditor's access can last at most {accreditor_max_days()} days: give an "
-                           f"end date on or before {latest_accreditor_end(school):%-d %B %Y}. You can extend "
-                           "it later if the visit runs on.", field="access_until")
+        raise ServiceError(
+            f"An accreditor's access can last at most {accreditor_max_days()} days: give an "
+            f"end date on or before {latest_accreditor_end(school):%-d %B %Y}. You can extend "
+            "it later if the visit runs on.",
+            field="access_until",
+        )
 
 
 def _lead_only(by, message):
@@ -85,8 +94,9 @@ def refusal(by: Membership | None, membership: Membership, *, removing=False) ->
     if by.id == membership.id:
         if removing:
             return "You cannot remove yourself from the school. Another safeguarding lead can do it for you."
-        return ("You cannot change your own role or end of access. Another safeguarding lead can do it "
-                "for you.")
+        return (
+            "You cannot change your own role or end of access. Another safeguarding lead can do it for you."
+        )
     if membership.role == LEAD and by.role != LEAD:
         return "Only a safeguarding lead can change a lead's role or remove a lead."
     return None
@@ -98,8 +108,9 @@ class IssuedInvitation:
     token: str
 
 
-def invite(school: School, *, email: str, role: str, access_until=None, invited_by=None,
-           by: Membership | None = None) -> IssuedInvitation:
+def invite(
+    school: School, *, email: str, role: str, access_until=None, invited_by=None, by: Membership | None = None
+) -> IssuedInvitation:
     """Create an invitation (replacing any pending one for the same address) and return its token.
     `by` is the inviting member (None from the command line)."""
     email = email.strip().lower()
@@ -109,20 +120,29 @@ def invite(school: School, *, email: str, role: str, access_until=None, invited_
     if current_member(school, email):
         raise ServiceError(f"{email} is already a member of {school.name}. Change their role instead.")
     for old in db.session.execute(
-        db.select(Invitation).where(Invitation.school_id == school.id, Invitation.email == email,
-                                    Invitation.accepted_at.is_(None), Invitation.revoked_at.is_(None))
+        db.select(Invitation).where(
+            Invitation.school_id == school.id,
+            Invitation.email == email,
+            Invitation.accepted_at.is_(None),
+            Invitation.revoked_at.is_(None),
+        )
     ).scalars():
         old.revoked_at = utcnow()
     token = secrets.token_urlsafe(32)
     invitation = Invitation(
-        school_id=school.id, email=email, role=role, access_until=access_until if role == ACCREDITOR else None,
-        token_hash=token_digest(token), invited_by_id=invited_by.id if invited_by else None,
+        school_id=school.id,
+        email=email,
+        role=role,
+        access_until=access_until if role == ACCREDITOR else None,
+        token_hash=token_digest(token),
+        invited_by_id=invited_by.id if invited_by else None,
         expires_at=utcnow() + timedelta(days=current_app.config["TRACKER_INVITE_DAYS"]),
     )
     db.session.add(invitation)
     db.session.flush()
-    audit.record("member.invited", school=school, subject=invitation, after=invitation.audit_view(),
-                 actor=invited_by)
+    audit.record(
+        "member.invited", school=school, subject=invitation, after=invitation.audit_view(), actor=invited_by
+    )
     return IssuedInvitation(invitation, token)
 
 
@@ -130,7 +150,9 @@ def revoke_invitation(school: School, invitation: Invitation) -> None:
     if not invitation.is_pending:
         raise ServiceError("That invitation is no longer pending.")
     invitation.revoked_at = utcnow()
-    audit.record("member.invitation_revoked", school=school, subject=invitation, before=invitation.audit_view())
+    audit.record(
+        "member.invitation_revoked", school=school, subject=invitation, before=invitation.audit_view()
+    )
 
 
 def pending_invitation(token: str) -> Invitation | None:
@@ -167,8 +189,14 @@ def accept_invitation(invitation: Invitation, *, user: User | None = None, name=
     membership.access_until = invitation.access_until
     invitation.accepted_at = utcnow()
     db.session.flush()
-    audit.record("member.joined", school=school, subject=membership, before=before,
-                 after=membership.audit_view(), actor=user)
+    audit.record(
+        "member.joined",
+        school=school,
+        subject=membership,
+        before=before,
+        after=membership.audit_view(),
+        actor=user,
+    )
     return user
 
 
@@ -177,11 +205,17 @@ def _lock_for_change(school: School, *members) -> None:
     database) and read them afresh, so that two managers changing each other at the same moment are taken one
     after the other and the second decides on what the first did. Rows are locked in id order (no deadlock)."""
     ids = [m.id for m in members if m is not None]
-    found = db.session.execute(
-        db.select(Membership).where(Membership.school_id == school.id,
-                                    (Membership.role == LEAD) | Membership.id.in_(ids))
-        .order_by(Membership.id).with_for_update(of=Membership).execution_options(populate_existing=True)
-    ).scalars().all()
+    found = (
+        db.session.execute(
+            db.select(Membership)
+            .where(Membership.school_id == school.id, (Membership.role == LEAD) | Membership.id.in_(ids))
+            .order_by(Membership.id)
+            .with_for_update(of=Membership)
+            .execution_options(populate_existing=True)
+        )
+        .scalars()
+        .all()
+    )
     if set(ids) - {m.id for m in found}:
         raise ServiceError("Someone else changed these members a moment ago. Open the page again.")
 
@@ -191,20 +225,23 @@ def _is_last_current_lead(school: School, membership: Membership) -> bool:
     if membership.role != LEAD or not membership.is_current():
         return False
     others = db.session.execute(
-        db.select(Membership).where(Membership.school_id == school.id, Membership.role == LEAD,
-                                    Membership.id != membership.id)
+        db.select(Membership).where(
+            Membership.school_id == school.id, Membership.role == LEAD, Membership.id != membership.id
+        )
     ).scalars()
     return not any(m.is_current() for m in others)
 
 
-def change_role(school: School, membership: Membership, *, role: str, access_until=None,
-                by: Membership | None = None) -> None:
+def change_role(
+    school: School, membership: Membership, *, role: str, access_until=None, by: Membership | None = None
+) -> None:
     """Give a member a new role or end of access; `by` is the member doing it (None from the command line)."""
     _lock_for_change(school, membership, by)
     stays_current_lead = role == LEAD and (access_until is None or access_until >= school.today())
     if not stays_current_lead and _is_last_current_lead(school, membership):
-        raise ServiceError("A school needs at least one safeguarding lead: make someone else lead first.",
-                           field="role")
+        raise ServiceError(
+            "A school needs at least one safeguarding lead: make someone else lead first.", field="role"
+        )
     reason = refusal(by, membership)
     if reason:
         raise ServiceError(reason, field="role")
@@ -237,6 +274,17 @@ def remove_member(school: School, membership: Membership, *, by: Membership | No
     end_all_sessions(user)
 
 
-__all__ = ["ServiceError", "create_school", "update_settings", "invite", "revoke_invitation",
-           "pending_invitation", "accept_invitation", "change_role", "remove_member", "set_password",
-           "refusal", "latest_accreditor_end"]
+__all__ = [
+    "ServiceError",
+    "create_school",
+    "update_settings",
+    "invite",
+    "revoke_invitation",
+    "pending_invitation",
+    "accept_invitation",
+    "change_role",
+    "remove_member",
+    "set_password",
+    "refusal",
+    "latest_accreditor_end",
+]

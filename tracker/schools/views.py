@@ -60,8 +60,13 @@ def _invitation_link(token):
 def members():
     rows = queries.members(g.school)
     invitations = queries.pending_invitations(g.school)
-    return render_template("schools/members.html", members=rows, invitations=invitations, form=_invite_form(),
-                           locked=_locked(rows))
+    return render_template(
+        "schools/members.html",
+        members=rows,
+        invitations=invitations,
+        form=_invite_form(),
+        locked=_locked(rows),
+    )
 
 
 def _locked(rows):
@@ -84,15 +89,23 @@ def invite_member():
     form = _invite_form()
     if form.validate_on_submit():
         with saving(form, "email") as tx:
-            issued = invite(g.school, email=form.email.data, role=form.role.data,
-                            access_until=form.access_until.data, invited_by=current_user, by=g.membership)
+            issued = invite(
+                g.school,
+                email=form.email.data,
+                role=form.role.data,
+                access_until=form.access_until.data,
+                invited_by=current_user,
+                by=g.membership,
+            )
             link = _invitation_link(issued.token)
             tx.after_commit(deliver_link, issued.invitation.email, f"Invitation to {g.school.name}", link)
         if tx.ok:
-            flash(f"Invitation created for {issued.invitation.email}. E-mail sending is not set up yet, "
-                  f"so send them this link yourself (it works once, for "
-                  f"{(issued.invitation.expires_at - issued.invitation.created_at).days} days): {link}",
-                  "success")
+            flash(
+                f"Invitation created for {issued.invitation.email}. E-mail sending is not set up yet, "
+                f"so send them this link yourself (it works once, for "
+                f"{(issued.invitation.expires_at - issued.invitation.created_at).days} days): {link}",
+                "success",
+            )
             return redirect(url_for(".members"))
     return _members_with_errors(form), 400
 
@@ -101,8 +114,9 @@ def _members_with_errors(form):
     g.invite_errors = True
     rows = queries.members(g.school, ordered=False)
     invitations = queries.pending_invitations(g.school, ordered=False)
-    return render_template("schools/members.html", members=rows, invitations=invitations, form=form,
-                           locked=_locked(rows))
+    return render_template(
+        "schools/members.html", members=rows, invitations=invitations, form=form, locked=_locked(rows)
+    )
 
 
 @bp.route("/invitations/<uuid:invitation_id>/revoke", methods=["POST"])
@@ -118,14 +132,23 @@ def revoke(invitation_id):
 
 
 def _role_form(membership, **kwargs):
-    return RoleForm(obj=membership, lead_allowed=_leads_only() or membership.role == LEAD,
-                    latest_end=latest_accreditor_end(g.school), **kwargs)
+    return RoleForm(
+        obj=membership,
+        lead_allowed=_leads_only() or membership.role == LEAD,
+        latest_end=latest_accreditor_end(g.school),
+        **kwargs,
+    )
 
 
 def _member_page(membership, form, *, status=200, remove_error=None):
     """The member page; `locked` explains why this member cannot be changed by the one looking, if so."""
-    return render_template("schools/member.html", member=membership, form=form, remove_error=remove_error,
-                           locked=refusal(g.membership, membership)), status
+    return render_template(
+        "schools/member.html",
+        member=membership,
+        form=form,
+        remove_error=remove_error,
+        locked=refusal(g.membership, membership),
+    ), status
 
 
 @bp.route("/members/<uuid:member_id>", methods=["GET", "POST"])
@@ -135,8 +158,13 @@ def member(member_id):
     form = _role_form(membership)
     if form.validate_on_submit():
         with saving(form, "role") as tx:
-            change_role(g.school, membership, role=form.role.data, access_until=form.access_until.data,
-                        by=g.membership)
+            change_role(
+                g.school,
+                membership,
+                role=form.role.data,
+                access_until=form.access_until.data,
+                by=g.membership,
+            )
         if tx.ok:
             flash(f"{membership.user.display_name} is now: {membership.role_label}.", "success")
             return redirect(url_for(".members"))
@@ -152,8 +180,9 @@ def remove(member_id):
         remove_member(g.school, membership, by=g.membership)
     if not tx.ok:
         membership = get_for_school_or_404(Membership, member_id, g.school)
-        return _member_page(membership, _role_form(membership, formdata=None), status=400,
-                            remove_error=str(tx.error))
+        return _member_page(
+            membership, _role_form(membership, formdata=None), status=400, remove_error=str(tx.error)
+        )
     flash(f"{name} is no longer a member of {g.school.name}.", "success")
     return redirect(url_for(".members"))
 
@@ -164,8 +193,13 @@ def settings():
     form = SchoolSettingsForm(obj=g.school)
     if form.validate_on_submit():
         with saving(form, "name") as tx:
-            update_settings(g.school, name=form.name.data, country=form.country.data,
-                            timezone=form.timezone.data, year_start_month=form.year_start_month.data)
+            update_settings(
+                g.school,
+                name=form.name.data,
+                country=form.country.data,
+                timezone=form.timezone.data,
+                year_start_month=form.year_start_month.data,
+            )
         if tx.ok:
             flash("Settings saved.", "success")
             return redirect(url_for(".settings"))
@@ -177,5 +211,3 @@ def settings():
 def audit_trail():
     page = paginate(queries.audit_events(g.school), per_page=50)
     return render_template("schools/audit.html", page=page)
-
-

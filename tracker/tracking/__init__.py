@@ -1,4 +1,5 @@
 """Annual tracking: school years, items, policy answers, comments, dashboard."""
+
 from flask import Blueprint
 
 from ..tenancy import init_school_blueprint

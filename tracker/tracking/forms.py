@@ -1,4 +1,5 @@
 """Forms of the school year: an item, a policy answer, a comment, a new year, an own item."""
+
 from wtforms import DateField, IntegerField, SelectField, StringField, TextAreaField
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
 
@@ -6,16 +7,25 @@ from ..forms_common import Form, strip, version_field
 from ..validation import DatePolicy
 from .models import ANSWER_STATUS_LABELS, ANSWER_STATUSES, STATUS_LABELS, STATUSES
 
-NOTES_HINT = "Working notes for the team. Do not record disclosures or case details about named children here."
+NOTES_HINT = (
+    "Working notes for the team. Do not record disclosures or case details about named children here."
+)
 
 
 class ItemForm(Form):
     version = version_field()
     status = SelectField("Status", choices=[(s, STATUS_LABELS[s]) for s in STATUSES])
-    na_reason = TextAreaField("Why it does not apply", filters=[strip], validators=[Length(max=2000)],
-                              description="Needed when the status is Not applicable.")
-    completed_on = DateField("Completed on", validators=[Optional(), DatePolicy("happened")],
-                             description="Leave empty for today when you mark it done.")
+    na_reason = TextAreaField(
+        "Why it does not apply",
+        filters=[strip],
+        validators=[Length(max=2000)],
+        description="Needed when the status is Not applicable.",
+    )
+    completed_on = DateField(
+        "Completed on",
+        validators=[Optional(), DatePolicy("happened")],
+        description="Leave empty for today when you mark it done.",
+    )
     owner = SelectField("Owner", choices=[], validate_choice=True)
     due_on = DateField("Due date", validators=[Optional(), DatePolicy("due")])
     notes = TextAreaField("Notes", filters=[strip], validators=[Length(max=10000)], description=NOTES_HINT)
@@ -37,27 +47,40 @@ class ItemForm(Form):
 
 class AnswerForm(Form):
     version = version_field()
-    answer = TextAreaField("Your school's answer", filters=[strip], validators=[Length(max=20000)],
-                           description="Describe what is in place, where it is written down and who is responsible.")
-    answer_status = SelectField("Where the school stands",
-                                choices=[(s, ANSWER_STATUS_LABELS[s]) for s in ANSWER_STATUSES])
+    answer = TextAreaField(
+        "Your school's answer",
+        filters=[strip],
+        validators=[Length(max=20000)],
+        description="Describe what is in place, where it is written down and who is responsible.",
+    )
+    answer_status = SelectField(
+        "Where the school stands", choices=[(s, ANSWER_STATUS_LABELS[s]) for s in ANSWER_STATUSES]
+    )
     review_on = DateField("Review by", validators=[Optional(), DatePolicy("due")])
 
 
 class CommentForm(Form):
-    body = TextAreaField("Add a comment", filters=[strip],
-                         validators=[DataRequired("Write something first."), Length(max=5000)],
-                         description="Comments are kept with the item's history. No case details.")
+    body = TextAreaField(
+        "Add a comment",
+        filters=[strip],
+        validators=[DataRequired("Write something first."), Length(max=5000)],
+        description="Comments are kept with the item's history. No case details.",
+    )
 
 
 class StartYearForm(Form):
-    start_year = IntegerField("Calendar year in which the school year starts",
-                              validators=[InputRequired("Give a year."), NumberRange(2000, 2100, "Give a year such as 2026.")])
+    start_year = IntegerField(
+        "Calendar year in which the school year starts",
+        validators=[InputRequired("Give a year."), NumberRange(2000, 2100, "Give a year such as 2026.")],
+    )
 
 
 class OwnItemForm(Form):
-    title = StringField("What needs doing", filters=[strip],
-                        validators=[DataRequired("Say what needs doing."), Length(max=300)])
+    title = StringField(
+        "What needs doing",
+        filters=[strip],
+        validators=[DataRequired("Say what needs doing."), Length(max=300)],
+    )
     due_on = DateField("Due date", validators=[InputRequired("Give a due date."), DatePolicy("due")])
     owner = SelectField("Owner", choices=[])
     notes = TextAreaField("Notes", filters=[strip], validators=[Length(max=10000)], description=NOTES_HINT)

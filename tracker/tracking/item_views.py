@@ -1,6 +1,7 @@
 """Item pages: the item list, adding an own item, the item page and its status, answer and comment forms.
 
 Each view parses its form and calls a service inside `saving()`, the one transaction boundary."""
+
 import uuid
 from datetime import date
 
@@ -73,9 +74,15 @@ def items():
     f = _filters()
     query = queries.item_query(g.school, year, g.membership, current_user.id, f, g.school.today())
     page = paginate(query, per_page=50)
-    return render_template("tracking/items.html", year=year, page=page, f=f, today=g.school.today(),
-                           owners=queries.owner_choices(g.school) if _sees_all() else [],
-                           status_labels=STATUS_LABELS)
+    return render_template(
+        "tracking/items.html",
+        year=year,
+        page=page,
+        f=f,
+        today=g.school.today(),
+        owners=queries.owner_choices(g.school) if _sees_all() else [],
+        status_labels=STATUS_LABELS,
+    )
 
 
 def _sees_all():
@@ -92,8 +99,14 @@ def add_item():
     form = OwnItemForm(owner_choices=queries.owner_choices(g.school))
     if form.validate_on_submit():
         with saving(form, "due_on") as tx:
-            item = services.add_own_item(g.school, year, title=form.title.data, due_on=form.due_on.data,
-                                         owner=_owner(form.owner.data), notes=form.notes.data)
+            item = services.add_own_item(
+                g.school,
+                year,
+                title=form.title.data,
+                due_on=form.due_on.data,
+                owner=_owner(form.owner.data),
+                notes=form.notes.data,
+            )
         if tx.ok:
             flash("Item added.", "success")
             return redirect(url_for(".item", item_id=item.id))
@@ -113,12 +126,23 @@ def item_page(item, *, form=None, answer_form=None, comment_form=None, evidence_
         answer_form = AnswerForm(formdata=None, obj=item)
         answer_form.version.data = item.version
     return render_template(
-        "tracking/item.html", item=item, requirement=services.requirement_for(item), form=form,
-        answer_form=answer_form, comment_form=comment_form or CommentForm(), evidence_form=evidence_form or
-        EvidenceForm(), history=queries.item_history(g.school, item),
-        comments=queries.comments(g.school, item), versions=queries.answer_versions(g.school, item), evidence=files[item.id],
-        carried_evidence=files.get(item.carried_from_id, []), today=g.school.today(), manage=_manages(),
-        answer_labels=ANSWER_STATUS_LABELS, accepted=describe_accepted(), repeat_labels=REPEAT_LABELS,
+        "tracking/item.html",
+        item=item,
+        requirement=services.requirement_for(item),
+        form=form,
+        answer_form=answer_form,
+        comment_form=comment_form or CommentForm(),
+        evidence_form=evidence_form or EvidenceForm(),
+        history=queries.item_history(g.school, item),
+        comments=queries.comments(g.school, item),
+        versions=queries.answer_versions(g.school, item),
+        evidence=files[item.id],
+        carried_evidence=files.get(item.carried_from_id, []),
+        today=g.school.today(),
+        manage=_manages(),
+        answer_labels=ANSWER_STATUS_LABELS,
+        accepted=describe_accepted(),
+        repeat_labels=REPEAT_LABELS,
         audience_labels=AUDIENCE_LABELS,
     ), status
 
@@ -143,14 +167,23 @@ def item(item_id):
     manage = "owner" in form
     try:
         with saving(form, "status") as tx:
-            services.update_item(g.school, item, version=form.version.data, status=form.status.data,
-                                 owner=_owner(form.owner.data) if manage else None,
-                                 due_on=form.due_on.data if manage else None, notes=form.notes.data,
-                                 na_reason=form.na_reason.data, completed_on=form.completed_on.data,
-                                 manage=manage)
+            services.update_item(
+                g.school,
+                item,
+                version=form.version.data,
+                status=form.status.data,
+                owner=_owner(form.owner.data) if manage else None,
+                due_on=form.due_on.data if manage else None,
+                notes=form.notes.data,
+                na_reason=form.na_reason.data,
+                completed_on=form.completed_on.data,
+                manage=manage,
+            )
     except (services.EditConflict, StaleDataError):
-        submitted = {"Status": STATUS_LABELS.get(form.status.data, form.status.data),
-                     "Notes": form.notes.data}
+        submitted = {
+            "Status": STATUS_LABELS.get(form.status.data, form.status.data),
+            "Notes": form.notes.data,
+        }
         if "due_on" in form:
             submitted["Due date"] = form.due_on.data
         return _conflict(item_id, submitted)
@@ -162,8 +195,13 @@ def item(item_id):
 
 def _conflict(item_id, submitted):
     current = item_or_404(item_id)
-    return render_template("tracking/conflict.html", item=current, submitted=submitted,
-                           status_labels=STATUS_LABELS, answer_labels=ANSWER_STATUS_LABELS), 409
+    return render_template(
+        "tracking/conflict.html",
+        item=current,
+        submitted=submitted,
+        status_labels=STATUS_LABELS,
+        answer_labels=ANSWER_STATUS_LABELS,
+    ), 409
 
 
 @bp.route("/items/<uuid:item_id>/answer", methods=["POST"])
@@ -177,13 +215,24 @@ def answer(item_id):
         return item_page(item, answer_form=form, status=400)
     try:
         with saving(form, "answer") as tx:
-            services.save_answer(g.school, item, version=form.version.data, answer=form.answer.data,
-                                 answer_status=form.answer_status.data, review_on=form.review_on.data,
-                                 author=current_user)
+            services.save_answer(
+                g.school,
+                item,
+                version=form.version.data,
+                answer=form.answer.data,
+                answer_status=form.answer_status.data,
+                review_on=form.review_on.data,
+                author=current_user,
+            )
     except (services.EditConflict, StaleDataError):
-        return _conflict(item_id, {"Answer": form.answer.data,
-                                   "Where the school stands": ANSWER_STATUS_LABELS.get(form.answer_status.data),
-                                   "Review by": form.review_on.data})
+        return _conflict(
+            item_id,
+            {
+                "Answer": form.answer.data,
+                "Where the school stands": ANSWER_STATUS_LABELS.get(form.answer_status.data),
+                "Review by": form.review_on.data,
+            },
+        )
     if not tx.ok:
         return item_page(item_or_404(item_id), answer_form=form, status=400)
     flash("Answer saved. Earlier versions are kept below.", "success")

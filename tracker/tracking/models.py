@@ -1,4 +1,5 @@
 """The item engine: school years and the tracked items generated from framework requirements."""
+
 import uuid
 from datetime import date, datetime
 from enum import StrEnum
@@ -30,12 +31,20 @@ class ItemKind(StrEnum):
 
 NOT_STARTED, IN_PROGRESS, DONE, NOT_APPLICABLE = ItemStatus
 STATUSES = tuple(ItemStatus)
-STATUS_LABELS = {NOT_STARTED: "Not started", IN_PROGRESS: "In progress", DONE: "Done",
-                 NOT_APPLICABLE: "Not applicable"}
+STATUS_LABELS = {
+    NOT_STARTED: "Not started",
+    IN_PROGRESS: "In progress",
+    DONE: "Done",
+    NOT_APPLICABLE: "Not applicable",
+}
 OPEN_STATUSES = (NOT_STARTED, IN_PROGRESS)
 ANSWER_STATUSES = ("in_place", "partly", "not_yet", "not_applicable")
-ANSWER_STATUS_LABELS = {"in_place": "In place", "partly": "Partly in place", "not_yet": "Not yet in place",
-                        "not_applicable": "Not applicable"}
+ANSWER_STATUS_LABELS = {
+    "in_place": "In place",
+    "partly": "Partly in place",
+    "not_yet": "Not yet in place",
+    "not_applicable": "Not applicable",
+}
 OWN_KIND = ItemKind.OWN
 
 
@@ -48,12 +57,14 @@ class SchoolYear(SchoolScoped, db.Model):
     label: Mapped[str] = mapped_column(String(20))
     starts_on: Mapped[date] = mapped_column(Date)
     ends_on: Mapped[date] = mapped_column(Date)
-    previous_id: Mapped[uuid.UUID | None] = mapped_column(Uuid, ForeignKey("school_years.id", ondelete="SET NULL"),
-                                                          nullable=True)
+    previous_id: Mapped[uuid.UUID | None] = mapped_column(
+        Uuid, ForeignKey("school_years.id", ondelete="SET NULL"), nullable=True
+    )
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     signed_off_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
-    signed_off_by_id: Mapped[uuid.UUID | None] = mapped_column(Uuid, ForeignKey("users.id", ondelete="SET NULL"),
-                                                               nullable=True)
+    signed_off_by_id: Mapped[uuid.UUID | None] = mapped_column(
+        Uuid, ForeignKey("users.id", ondelete="SET NULL"), nullable=True
+    )
 
     frameworks = relationship("Framework", secondary="school_year_frameworks", order_by="Framework.title")
     signed_off_by = relationship("User")
@@ -61,7 +72,11 @@ class SchoolYear(SchoolScoped, db.Model):
     __table_args__ = (UniqueConstraint("school_id", "starts_on"),)
 
     def audit_view(self):
-        return {"label": self.label, "starts_on": self.starts_on.isoformat(), "ends_on": self.ends_on.isoformat()}
+        return {
+            "label": self.label,
+            "starts_on": self.starts_on.isoformat(),
+            "ends_on": self.ends_on.isoformat(),
+        }
 
 
 class SchoolYearFramework(db.Model):
@@ -69,10 +84,12 @@ class SchoolYearFramework(db.Model):
 
     __tablename__ = "school_year_frameworks"
 
-    year_id: Mapped[uuid.UUID] = mapped_column(Uuid, ForeignKey("school_years.id", ondelete="CASCADE"),
-                                               primary_key=True)
-    framework_id: Mapped[uuid.UUID] = mapped_column(Uuid, ForeignKey("frameworks.id", ondelete="RESTRICT"),
-                                                    primary_key=True, index=True)
+    year_id: Mapped[uuid.UUID] = mapped_column(
+        Uuid, ForeignKey("school_years.id", ondelete="CASCADE"), primary_key=True
+    )
+    framework_id: Mapped[uuid.UUID] = mapped_column(
+        Uuid, ForeignKey("frameworks.id", ondelete="RESTRICT"), primary_key=True, index=True
+    )
 
 
 class Item(SchoolScoped, db.Model):
@@ -83,12 +100,15 @@ class Item(SchoolScoped, db.Model):
 
     __tablename__ = "items"
 
-    year_id: Mapped[uuid.UUID | None] = mapped_column(Uuid, ForeignKey("school_years.id", ondelete="CASCADE"),
-                                                      nullable=True)
-    framework_id: Mapped[uuid.UUID | None] = mapped_column(Uuid, ForeignKey("frameworks.id", ondelete="RESTRICT"),
-                                                           nullable=True, index=True)
+    year_id: Mapped[uuid.UUID | None] = mapped_column(
+        Uuid, ForeignKey("school_years.id", ondelete="CASCADE"), nullable=True
+    )
+    framework_id: Mapped[uuid.UUID | None] = mapped_column(
+        Uuid, ForeignKey("frameworks.id", ondelete="RESTRICT"), nullable=True, index=True
+    )
     requirement_id: Mapped[uuid.UUID | None] = mapped_column(
-        Uuid, ForeignKey("requirements.id", ondelete="SET NULL"), nullable=True, index=True)
+        Uuid, ForeignKey("requirements.id", ondelete="SET NULL"), nullable=True, index=True
+    )
     #: the requirement's stable key; work follows it when the framework is upgraded
     requirement_key: Mapped[str | None] = mapped_column(String(80), nullable=True)
     #: an ItemKind: task, training, answer, check, or own (the school's own item)
@@ -101,8 +121,9 @@ class Item(SchoolScoped, db.Model):
     status: Mapped[str] = mapped_column(String(20), default=NOT_STARTED)
     na_reason: Mapped[str] = mapped_column(Text, default="")
     owner_role: Mapped[str] = mapped_column(String(20), default="lead")
-    owner_id: Mapped[uuid.UUID | None] = mapped_column(Uuid, ForeignKey("users.id", ondelete="SET NULL"),
-                                                       nullable=True)
+    owner_id: Mapped[uuid.UUID | None] = mapped_column(
+        Uuid, ForeignKey("users.id", ondelete="SET NULL"), nullable=True
+    )
     due_on: Mapped[date] = mapped_column(Date)
     completed_on: Mapped[date | None] = mapped_column(Date, nullable=True)
     #: working notes; never case details about named children
@@ -113,18 +134,21 @@ class Item(SchoolScoped, db.Model):
     review_on: Mapped[date | None] = mapped_column(Date, nullable=True)
     #: carried forward from last year and not yet reviewed
     to_review: Mapped[bool] = mapped_column(Boolean, default=False)
-    carried_from_id: Mapped[uuid.UUID | None] = mapped_column(Uuid, ForeignKey("items.id", ondelete="SET NULL"),
-                                                              nullable=True)
+    carried_from_id: Mapped[uuid.UUID | None] = mapped_column(
+        Uuid, ForeignKey("items.id", ondelete="SET NULL"), nullable=True
+    )
     #: per-person items (recruitment checks): the person they are about
-    person_id: Mapped[uuid.UUID | None] = mapped_column(Uuid, ForeignKey("people.id", ondelete="CASCADE"),
-                                                        nullable=True, index=True)
+    person_id: Mapped[uuid.UUID | None] = mapped_column(
+        Uuid, ForeignKey("people.id", ondelete="CASCADE"), nullable=True, index=True
+    )
     #: for a police check repeated per country: which country
     country: Mapped[str] = mapped_column(String(100), default="", server_default="")
     #: recruitment checks: not_started, requested, received, verified, not_required
     check_status: Mapped[str | None] = mapped_column(String(20), nullable=True)
     verified_on: Mapped[date | None] = mapped_column(Date, nullable=True)
-    verified_by_id: Mapped[uuid.UUID | None] = mapped_column(Uuid, ForeignKey("users.id", ondelete="SET NULL"),
-                                                             nullable=True)
+    verified_by_id: Mapped[uuid.UUID | None] = mapped_column(
+        Uuid, ForeignKey("users.id", ondelete="SET NULL"), nullable=True
+    )
     #: when a check (e.g. a police certificate) stops being valid
     expires_on: Mapped[date | None] = mapped_column(Date, nullable=True)
     #: optimistic lock: a save based on an older version is refused
@@ -166,11 +190,16 @@ class Item(SchoolScoped, db.Model):
 
     def audit_view(self):
         return {
-            "title": self.title, "status": self.status, "na_reason": self.na_reason,
-            "owner": self.owner.email if self.owner else None, "owner_role": self.owner_role,
+            "title": self.title,
+            "status": self.status,
+            "na_reason": self.na_reason,
+            "owner": self.owner.email if self.owner else None,
+            "owner_role": self.owner_role,
             "due_on": self.due_on.isoformat() if self.due_on else None,
             "completed_on": self.completed_on.isoformat() if self.completed_on else None,
-            "notes": self.notes, "answer": self.answer, "answer_status": self.answer_status,
+            "notes": self.notes,
+            "answer": self.answer,
+            "answer_status": self.answer_status,
             "review_on": self.review_on.isoformat() if self.review_on else None,
             "check_status": self.check_status,
             "verified_on": self.verified_on.isoformat() if self.verified_on else None,
@@ -187,8 +216,9 @@ class AnswerVersion(SchoolScoped, db.Model):
     answer: Mapped[str] = mapped_column(Text, default="")
     answer_status: Mapped[str | None] = mapped_column(String(20), nullable=True)
     review_on: Mapped[date | None] = mapped_column(Date, nullable=True)
-    author_id: Mapped[uuid.UUID | None] = mapped_column(Uuid, ForeignKey("users.id", ondelete="SET NULL"),
-                                                        nullable=True)
+    author_id: Mapped[uuid.UUID | None] = mapped_column(
+        Uuid, ForeignKey("users.id", ondelete="SET NULL"), nullable=True
+    )
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
     author = relationship("User", lazy="joined")
@@ -198,8 +228,9 @@ class Comment(SchoolScoped, db.Model):
     __tablename__ = "comments"
 
     item_id: Mapped[uuid.UUID] = mapped_column(Uuid, ForeignKey("items.id", ondelete="CASCADE"), index=True)
-    author_id: Mapped[uuid.UUID | None] = mapped_column(Uuid, ForeignKey("users.id", ondelete="SET NULL"),
-                                                        nullable=True)
+    author_id: Mapped[uuid.UUID | None] = mapped_column(
+        Uuid, ForeignKey("users.id", ondelete="SET NULL"), nullable=True
+    )
     body: Mapped[str] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 

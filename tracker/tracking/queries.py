@@ -1,4 +1,5 @@
 """Read-side queries for the dashboard and item list: a fixed number of SQL queries whatever the item count."""
+
 from collections import OrderedDict
 from dataclasses import dataclass, field
 from datetime import date, timedelta
@@ -24,8 +25,13 @@ def visible_criteria(school, membership) -> list:
     those go to HR, so HR must be able to open them). may_see() is the same rule for one item."""
     criteria = [Item.school_id == school.id]
     if membership.role == HR:
-        criteria.append(or_(Item.owner_id == membership.user_id, Item.person_id.is_not(None),
-                            (Item.owner_id.is_(None)) & (Item.owner_role == HR)))
+        criteria.append(
+            or_(
+                Item.owner_id == membership.user_id,
+                Item.person_id.is_not(None),
+                (Item.owner_id.is_(None)) & (Item.owner_role == HR),
+            )
+        )
     elif membership.role not in SEES_EVERYTHING:
         criteria.append(Item.owner_id == membership.user_id)
     return criteria
@@ -35,7 +41,9 @@ def may_see(membership, item) -> bool:
     """visible_criteria for one item already loaded."""
     if membership.role in SEES_EVERYTHING or item.owner_id == membership.user_id:
         return True
-    return membership.role == HR and (item.person_id is not None or (item.owner_id is None and item.owner_role == HR))
+    return membership.role == HR and (
+        item.person_id is not None or (item.owner_id is None and item.owner_role == HR)
+    )
 
 
 def sees_unassigned(role) -> bool:
@@ -83,7 +91,8 @@ def year_counts(school, year, membership):
     count) rows, at most one per distinct combination, from which progress, tiles and the timeline are made."""
     return db.session.execute(
         db.select(Framework.title, Item.section_title, Item.due_on, Item.status, func.count())
-        .select_from(Item).outerjoin(Framework, Framework.id == Item.framework_id)
+        .select_from(Item)
+        .outerjoin(Framework, Framework.id == Item.framework_id)
         .where(*visible_criteria(school, membership), Item.year_id == year.id)
         .group_by(Framework.title, Item.section_title, Item.due_on, Item.status)
     ).all()
@@ -107,8 +116,11 @@ def progress_from(rows) -> list[Progress]:
     out = []
     for title in sorted(frameworks, key=lambda t: (t == OWN_ITEMS, t)):
         fw = frameworks[title]
-        fw.sections = OrderedDict(sorted(fw.sections.items(),
-                                         key=lambda kv: (first_due.get((title, kv[0])) or date.max, kv[0] or "")))
+        fw.sections = OrderedDict(
+            sorted(
+                fw.sections.items(), key=lambda kv: (first_due.get((title, kv[0])) or date.max, kv[0] or "")
+            )
+        )
         out.append(fw)
     return out
 
@@ -161,15 +173,22 @@ def short_lists(visible, user_id, today) -> dict:
         "mine": (open_.where(Item.owner_id == user_id), _by_due),
         "recent": (visible.where(Item.status == DONE), _by_recent),
     }
-    ordered = {"overdue": (Item.due_on, Item.id), "due_soon": (Item.due_on, Item.id),
-               "mine": (Item.due_on, Item.id), "recent": (Item.updated_at.desc(), Item.id.desc())}
+    ordered = {
+        "overdue": (Item.due_on, Item.id),
+        "due_soon": (Item.due_on, Item.id),
+        "mine": (Item.due_on, Item.id),
+        "recent": (Item.updated_at.desc(), Item.id.desc()),
+    }
     firsts = []
     for name, (query, _) in selects.items():
-        sub = query.order_by(*ordered[name]).limit(SHORT_LIST_SIZES[name]).with_only_columns(Item.id).subquery()
+        sub = (
+            query.order_by(*ordered[name]).limit(SHORT_LIST_SIZES[name]).with_only_columns(Item.id).subquery()
+        )
         firsts.append(db.select(sub.c.id, literal(name).label("list")))
     chosen = union_all(*firsts).subquery()
-    rows = db.session.execute(db.select(Item, chosen.c.list).join(chosen, chosen.c.id == Item.id)
-                              .options(lazyload(Item.framework))).all()
+    rows = db.session.execute(
+        db.select(Item, chosen.c.list).join(chosen, chosen.c.id == Item.id).options(lazyload(Item.framework))
+    ).all()
     out = {name: [] for name in selects}
     for item, name in rows:
         out[name].append(item)
@@ -221,7 +240,9 @@ def item_query(school, year, membership, user_id, f: ItemFilters, today):
     if f.framework == "own":
         query = query.where(Item.framework_id.is_(None))
     elif f.framework:
-        query = query.where(Item.framework_id.in_(db.select(Framework.id).where(Framework.key == f.framework)))
+        query = query.where(
+            Item.framework_id.in_(db.select(Framework.id).where(Framework.key == f.framework))
+        )
     if f.month:
         nxt = add_months(f.month, 1, 1)  # held at date.max for a month of year 9999
         query = query.where(Item.due_on >= f.month, Item.due_on < nxt)
@@ -233,8 +254,15 @@ def item_query(school, year, membership, user_id, f: ItemFilters, today):
 
 
 def years(school):
-    return db.session.execute(db.select(SchoolYear).where(SchoolYear.school_id == school.id)
-                              .order_by(SchoolYear.starts_on.desc())).scalars().all()
+    return (
+        db.session.execute(
+            db.select(SchoolYear)
+            .where(SchoolYear.school_id == school.id)
+            .order_by(SchoolYear.starts_on.desc())
+        )
+        .scalars()
+        .all()
+    )
 
 
 def visible_item_or_404(school, membership, item_id) -> Item:
@@ -249,8 +277,10 @@ def visible_item_or_404(school, membership, item_id) -> Item:
 def owner_choices(school) -> list[tuple[str, str]]:
     """(user id, name) of the members who may own an item: everyone but accreditors, by name."""
     rows = db.session.execute(
-        db.select(User.id, User.name, User.email).join(Membership, Membership.user_id == User.id)
-        .where(Membership.school_id == school.id, Membership.role != ACCREDITOR).order_by(User.name, User.email)
+        db.select(User.id, User.name, User.email)
+        .join(Membership, Membership.user_id == User.id)
+        .where(Membership.school_id == school.id, Membership.role != ACCREDITOR)
+        .order_by(User.name, User.email)
     ).all()
     return [(str(r.id), r.name or r.email) for r in rows]
 
@@ -258,32 +288,70 @@ def owner_choices(school) -> list[tuple[str, str]]:
 def member(school, user_id):
     """The user `user_id` if they are a member of the school, else None."""
     return db.session.execute(
-        db.select(User).join(Membership, Membership.user_id == User.id)
+        db.select(User)
+        .join(Membership, Membership.user_id == User.id)
         .where(Membership.school_id == school.id, User.id == user_id)
     ).scalar_one_or_none()
 
 
 def item_history(school, item) -> list:
     """The item's audit events, newest first."""
-    return db.session.execute(
-        db.select(AuditEvent).where(AuditEvent.school_id == school.id, AuditEvent.subject_type == "items",
-                                    AuditEvent.subject_id == str(item.id))
-        .order_by(AuditEvent.seq.desc())
-    ).scalars().all()
+    return (
+        db.session.execute(
+            db.select(AuditEvent)
+            .where(
+                AuditEvent.school_id == school.id,
+                AuditEvent.subject_type == "items",
+                AuditEvent.subject_id == str(item.id),
+            )
+            .order_by(AuditEvent.seq.desc())
+        )
+        .scalars()
+        .all()
+    )
 
 
 def comments(school, item) -> list:
     """The item's comments, oldest first."""
-    return db.session.execute(db.select(Comment).where(Comment.school_id == school.id, Comment.item_id == item.id)
-                              .order_by(Comment.created_at)).scalars().all()
+    return (
+        db.session.execute(
+            db.select(Comment)
+            .where(Comment.school_id == school.id, Comment.item_id == item.id)
+            .order_by(Comment.created_at)
+        )
+        .scalars()
+        .all()
+    )
 
 
 def answer_versions(school, item) -> list:
     """The item's saved answers, newest first."""
-    return db.session.execute(db.select(AnswerVersion).where(AnswerVersion.school_id == school.id,
-                                                             AnswerVersion.item_id == item.id)
-                              .order_by(AnswerVersion.created_at.desc())).scalars().all()
+    return (
+        db.session.execute(
+            db.select(AnswerVersion)
+            .where(AnswerVersion.school_id == school.id, AnswerVersion.item_id == item.id)
+            .order_by(AnswerVersion.created_at.desc())
+        )
+        .scalars()
+        .all()
+    )
 
 
-__all__ = ["visible_items", "visible_criteria", "may_see", "sees_unassigned", "progress", "dashboard", "item_query", "ItemFilters", "years", "or_",
-           "visible_item_or_404", "owner_choices", "member", "item_history", "comments", "answer_versions"]
+__all__ = [
+    "visible_items",
+    "visible_criteria",
+    "may_see",
+    "sees_unassigned",
+    "progress",
+    "dashboard",
+    "item_query",
+    "ItemFilters",
+    "years",
+    "or_",
+    "visible_item_or_404",
+    "owner_choices",
+    "member",
+    "item_history",
+    "comments",
+    "answer_versions",
+]

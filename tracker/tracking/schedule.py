@@ -1,4 +1,5 @@
 """Due dates from framework timing rules, in the school's own calendar (pure functions, no database)."""
+
 from datetime import date
 
 from ..dates import add_days, add_months

@@ -2,6 +2,7 @@
 
 Every service takes the school first, only flushes, and records an audit event in the same transaction.
 """
+
 from dataclasses import dataclass, field
 from datetime import date
 
@@ -40,9 +41,15 @@ def current_year(school, years=None) -> SchoolYear | None:
     saves the query when the caller has them already."""
     today = school.today()
     if years is None:
-        years = db.session.execute(
-            db.select(SchoolYear).where(SchoolYear.school_id == school.id).order_by(SchoolYear.starts_on.desc())
-        ).scalars().all()
+        years = (
+            db.session.execute(
+                db.select(SchoolYear)
+                .where(SchoolYear.school_id == school.id)
+                .order_by(SchoolYear.starts_on.desc())
+            )
+            .scalars()
+            .all()
+        )
     for year in years:
         if year.starts_on <= today:
             return year
@@ -52,13 +59,22 @@ def current_year(school, years=None) -> SchoolYear | None:
 def _items_for(school, year, requirement, *, previous=None):
     items = []
     for occurrence, due in schedule.occurrences(requirement, year.starts_on):
-        items.append(Item(
-            school_id=school.id, year_id=year.id, framework_id=requirement.framework_id,
-            requirement_id=requirement.id, requirement_key=requirement.key,
-            kind=ItemKind(requirement.answer_type),
-            section_title=requirement.section.title, title=requirement.title, occurrence=occurrence,
-            owner_role=requirement.owner_role, due_on=due, status=NOT_STARTED,
-        ))
+        items.append(
+            Item(
+                school_id=school.id,
+                year_id=year.id,
+                framework_id=requirement.framework_id,
+                requirement_id=requirement.id,
+                requirement_key=requirement.key,
+                kind=ItemKind(requirement.answer_type),
+                section_title=requirement.section.title,
+                title=requirement.title,
+                occurrence=occurrence,
+                owner_role=requirement.owner_role,
+                due_on=due,
+                status=NOT_STARTED,
+            )
+        )
     return items
 
 
@@ -69,15 +85,23 @@ def _school_year_frameworks():
 def _create_year(school, start_year: int, previous=None) -> SchoolYear:
     starts_on = schedule.year_start(start_year, school.year_start_month)
     exists = TrackingError(f"The school year starting {starts_on:%B %Y} already exists.")
-    same = db.select(SchoolYear.id).where(SchoolYear.school_id == school.id,
-                                          SchoolYear.starts_on == starts_on)
+    same = db.select(SchoolYear.id).where(
+        SchoolYear.school_id == school.id, SchoolYear.starts_on == starts_on
+    )
     if db.session.execute(same).first():
         raise exists
-    year = SchoolYear(school_id=school.id, label=schedule.year_label(starts_on), starts_on=starts_on,
-                      ends_on=schedule.year_end(starts_on), previous_id=previous.id if previous else None)
+    year = SchoolYear(
+        school_id=school.id,
+        label=schedule.year_label(starts_on),
+        starts_on=starts_on,
+        ends_on=schedule.year_end(starts_on),
+        previous_id=previous.id if previous else None,
+    )
     year.frameworks = _school_year_frameworks()
     if not year.frameworks:
-        raise TrackingError("No framework templates are loaded yet: ask a platform admin to run `flask seed`.")
+        raise TrackingError(
+            "No framework templates are loaded yet: ask a platform admin to run `flask seed`."
+        )
     try:
         # someone else starting the same year at the same moment (PostgreSQL: both passed the check above)
         # meets the unique (school, start) constraint here; the savepoint keeps this transaction usable
@@ -109,8 +133,11 @@ def roll_over(school, previous: SchoolYear) -> SchoolYear:
     """Start the next year from `previous`: recurring items get new dates, policy answers come forward as
     drafts to review, and earlier evidence stays linked (read-only) rather than copied."""
     year = _create_year(school, previous.starts_on.year + 1, previous)
-    old_items = db.session.execute(db.select(Item).where(Item.school_id == school.id,
-                                                         Item.year_id == previous.id)).scalars().all()
+    old_items = (
+        db.session.execute(db.select(Item).where(Item.school_id == school.id, Item.year_id == previous.id))
+        .scalars()
+        .all()
+    )
     by_key = {(i.requirement_key, i.occurrence): i for i in old_items if i.requirement_key}
     count = 0
     for framework in year.frameworks:
@@ -130,22 +157,39 @@ def roll_over(school, previous: SchoolYear) -> SchoolYear:
                 db.session.add(item)
                 count += 1
     for own in (i for i in old_items if i.kind == OWN_KIND):
-        db.session.add(Item(school_id=school.id, year_id=year.id, kind=OWN_KIND, section_title=own.section_title,
-                            title=own.title, owner_role=own.owner_role, owner_id=own.owner_id,
-                            due_on=add_months(own.due_on, 12),
-                            carried_from_id=own.id))
+        db.session.add(
+            Item(
+                school_id=school.id,
+                year_id=year.id,
+                kind=OWN_KIND,
+                section_title=own.section_title,
+                title=own.title,
+                owner_role=own.owner_role,
+                owner_id=own.owner_id,
+                due_on=add_months(own.due_on, 12),
+                carried_from_id=own.id,
+            )
+        )
         count += 1
     db.session.flush()
-    audit.record("year.rolled_over", school=school, subject=year,
-                 after={**year.audit_view(), "from": previous.label, "items": count})
+    audit.record(
+        "year.rolled_over",
+        school=school,
+        subject=year,
+        after={**year.audit_view(), "from": previous.label, "items": count},
+    )
     return year
 
 
 def sign_off(school, year: SchoolYear, user) -> None:
     # the year's row is locked and read again (PostgreSQL), so of two sign-offs at the same moment the second
     # waits for the first and is told it is done; SQLite's write lock serializes them already
-    year = db.session.execute(db.select(SchoolYear).where(SchoolYear.id == year.id).with_for_update()
-                              .execution_options(populate_existing=True)).scalar_one()
+    year = db.session.execute(
+        db.select(SchoolYear)
+        .where(SchoolYear.id == year.id)
+        .with_for_update()
+        .execution_options(populate_existing=True)
+    ).scalar_one()
     if year.signed_off_at is not None:
         raise TrackingError(f"{year.label} was already signed off.")
     year.signed_off_at, year.signed_off_by_id = utcnow(), user.id
@@ -156,11 +200,27 @@ def sign_off(school, year: SchoolYear, user) -> None:
     year_signed_off.send(school, year=year, user=user)
 
 
-def update_item(school, item: Item, *, version, status=None, owner=None, due_on=None, notes=None,
-                na_reason=None, completed_on=None, manage=True) -> None:
+def update_item(
+    school,
+    item: Item,
+    *,
+    version,
+    status=None,
+    owner=None,
+    due_on=None,
+    notes=None,
+    na_reason=None,
+    completed_on=None,
+    manage=True,
+) -> None:
     """Change an item's status, owner, due date or notes; only leads and heads (manage) move owners and dates."""
-    submitted = {"status": status, "owner": owner.email if owner else None, "due_on": due_on, "notes": notes,
-                 "na_reason": na_reason}
+    submitted = {
+        "status": status,
+        "owner": owner.email if owner else None,
+        "due_on": due_on,
+        "notes": notes,
+        "na_reason": na_reason,
+    }
     check_version(item, version, submitted)
     before = item.audit_view()
     if status is not None:
@@ -199,8 +259,16 @@ def save_answer(school, item: Item, *, version, answer, answer_status, review_on
     old, new = audit.changes(before, item.audit_view())
     if not new:
         return
-    db.session.add(AnswerVersion(school_id=school.id, item_id=item.id, answer=answer, answer_status=answer_status,
-                                 review_on=review_on, author_id=author.id if author else None))
+    db.session.add(
+        AnswerVersion(
+            school_id=school.id,
+            item_id=item.id,
+            answer=answer,
+            answer_status=answer_status,
+            review_on=review_on,
+            author_id=author.id if author else None,
+        )
+    )
     db.session.flush()
     audit.record("item.answered", school=school, subject=item, before=old, after=new)
 
@@ -213,12 +281,25 @@ def add_comment(school, item: Item, *, body: str, author) -> Comment:
     return comment
 
 
-def add_own_item(school, year: SchoolYear, *, title, due_on: date, owner=None, owner_role="lead", notes="") -> Item:
+def add_own_item(
+    school, year: SchoolYear, *, title, due_on: date, owner=None, owner_role="lead", notes=""
+) -> Item:
     if not year.starts_on <= due_on <= year.ends_on:
-        raise TrackingError(f"The due date must fall within {year.label} ({year.starts_on:%-d %b %Y} to "
-                            f"{year.ends_on:%-d %b %Y}).")
-    item = Item(school_id=school.id, year_id=year.id, kind=OWN_KIND, section_title="School's own items",
-                title=title, owner_id=owner.id if owner else None, owner_role=owner_role, due_on=due_on, notes=notes)
+        raise TrackingError(
+            f"The due date must fall within {year.label} ({year.starts_on:%-d %b %Y} to "
+            f"{year.ends_on:%-d %b %Y})."
+        )
+    item = Item(
+        school_id=school.id,
+        year_id=year.id,
+        kind=OWN_KIND,
+        section_title="School's own items",
+        title=title,
+        owner_id=owner.id if owner else None,
+        owner_role=owner_role,
+        due_on=due_on,
+        notes=notes,
+    )
     db.session.add(item)
     db.session.flush()
     audit.record("item.added", school=school, subject=item, after=item.audit_view())
@@ -243,8 +324,15 @@ def upgrade_framework(school, year: SchoolYear, new: Framework) -> UpgradeReport
     change = compare_versions(old, new)
     report = UpgradeReport(new.title, old.version, new.version, change.kept, change.added, change.removed)
     new_reqs = {r.key: r for r in new.requirements}
-    items = db.session.execute(db.select(Item).where(Item.school_id == school.id, Item.year_id == year.id,
-                                                     Item.framework_id == old.id)).scalars().all()
+    items = (
+        db.session.execute(
+            db.select(Item).where(
+                Item.school_id == school.id, Item.year_id == year.id, Item.framework_id == old.id
+            )
+        )
+        .scalars()
+        .all()
+    )
     for item in items:
         requirement = new_reqs.get(item.requirement_key)
         item.framework_id = new.id
@@ -257,9 +345,18 @@ def upgrade_framework(school, year: SchoolYear, new: Framework) -> UpgradeReport
         db.session.add_all(_items_for(school, year, new_reqs[key]))
     year.frameworks = [new if f.id == old.id else f for f in year.frameworks]
     db.session.flush()
-    audit.record("year.framework_upgraded", school=school, subject=year,
-                 after={"framework": new.key, "from": old.version, "to": new.version,
-                        "added": change.added, "removed": change.removed})
+    audit.record(
+        "year.framework_upgraded",
+        school=school,
+        subject=year,
+        after={
+            "framework": new.key,
+            "from": old.version,
+            "to": new.version,
+            "added": change.added,
+            "removed": change.removed,
+        },
+    )
     return report
 
 

@@ -5,6 +5,7 @@ recruitment checks all go through set_status, so the rules hold whoever moves th
 only while it is done, a reason only while it does not apply. The item's version (optimistic lock) moves
 with every flushed change; check_version refuses a save based on an older one.
 """
+
 from datetime import date
 
 from .models import Item, ItemStatus

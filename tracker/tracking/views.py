@@ -1,5 +1,6 @@
 """Dashboard and school-year pages: start, roll over, sign off and upgrade a year. Item pages are in
 item_views.py, evidence pages in the evidence package; writes go through `saving()`."""
+
 import uuid
 
 from flask import abort, flash, g, redirect, render_template, request, url_for
@@ -39,7 +40,9 @@ def home():
         data = queries.dashboard(g.school, year, g.membership, current_user.id)
         return render_template("tracking/_dashboard_body.html", year=year, years=years, **data)
 
-    body = pagecache.school_fragment(g.school, ("dashboard", year.id, g.membership.role, current_user.id), render)
+    body = pagecache.school_fragment(
+        g.school, ("dashboard", year.id, g.membership.role, current_user.id), render
+    )
     return render_template("tracking/dashboard.html", body=body)
 
 
@@ -59,8 +62,12 @@ def _suggested_start():
 @bp.route("/years")
 @school_roles(*ALL_MEMBERS)
 def years():
-    return render_template("tracking/years.html", years=queries.years(g.school),
-                           form=StartYearForm(start_year=_suggested_start()), newer=_newer_versions())
+    return render_template(
+        "tracking/years.html",
+        years=queries.years(g.school),
+        form=StartYearForm(start_year=_suggested_start()),
+        newer=_newer_versions(),
+    )
 
 
 def _newer_versions():
@@ -75,11 +82,15 @@ def start_year():
         with saving(form, "start_year") as tx:
             year = services.start_year(g.school, form.start_year.data)
         if tx.ok:
-            flash(f"{year.label} has started: every task, training activity and policy question has a due date. "
-                  "Assign owners next.", "success")
+            flash(
+                f"{year.label} has started: every task, training activity and policy question has a due date. "
+                "Assign owners next.",
+                "success",
+            )
             return redirect(url_for(".home", year=year.id))
-    return render_template("tracking/years.html", years=queries.years(g.school), form=form,
-                           newer=_newer_versions()), 400
+    return render_template(
+        "tracking/years.html", years=queries.years(g.school), form=form, newer=_newer_versions()
+    ), 400
 
 
 @bp.route("/years/<uuid:year_id>/rollover", methods=["POST"])
@@ -90,8 +101,11 @@ def rollover(year_id):
         year = services.roll_over(g.school, previous)
     if not tx.ok:
         return redirect(url_for(".years"))
-    flash(f"{year.label} started from {previous.label}: recurring items have new dates and policy answers are "
-          "carried forward as drafts to review.", "success")
+    flash(
+        f"{year.label} started from {previous.label}: recurring items have new dates and policy answers are "
+        "carried forward as drafts to review.",
+        "success",
+    )
     return redirect(url_for(".home", year=year.id))
 
 
@@ -119,7 +133,12 @@ def upgrade(year_id, framework_key):
             report = services.upgrade_framework(g.school, year, new)
         if not tx.ok:
             return redirect(url_for(".years"))
-        flash(f"{report.framework} is now version {report.new_version}: {len(report.kept)} kept, "
-              f"{len(report.added)} added, {len(report.removed)} removed.", "success")
+        flash(
+            f"{report.framework} is now version {report.new_version}: {len(report.kept)} kept, "
+            f"{len(report.added)} added, {len(report.removed)} removed.",
+            "success",
+        )
         return redirect(url_for(".years"))
-    return render_template("tracking/upgrade.html", year=year, old=old, new=new, change=compare_versions(old, new))
+    return render_template(
+        "tracking/upgrade.html", year=year, old=old, new=new, change=compare_versions(old, new)
+    )

@@ -1,4 +1,5 @@
 """Training records and coverage."""
+
 from flask import Blueprint
 
 from ..tenancy import init_school_blueprint

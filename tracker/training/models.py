@@ -1,4 +1,5 @@
 """Training sessions: one record for everyone who attended, with expiry from the activity's repeat rule."""
+
 import uuid
 from datetime import date, datetime
 
@@ -14,7 +15,8 @@ class TrainingSession(SchoolScoped, db.Model):
     #: the training-plan activity (requirement key, stable across framework versions)
     requirement_key: Mapped[str] = mapped_column(String(80))
     requirement_id: Mapped[uuid.UUID | None] = mapped_column(
-        Uuid, ForeignKey("requirements.id", ondelete="SET NULL"), nullable=True)
+        Uuid, ForeignKey("requirements.id", ondelete="SET NULL"), nullable=True
+    )
     held_on: Mapped[date] = mapped_column(Date)
     provider: Mapped[str] = mapped_column(String(200), default="")
     notes: Mapped[str] = mapped_column(Text, default="")
@@ -23,8 +25,9 @@ class TrainingSession(SchoolScoped, db.Model):
     certificate_stored: Mapped[str | None] = mapped_column(String(32), nullable=True)
     certificate_sha256: Mapped[str] = mapped_column(String(64), default="")
     certificate_type: Mapped[str] = mapped_column(String(100), default="")
-    recorded_by_id: Mapped[uuid.UUID | None] = mapped_column(Uuid, ForeignKey("users.id", ondelete="SET NULL"),
-                                                             nullable=True)
+    recorded_by_id: Mapped[uuid.UUID | None] = mapped_column(
+        Uuid, ForeignKey("users.id", ondelete="SET NULL"), nullable=True
+    )
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
     requirement = relationship("Requirement")
@@ -34,9 +37,12 @@ class TrainingSession(SchoolScoped, db.Model):
 class TrainingAttendance(SchoolScoped, db.Model):
     __tablename__ = "training_attendances"
 
-    session_id: Mapped[uuid.UUID] = mapped_column(Uuid, ForeignKey("training_sessions.id", ondelete="CASCADE"),
-                                                  index=True)
-    person_id: Mapped[uuid.UUID] = mapped_column(Uuid, ForeignKey("people.id", ondelete="CASCADE"), index=True)
+    session_id: Mapped[uuid.UUID] = mapped_column(
+        Uuid, ForeignKey("training_sessions.id", ondelete="CASCADE"), index=True
+    )
+    person_id: Mapped[uuid.UUID] = mapped_column(
+        Uuid, ForeignKey("people.id", ondelete="CASCADE"), index=True
+    )
 
     session = relationship("TrainingSession", back_populates="attendances")
     person = relationship("Person")

@@ -1,5 +1,6 @@
 """Read-side queries of the training pages: recent sessions with their attendance, the people a session form
 offers."""
+
 from sqlalchemy.orm import selectinload
 
 from ..db import db
@@ -9,12 +10,19 @@ from .models import TrainingAttendance, TrainingSession
 
 def recent_sessions(school, limit=20) -> list:
     """(session, number attending) for the school's latest `limit` sessions, newest first."""
-    attended = (db.select(db.func.count()).where(TrainingAttendance.session_id == TrainingSession.id)
-                .correlate(TrainingSession).scalar_subquery())
+    attended = (
+        db.select(db.func.count())
+        .where(TrainingAttendance.session_id == TrainingSession.id)
+        .correlate(TrainingSession)
+        .scalar_subquery()
+    )
     return db.session.execute(
-        db.select(TrainingSession, attended).where(TrainingSession.school_id == school.id)
+        db.select(TrainingSession, attended)
+        .where(TrainingSession.school_id == school.id)
         .options(selectinload(TrainingSession.requirement))
-        .order_by(TrainingSession.held_on.desc()).limit(limit)).all()
+        .order_by(TrainingSession.held_on.desc())
+        .limit(limit)
+    ).all()
 
 
 def people_to_offer(school, today, session=None) -> list:
@@ -24,5 +32,10 @@ def people_to_offer(school, today, session=None) -> list:
     if session is not None:
         attended = db.select(TrainingAttendance.person_id).where(TrainingAttendance.session_id == session.id)
         current = current | Person.id.in_(attended)
-    return db.session.execute(db.select(Person).where(Person.school_id == school.id, current)
-                              .order_by(Person.full_name)).scalars().all()
+    return (
+        db.session.execute(
+            db.select(Person).where(Person.school_id == school.id, current).order_by(Person.full_name)
+        )
+        .scalars()
+        .all()
+    )

@@ -1,6 +1,7 @@
 """Training services and coverage: who in each activity's audience is current, expiring, overdue or never
 trained; recording, changing and deleting sessions. Date arithmetic goes through tracker/validation.py, so a session
 stored with an impossible date (before the date policy) cannot break a page."""
+
 from dataclasses import dataclass, field
 from datetime import date
 
@@ -57,7 +58,9 @@ def activities() -> list[Requirement]:
     plan = next((f for f in latest_versions() if f.scope == SCHOOL_YEAR and f.key == "training-plan"), None)
     if plan is None:
         return []
-    return [r for r in plan.requirements if r.answer_type == "training" and set(r.audience) & set(AUDIENCE_RULES)]
+    return [
+        r for r in plan.requirements if r.answer_type == "training" and set(r.audience) & set(AUDIENCE_RULES)
+    ]
 
 
 @dataclass
@@ -83,11 +86,16 @@ class Coverage:
 
 def latest_completions(school, person_ids=None) -> dict:
     """{(person_id, requirement_key): latest date attended}, in one query."""
-    query = (db.select(TrainingAttendance.person_id, TrainingSession.requirement_key,
-                       db.func.max(TrainingSession.held_on))
-             .join(TrainingSession, TrainingSession.id == TrainingAttendance.session_id)
-             .where(TrainingAttendance.school_id == school.id)
-             .group_by(TrainingAttendance.person_id, TrainingSession.requirement_key))
+    query = (
+        db.select(
+            TrainingAttendance.person_id,
+            TrainingSession.requirement_key,
+            db.func.max(TrainingSession.held_on),
+        )
+        .join(TrainingSession, TrainingSession.id == TrainingAttendance.session_id)
+        .where(TrainingAttendance.school_id == school.id)
+        .group_by(TrainingAttendance.person_id, TrainingSession.requirement_key)
+    )
     if person_ids is not None:
         query = query.where(TrainingAttendance.person_id.in_(person_ids))
     return {(pid, key): held for pid, key, held in db.session.execute(query).all()}
@@ -115,7 +123,8 @@ def coverage(school, only=None) -> list[Coverage]:
     people = db.session.execute(
         db.select(*COVERAGE_COLUMNS)
         .where(Person.school_id == school.id, (Person.leave_on.is_(None)) | (Person.leave_on >= today))
-        .order_by(Person.full_name, Person.id)).all()
+        .order_by(Person.full_name, Person.id)
+    ).all()
     done = latest_completions(school)
     audiences = {}  # many activities share an audience: work out who is in each one once
     out = []
@@ -126,7 +135,12 @@ def coverage(school, only=None) -> list[Coverage]:
         if audience not in audiences:
             audiences[audience] = [p for p in people if in_audience(p, audience, today)]
         cov = Coverage(activity)
-        buckets = {"current": cov.current, "expiring": cov.expiring, "overdue": cov.overdue, "never": cov.never}
+        buckets = {
+            "current": cov.current,
+            "expiring": cov.expiring,
+            "overdue": cov.overdue,
+            "never": cov.never,
+        }
         for person in audiences[audience]:
             status, expires = state(done.get((person.id, activity.key)), activity.repeat, today)
             buckets[status].append((person, expires))
@@ -134,14 +148,34 @@ def coverage(school, only=None) -> list[Coverage]:
     return out
 
 
-def record_session(school, *, activity: Requirement, held_on: date, provider: str, notes: str, people: list,
-                   certificate=None, user) -> TrainingSession:
+def record_session(
+    school,
+    *,
+    activity: Requirement,
+    held_on: date,
+    provider: str,
+    notes: str,
+    people: list,
+    certificate=None,
+    user,
+) -> TrainingSession:
     """One session attended by many, recorded once. `certificate` is (filename, bytes) or None."""
-    session = TrainingSession(school_id=school.id, requirement_key=activity.key, requirement_id=activity.id,
-                              held_on=held_on, provider=provider, notes=notes, recorded_by_id=user.id)
+    session = TrainingSession(
+        school_id=school.id,
+        requirement_key=activity.key,
+        requirement_id=activity.id,
+        held_on=held_on,
+        provider=provider,
+        notes=notes,
+        recorded_by_id=user.id,
+    )
     if certificate is not None:
-        checked = check_upload(certificate[0], certificate[1], current_app.config["TRACKER_MAX_FILE_MB"] * 1024 * 1024)
-        session.certificate_stored = EvidenceStore(current_app.config["TRACKER_EVIDENCE_DIR"]).save(school.id, checked)
+        checked = check_upload(
+            certificate[0], certificate[1], current_app.config["TRACKER_MAX_FILE_MB"] * 1024 * 1024
+        )
+        session.certificate_stored = EvidenceStore(current_app.config["TRACKER_EVIDENCE_DIR"]).save(
+            school.id, checked
+        )
         session.certificate_name, session.certificate_sha256 = checked.name, checked.sha256
         session.certificate_type = checked.content_type
     db.session.add(session)
@@ -149,27 +183,49 @@ def record_session(school, *, activity: Requirement, held_on: date, provider: st
     for person in people:
         db.session.add(TrainingAttendance(school_id=school.id, session_id=session.id, person_id=person.id))
     db.session.flush()
-    audit.record("training.recorded", school=school, subject=session,
-                 after={"activity": activity.key, "held_on": held_on.isoformat(), "provider": provider,
-                        "people": [p.full_name for p in people], "certificate_sha256": session.certificate_sha256
-                        or None})
+    audit.record(
+        "training.recorded",
+        school=school,
+        subject=session,
+        after={
+            "activity": activity.key,
+            "held_on": held_on.isoformat(),
+            "provider": provider,
+            "people": [p.full_name for p in people],
+            "certificate_sha256": session.certificate_sha256 or None,
+        },
+    )
     return session
 
 
 def session_view(session) -> dict:
     """What the audit trail keeps of a session."""
-    return {"activity": session.requirement_key, "held_on": session.held_on.isoformat(),
-            "provider": session.provider, "notes": session.notes,
-            "people": sorted(a.person.full_name for a in session.attendances),
-            "certificate_sha256": session.certificate_sha256 or None}
+    return {
+        "activity": session.requirement_key,
+        "held_on": session.held_on.isoformat(),
+        "provider": session.provider,
+        "notes": session.notes,
+        "people": sorted(a.person.full_name for a in session.attendances),
+        "certificate_sha256": session.certificate_sha256 or None,
+    }
 
 
 def _store():
     return EvidenceStore(current_app.config["TRACKER_EVIDENCE_DIR"])
 
 
-def update_session(school, session, *, activity: Requirement | None, held_on: date, provider: str, notes: str,
-                   people: list, certificate=None, user) -> str | None:
+def update_session(
+    school,
+    session,
+    *,
+    activity: Requirement | None,
+    held_on: date,
+    provider: str,
+    notes: str,
+    people: list,
+    certificate=None,
+    user,
+) -> str | None:
     """Change a recorded session (audited). `activity` None keeps the session's own. `certificate` (filename,
     bytes) replaces the stored one. Returns the stored name of a replaced certificate, for the caller to
     delete once the change is committed (see `delete_file`)."""
@@ -192,13 +248,20 @@ def update_session(school, session, *, activity: Requirement | None, held_on: da
     present = {a.person_id for a in session.attendances}
     for person in people:
         if person.id not in present:
-            session.attendances.append(TrainingAttendance(school_id=school.id, person_id=person.id,
-                                                          person=person))
+            session.attendances.append(
+                TrainingAttendance(school_id=school.id, person_id=person.id, person=person)
+            )
     db.session.flush()
     changed_before, changed_after = audit.changes(before, session_view(session))
     if changed_after:
-        audit.record("training.changed", school=school, subject=session, before=changed_before,
-                     after=changed_after, actor=user)
+        audit.record(
+            "training.changed",
+            school=school,
+            subject=session,
+            before=changed_before,
+            after=changed_after,
+            actor=user,
+        )
     return replaced
 
 
@@ -220,12 +283,20 @@ def delete_file(school, stored_name) -> None:
 
 def person_sessions(school, person) -> list:
     """The sessions a person attended, latest first."""
-    return db.session.execute(
-        db.select(TrainingSession)
-        .join(TrainingAttendance, TrainingAttendance.session_id == TrainingSession.id)
-        .where(TrainingAttendance.school_id == school.id, TrainingAttendance.person_id == person.id,
-               TrainingSession.school_id == school.id)
-        .order_by(TrainingSession.held_on.desc())).scalars().all()
+    return (
+        db.session.execute(
+            db.select(TrainingSession)
+            .join(TrainingAttendance, TrainingAttendance.session_id == TrainingSession.id)
+            .where(
+                TrainingAttendance.school_id == school.id,
+                TrainingAttendance.person_id == person.id,
+                TrainingSession.school_id == school.id,
+            )
+            .order_by(TrainingSession.held_on.desc())
+        )
+        .scalars()
+        .all()
+    )
 
 
 def person_record(school, person) -> list[dict]:

@@ -1,4 +1,5 @@
 """Training coverage; recording, changing and deleting sessions; certificates."""
+
 from flask import abort, current_app, flash, g, redirect, render_template, request, send_file, url_for
 from flask_login import current_user
 
@@ -23,12 +24,17 @@ RECORDERS = (LEAD, HR)
 @school_roles(*READERS)
 def index():
     sessions = queries.recent_sessions(g.school)
-    return render_template("training/index.html", coverage=services.coverage(g.school), sessions=sessions,
-                           today=g.school.today())
+    return render_template(
+        "training/index.html", coverage=services.coverage(g.school), sessions=sessions, today=g.school.today()
+    )
 
 
-BUCKETS = {"current": "Current", "expiring": "Expiring within 30 days", "overdue": "Overdue",
-           "never": "Never trained"}
+BUCKETS = {
+    "current": "Current",
+    "expiring": "Expiring within 30 days",
+    "overdue": "Overdue",
+    "never": "Never trained",
+}
 
 
 @bp.route("/activities/<activity_key>/<bucket>")
@@ -42,8 +48,15 @@ def who(activity_key, bucket):
         abort(404)
     cov = found[0]
     page = paginate_list(getattr(cov, bucket), per_page=50)
-    return render_template("training/who.html", cov=cov, bucket=bucket, buckets=BUCKETS, page=page,
-                           categories=CATEGORY_LABELS, today=g.school.today())
+    return render_template(
+        "training/who.html",
+        cov=cov,
+        bucket=bucket,
+        buckets=BUCKETS,
+        page=page,
+        categories=CATEGORY_LABELS,
+        today=g.school.today(),
+    )
 
 
 def _form(session=None):
@@ -70,16 +83,24 @@ def record():
         upload = form.certificate.data
         certificate = (upload.filename, upload.read()) if upload and upload.filename else None
         with saving(show=False) as tx:
-            services.record_session(g.school, activity=activities[form.activity.data], held_on=form.held_on.data,
-                                    provider=form.provider.data, notes=form.notes.data, people=chosen,
-                                    certificate=certificate, user=current_user)
+            services.record_session(
+                g.school,
+                activity=activities[form.activity.data],
+                held_on=form.held_on.data,
+                provider=form.provider.data,
+                notes=form.notes.data,
+                people=chosen,
+                certificate=certificate,
+                user=current_user,
+            )
         if not tx.ok:
             form.certificate.errors.append(f"{tx.error} Nothing was recorded.")
         else:
             flash(f"Recorded for {len(chosen)} {'person' if len(chosen) == 1 else 'people'}.", "success")
             return redirect(url_for(".index"))
-    return render_template("training/record.html", form=form, accepted=describe_accepted()), \
-        400 if form.errors else 200
+    return render_template(
+        "training/record.html", form=form, accepted=describe_accepted()
+    ), 400 if form.errors else 200
 
 
 def _session_or_404(session_id):
@@ -112,17 +133,25 @@ def edit(session_id):
         certificate = (upload.filename, upload.read()) if upload and upload.filename else None
         with saving(show=False) as tx:
             replaced = services.update_session(
-                g.school, session, activity=activities.get(form.activity.data), held_on=form.held_on.data,
-                provider=form.provider.data, notes=form.notes.data, people=chosen, certificate=certificate,
-                user=current_user)
+                g.school,
+                session,
+                activity=activities.get(form.activity.data),
+                held_on=form.held_on.data,
+                provider=form.provider.data,
+                notes=form.notes.data,
+                people=chosen,
+                certificate=certificate,
+                user=current_user,
+            )
             tx.after_commit(services.delete_file, g.school, replaced)  # the old certificate, once replaced
         if not tx.ok:
             form.certificate.errors.append(f"{tx.error} Nothing was changed.")
         else:
             flash("Training session saved.", "success")
             return redirect(_back(session))
-    return render_template("training/session.html", form=form, session=session, accepted=describe_accepted(),
-                           back=_back(session)), 400 if form.errors else 200
+    return render_template(
+        "training/session.html", form=form, session=session, accepted=describe_accepted(), back=_back(session)
+    ), 400 if form.errors else 200
 
 
 @bp.route("/sessions/<uuid:session_id>/delete", methods=["POST"])
@@ -144,13 +173,27 @@ def certificate(session_id):
     session = get_for_school_or_404(TrainingSession, session_id, g.school)
     if not session.certificate_stored:
         abort(404)
-    path = EvidenceStore(current_app.config["TRACKER_EVIDENCE_DIR"]).path(g.school.id, session.certificate_stored)
+    path = EvidenceStore(current_app.config["TRACKER_EVIDENCE_DIR"]).path(
+        g.school.id, session.certificate_stored
+    )
     if not path.exists():
         abort(404)
     if g.membership.role == ACCREDITOR:  # every download an accreditor makes is in the audit trail
         with saving():
-            audit.record("training.certificate_downloaded", school=g.school, subject=session,
-                         after={"certificate": session.certificate_name, "sha256": session.certificate_sha256,
-                                "held_on": session.held_on})
-    return send_file(path, mimetype=session.certificate_type, as_attachment=True,
-                     download_name=session.certificate_name, max_age=0)
+            audit.record(
+                "training.certificate_downloaded",
+                school=g.school,
+                subject=session,
+                after={
+                    "certificate": session.certificate_name,
+                    "sha256": session.certificate_sha256,
+                    "held_on": session.held_on,
+                },
+            )
+    return send_file(
+        path,
+        mimetype=session.certificate_type,
+        as_attachment=True,
+        download_name=session.certificate_name,
+        max_age=0,
+    )
