@@ -50,6 +50,7 @@ test-sqlite: $(VENV)/.test browser-deps lint
 ## lint: ruff with the settings in pyproject.toml ([tool.ruff])
 lint: $(VENV)/.test
 	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
 
 ## lock: pin every dependency of pyproject.toml, with hashes (tests/test_tooling.py checks the locks match it);
 ## pins already in the locks are kept: `make lock LOCK_ARGS=--upgrade` moves everything to the newest allowed

@@ -6,10 +6,11 @@
 
 Run from anywhere; it uses the test suite's SMTP server (tests/smtp_server.py) and scratch filler
 (tests/reminders_scratch.py). The database is TRACKER_BENCH_DATABASE_URL (a PostgreSQL database whose name
-contains "bench": it is emptied before each run) or SQLite files in bench/out/. The reminder runs start the real
-scheduler process (`flask scheduler run --send-every 1`) and count what the SMTP server received by Message-ID.
-The restart run needs a local PostgreSQL cluster and root (pg_ctlcluster); it restarts the whole server, so
-every other database on it sees its connections cut; --no-restart leaves it out. Logs go to bench/out/faults-*.
+contains "bench": it is emptied before each run) or SQLite files in bench/out/. The reminder runs start the
+real scheduler process (`flask scheduler run --send-every 1`) and count what the SMTP server received by
+Message-ID. The restart run needs a local PostgreSQL cluster and root (pg_ctlcluster); it restarts the whole
+server, so every other database on it sees its connections cut; --no-restart leaves it out. Logs go to
+bench/out/faults-*.
 Prints a markdown section; figures are reported, never asserted. Takes about three minutes.
 """
 
@@ -39,7 +40,7 @@ MESSAGE = "The database is not reachable right now."
 STALE_SECONDS = 3  # TRACKER_OUTBOX_STALE_SECONDS for the kill run (default 900)
 
 
-# --- databases and processes -------------------------------------------------------------------------------------
+# --- databases and processes --------------------------------------------------------------------------------
 
 
 def reminder_env(url, smtp_port, **extra):
@@ -92,7 +93,8 @@ def stop(proc):
 
 
 def outbox(url):
-    """{status: count} of the outbox, with how many messages needed more than one attempt and the most any did."""
+    """{status: count} of the outbox, with how many messages needed more than one attempt and the most any
+    did."""
     engine = sa.create_engine(url)
     try:
         with engine.connect() as conn:
@@ -133,11 +135,12 @@ def all_sent(url, expected):
     return lambda: outbox(url).get("sent") == expected
 
 
-# --- a. SMTP down for part of the run ------------------------------------------------------------------------------
+# --- a. SMTP down for part of the run -----------------------------------------------------------------------
 
 
 def smtp_down_run(schools, members, first_outage=6.0, second_outage=4.0, timeout=150):
-    """SMTP unreachable at the start, then up, then down again partway through the sending, then up for good."""
+    """SMTP unreachable at the start, then up, then down again partway through the sending, then up for
+    good."""
     expected = schools * members
     url = database_url("faults-smtp.sqlite3")
     port = free_port()
@@ -172,11 +175,12 @@ def smtp_down_run(schools, members, first_outage=6.0, second_outage=4.0, timeout
     }
 
 
-# --- b. scheduler killed mid-send ----------------------------------------------------------------------------------
+# --- b. scheduler killed mid-send ---------------------------------------------------------------------------
 
 
 def kill_run(schools, members, timeout=90):
-    """SIGKILL the scheduler while the SMTP server holds a message half-way (no reply yet), then start another."""
+    """SIGKILL the scheduler while the SMTP server holds a message half-way (no reply yet), then start
+    another."""
     expected = schools * members
     hold_at = expected // 2
     url = database_url("faults-kill.sqlite3")
@@ -216,7 +220,7 @@ def kill_run(schools, members, timeout=90):
     }
 
 
-# --- c. PostgreSQL restarted under load ----------------------------------------------------------------------------
+# --- c. PostgreSQL restarted under load ---------------------------------------------------------------------
 
 
 def local_cluster(url):
@@ -256,7 +260,8 @@ def ensure_postgres_running():
 
 def hammer(port, path, cookie, seconds, clients, during):
     """Load `path` from `clients` threads for `seconds`; call during() from this thread meanwhile. Returns one
-    (start, end, outcome) per request: outcome is the status, 503 only with the app's message, or an exception."""
+    (start, end, outcome) per request: outcome is the status, 503 only with the app's message, or an
+    exception."""
     records, lock, stop_at = [], threading.Lock(), time.monotonic() + seconds
 
     def client():
@@ -368,7 +373,7 @@ def log_counts():
     }
 
 
-# --- the report ----------------------------------------------------------------------------------------------------
+# --- the report ---------------------------------------------------------------------------------------------
 
 
 def fmt(counter):
@@ -388,8 +393,8 @@ def smtp_row(r):
     )
     notes = (
         f"{drained}; {r['states'].get('retried')} messages needed more than one attempt, at most "
-        f"{r['states'].get('max_attempts')}. Messages tried while "
-        f"the server was down wait out their backoff (1 min after a first failure, 2 after a second: fixed in "
+        f"{r['states'].get('max_attempts')}. Messages tried while the server was down "
+        f"wait out their backoff (1 min after a first failure, 2 after a second: fixed in "
         f"tracker/reminders/outbox.py, no setting), so the drain time is the backoff, not the sending. "
         f"Nothing set beyond SMTP host/port/TLS off"
     )
@@ -410,9 +415,9 @@ def kill_row(r):
     )
     notes = (
         f"{drained}. TRACKER_OUTBOX_STALE_SECONDS={STALE_SECONDS} (default 900): claims of the killed "
-        f"process go back to pending after that long, so with the default the rest of its batch waits 15 min. "
-        f"A kill after the server's 250 reply but before the outcome is committed would send that message "
-        f"twice (SMTP delivery is at-least-once); this run kills before the reply"
+        f"process go back to pending after that long, so with the default the rest of its batch waits "
+        f"15 min. A kill after the server's 250 reply but before the outcome is committed would send that "
+        f"message twice (SMTP delivery is at-least-once); this run kills before the reply"
     )
     return row("Scheduler killed and restarted", happened, r, failed_note(r), notes)
 
@@ -505,10 +510,11 @@ def main():
                 f"## Fault runs ({'PostgreSQL' if postgres else 'SQLite'})",
                 "",
                 f"Reminder runs: {args.schools} schools x {args.members} members, one digest each, sent by "
-                "`flask scheduler run --send-every 1` to a local aiosmtpd server; delivered, lost and duplicated are "
-                "counted by Message-ID at the server. Logs in bench/out/faults-*.log.",
+                "`flask scheduler run --send-every 1` to a local aiosmtpd server; delivered, lost and "
+                "duplicated are counted by Message-ID at the server. Logs in bench/out/faults-*.log.",
                 "",
-                "| fault | what happened | messages expected | delivered | lost | duplicated | user-facing errors | notes |",
+                "| fault | what happened | messages expected | delivered | lost | duplicated "
+                "| user-facing errors | notes |",
                 "|---|---|---|---|---|---|---|---|",
                 *rows,
             ]

@@ -37,8 +37,8 @@ def _ms(text):
 
 
 def load(port, path, cookie, duration, connections):
-    """Requests per second, p50/p99 latency (ms) and errors of `path`, from wrk in its own process (one thread,
-    `connections` connections), after a one-second warm-up."""
+    """Requests per second, p50/p99 latency (ms) and errors of `path`, from wrk in its own process (one
+    thread, `connections` connections), after a one-second warm-up."""
     url = f"http://127.0.0.1:{port}{path}"
     command = [
         "wrk",
@@ -186,17 +186,18 @@ def main():
     one, many = alone["dashboard"], crowded["dashboard"]
     lines += [
         "",
-        "Targets: dashboard at least 10% of the health endpoint's throughput, p99 under 150 ms. The dashboard "
-        "keeps its rendered part while the school's audit head stands still (tracker/pagecache.py); the "
-        "row with the cache off shows every request paying for the queries and the template.",
+        "Targets: dashboard at least 10% of the health endpoint's throughput, p99 under 150 ms. The "
+        "dashboard keeps its rendered part while the school's audit head stands still "
+        "(tracker/pagecache.py); the row with the cache off shows every request paying for the queries and "
+        "the template.",
         "",
         f"## Tenant scale ({db_kind})",
         "",
         "| schools in the database | health req/s | dashboard req/s | dashboard p50 ms | p99 ms |",
         "|---|---|---|---|---|",
         f"| 1 | {health['rps']:.0f} | {one['rps']:.0f} | {one['p50']:.1f} | {one['p99']:.1f} |",
-        f"| {args.schools} | {crowded['health (ceiling)']['rps']:.0f} | {many['rps']:.0f} | {many['p50']:.1f} | "
-        f"{many['p99']:.1f} |",
+        f"| {args.schools} | {crowded['health (ceiling)']['rps']:.0f} | {many['rps']:.0f} | "
+        f"{many['p50']:.1f} | {many['p99']:.1f} |",
         "",
         f"p50 ratio ({args.schools} schools / 1): **{many['p50'] / one['p50']:.2f}** (target within 1.2). "
         f"Building the other {args.schools - 1} schools took {fill_time:.0f} s.",

@@ -1,4 +1,5 @@
-"""Benchmark: the accreditation report of a large school (500 staff, all four frameworks, 2,000 evidence rows).
+"""Benchmark: the accreditation report of a large school (500 staff, all four frameworks, 2,000 evidence
+rows).
 
 Prints a markdown section: the time and peak memory of the whole pipeline (gather the data, template, render
 in the forked child), the time WeasyPrint alone takes on the same final HTML in this process (our overhead
@@ -189,14 +190,16 @@ def main():
 
     ratio = _median(full) / _median(alone)
     lines = [
-        f"## Reports ({'PostgreSQL' if url.startswith('postgresql') else 'SQLite'}, {rounds} rounds, medians)",
+        f"## Reports ({'PostgreSQL' if url.startswith('postgresql') else 'SQLite'}, "
+        f"{rounds} rounds, medians)",
         "",
-        f"The accreditation report of a school with {STAFF} staff, {n_items} items and {EVIDENCE} evidence rows "
-        f"(built in {built:.0f} s): {pages} pages, {size / 1e6:.2f} MB.",
+        f"The accreditation report of a school with {STAFF} staff, {n_items} items and {EVIDENCE} evidence "
+        f"rows (built in {built:.0f} s): {pages} pages, {size / 1e6:.2f} MB.",
         "",
         "| measure | figure |",
         "|---|---|",
-        f"| full pipeline, cold (gather, template, render in the forked child, store) | {_median(full):.2f} s |",
+        "| full pipeline, cold (gather, template, render in the forked child, store) "
+        f"| {_median(full):.2f} s |",
         f"| WeasyPrint alone on the same HTML, in process | {_median(alone):.2f} s |",
         f"| gather and template alone | {_median(gathering):.2f} s |",
         f"| **overhead ratio** full / WeasyPrint (target under 1.2) | **{ratio:.2f}** |",

@@ -1,4 +1,5 @@
-"""Screenshot pages of a running tracker as a signed-in user: python scripts/screenshot.py BASE EMAIL PASSWORD OUT_DIR PATH..."""
+"""Screenshot pages of a running tracker as a signed-in user: python scripts/screenshot.py BASE EMAIL PASSWORD
+OUT_DIR PATH..."""
 
 import sys
 from pathlib import Path

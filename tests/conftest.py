@@ -74,7 +74,8 @@ def app(database_url, tmp_path_factory):
     app = create_app(
         {
             "TESTING": True,
-            "TRACKER_PAGE_CACHE": False,  # tests change rows directly, without audit events; test_page_cache turns it on
+            # tests change rows directly, without audit events; test_page_cache turns it on
+            "TRACKER_PAGE_CACHE": False,
             "SQLALCHEMY_DATABASE_URI": database_url,
             "SECRET_KEY": "test-secret-key",
             "WTF_CSRF_ENABLED": False,

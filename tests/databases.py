@@ -1,4 +1,5 @@
-"""Scratch PostgreSQL databases derived from the test database's URL (a live server's, a worker's, a process test's)."""
+"""Scratch PostgreSQL databases derived from the test database's URL (a live server's, a worker's, a process
+test's)."""
 
 import sqlalchemy as sa
 

@@ -1,4 +1,5 @@
-"""A real SMTP server on 127.0.0.1 (aiosmtpd) for the tests marked `smtp`, with scripted replies per recipient."""
+"""A real SMTP server on 127.0.0.1 (aiosmtpd) for the tests marked `smtp`, with scripted replies per
+recipient."""
 
 import socket
 import threading

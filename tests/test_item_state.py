@@ -18,7 +18,8 @@ STATE_FIELDS = {"status", "completed_on", "na_reason"}
 NOT_ITEMS = {
     ("people/jobs.py", "job.status"): "ImportJob",
     ("reminders/outbox.py", "message.status"): "OutboxMessage",
-    ("reports/services.py", "row.status"): "Report",
+    ("reports/drafts.py", "row.status"): "Report",
+    ("reports/jobs.py", "row.status"): "Report",
     ("reports/views.py", "row.status"): "Report",
     ("tracking/item_views.py", "f.status"): "the item list's filters",
 }

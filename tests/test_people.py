@@ -38,7 +38,7 @@ def _checks(person):
     return db.session.execute(sa.select(Item).where(Item.person_id == person.id)).scalars().all()
 
 
-# --- checklist expansion -------------------------------------------------------------------------------------
+# --- checklist expansion ------------------------------------------------------------------------------------
 
 
 def test_a_new_person_gets_one_police_check_per_country_they_lived_or_worked_in(school_and_members):
@@ -91,7 +91,7 @@ def test_the_same_email_cannot_be_on_the_register_twice(school_and_members):
         )
 
 
-# --- import ---------------------------------------------------------------------------------------------------
+# --- import -------------------------------------------------------------------------------------------------
 
 HEADER = "full_name,email,category,start_date,leave_date,countries,groups\n"
 GOOD = (
@@ -196,7 +196,7 @@ def test_an_xlsx_register_imports_like_a_csv(app, school_and_members):
     assert _people_count(school) == 1
 
 
-# --- checks and risk assessments ------------------------------------------------------------------------------
+# --- checks and risk assessments ----------------------------------------------------------------------------
 
 
 def test_a_risk_assessment_signed_by_the_head_stands_in_for_a_check_that_cannot_be_had(
@@ -349,7 +349,7 @@ def test_a_check_saved_from_an_old_version_is_refused(app, school_and_members):
     assert db.session.get(Item, item.id).check_status == "requested"
 
 
-# --- training expiry and coverage -----------------------------------------------------------------------------
+# --- training expiry and coverage ---------------------------------------------------------------------------
 
 
 @pytest.mark.parametrize(
@@ -472,11 +472,12 @@ def test_recording_a_session_with_a_hostile_certificate_records_nothing(app, sch
     )
 
 
-# --- fixed query counts ---------------------------------------------------------------------------------------
+# --- fixed query counts -------------------------------------------------------------------------------------
 
 
 def _bulk_people(school, n):
-    """`n` people with their full checklists (per-country checks included) and one training session for all."""
+    """`n` people with their full checklists (per-country checks included) and one training session for
+    all."""
     framework = people.recruitment_framework()
     rows = [
         Person(
@@ -554,8 +555,8 @@ def test_the_register_and_coverage_use_the_same_number_of_queries_for_5_or_500_p
             path == "training/"
         ):  # every one of them is current for the refresher, and the number links to them
             assert (
-                f'/training/activities/staff-annual-refresher/current" aria-label="{n} current: see who">{n}</a>'
-                in body
+                '/training/activities/staff-annual-refresher/current" '
+                f'aria-label="{n} current: see who">{n}</a>' in body
             )
         elif path.startswith("training/activities/"):  # the first page of the people behind that number
             assert "Person 0000" in body and f"Current ({n})" in body and ("Person 0049" in body) == (n > 49)

@@ -235,7 +235,8 @@ def test_an_unassigned_item_reminds_the_holders_of_its_role_only_when_they_can_o
     make_school, make_member, client, login_as
 ):
     """HR may open unassigned HR items, so HR is reminded of them and the link works; staff see only their own
-    items, so an unassigned staff item reminds the leads, who assign owners, rather than every member of staff."""
+    items, so an unassigned staff item reminds the leads, who assign owners, rather than every member of
+    staff."""
     school, team = _team(make_school, make_member)
     hr_item = add_item(school, "Unassigned HR item today", TODAY, owner_role="hr")
     staff_item = add_item(school, "Unassigned staff item today", TODAY, owner_role="staff")

@@ -1,4 +1,5 @@
-"""Delivery through the outbox over real SMTP (aiosmtpd on 127.0.0.1): once each, retried, or failed for good."""
+"""Delivery through the outbox over real SMTP (aiosmtpd on 127.0.0.1): once each, retried, or failed for
+good."""
 
 from datetime import UTC, date, datetime, timedelta
 

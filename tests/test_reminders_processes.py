@@ -155,8 +155,8 @@ def test_a_scheduler_killed_mid_run_and_restarted_loses_and_duplicates_nothing(s
     duplicates = {mid: n for mid, n in delivered.items() if n > 1}
     print(
         f"killed after {sum(at_kill.values())} deliveries (outbox then: {states_at_kill}); after restart: "
-        f"{sum(delivered.values())} deliveries of {len(delivered)} distinct messages, {len(duplicates)} duplicated, "
-        f"{total - len(delivered)} lost"
+        f"{sum(delivered.values())} deliveries of {len(delivered)} distinct messages, "
+        f"{len(duplicates)} duplicated, {total - len(delivered)} lost"
     )
     assert sum(at_kill.values()) == 24 and states_at_kill.get("sending", 0) >= 1
     assert len(delivered) == total and duplicates == {}

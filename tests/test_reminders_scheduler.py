@@ -40,7 +40,8 @@ def test_a_second_process_cannot_take_the_scheduler_lock(app, tmp_path, monkeypa
             "-c",
             (
                 "import fcntl, sys, time\n"
-                f"h = open({str(lock)!r}, 'a+'); fcntl.flock(h, fcntl.LOCK_EX); print('locked', flush=True); time.sleep(30)"
+                f"h = open({str(lock)!r}, 'a+'); fcntl.flock(h, fcntl.LOCK_EX); "
+                "print('locked', flush=True); time.sleep(30)"
             ),
         ],
         stdout=subprocess.PIPE,

@@ -19,15 +19,18 @@ def test_the_renderer_refuses_every_url_but_bundled_assets_and_embeds_nothing(tm
     secret = tmp_path / "secret.txt"
     secret.write_text("TOPSECRETFILECONTENT")
     with counting_listener() as (base, hits):
-        html = f"""<!doctype html><html lang="en"><head><title>Hostile</title>
+        html = (
+            f"""<!doctype html><html lang="en"><head><title>Hostile</title>
           <link rel="stylesheet" href="{base}/linked.css">
           <link rel="attachment" href="file://{secret}" title="secret">
           <link rel="attachment" href="{base}/attached.bin">
-          <style>@import url("{base}/imported.css"); body {{ background: url("{base}/bg.png") }}</style></head>
+          <style>@import url("{base}/imported.css"); body {{ background: url("{base}/bg.png") }}</style>"""
+            f"""</head>
           <body><p>Visible text</p><img src="file://{secret}"><img src="file:///etc/passwd">
           <img src="{base}/img.png"><img src="data:image/svg+xml,%3Csvg xmlns='http://www.w3.org/2000/svg'/%3E">
           <iframe src="{base}/frame"></iframe><object data="{base}/object"></object>
           <img src="asset:img/mark.svg" alt=""><img src="asset:../../../etc/passwd"></body></html>"""
+        )
         result = render.render_pdf(html, title="Hostile")
     assert hits == []
     refused = " ".join(result.refused)

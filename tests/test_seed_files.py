@@ -200,8 +200,8 @@ BROKEN = [
             1,
             1,
         ),  # noticed on the next line; the message says where it opened
-        r"not valid YAML: expected ',' or '\]', but got ':' \(while parsing a flow sequence that starts on line "
-        r"(?P<first>\d+)\)",
+        r"not valid YAML: expected ',' or '\]', but got ':' "
+        r"\(while parsing a flow sequence that starts on line (?P<first>\d+)\)",
     ),
     ("empty-resources-file", "resources.yaml", lambda text: "", None, r"the file is empty"),
     (

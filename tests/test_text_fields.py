@@ -71,7 +71,8 @@ def test_a_submitted_form_ignores_the_object_it_was_given(app):
 
 def test_a_submitted_form_never_chooses_a_select_the_request_left_out(app):
     """A select left out of a POST is "Not a valid choice", not its declared default (a missing time zone
-    silently became UTC); a select that was sent, and a checkbox list left out (nothing ticked), still work."""
+    silently became UTC); a select that was sent, and a checkbox list left out (nothing ticked), still
+    work."""
     from tracker.people.forms import PersonForm
     from tracker.schools.forms import SchoolSettingsForm
 

@@ -13,7 +13,8 @@ from .world import WORLD_BUILDERS
 
 def build_reports(world, marker):
     school = world.school
-    # A stand-in for a rendered PDF: the suites only need an object to address (rendering is tested elsewhere).
+    # A stand-in for a rendered PDF: the suites only need an object to address (rendering is tested
+    # elsewhere).
     pdf = f"%PDF-1.7 stand-in report {marker}".encode()
     report = Report(
         school_id=school.id,

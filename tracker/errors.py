@@ -114,10 +114,10 @@ def register_error_handlers(app):
 
     @app.teardown_appcontext
     def end_session(exc):
-        """End the request's session before Flask-SQLAlchemy's own teardown does (teardowns run last registered
-        first). Ending it rolls back on the connection, which fails if the server cut the connection after the
-        request's last statement (a restart): the answer is already made and must go out, not become the WSGI
-        server's bare 500."""
+        """End the request's session before Flask-SQLAlchemy's own teardown does (teardowns run last
+        registered first). Ending it rolls back on the connection, which fails if the server cut the
+        connection after the request's last statement (a restart): the answer is already made and must go out,
+        not become the WSGI server's bare 500."""
         try:
             db.session.remove()
         except DBAPIError as error:

@@ -45,9 +45,10 @@ _SLOT = "__URL_SLOT__"
 
 
 def url_pattern(endpoint, slot, **values):
-    """url_for once for a list of links that differ in one value: `url_pattern('tracking.item', 'item_id')(i.id)`.
-    A page with dozens of item links builds each in microseconds instead of a full url_for (a profile of the
-    dashboard found url_for to be a tenth of its time). The value is quoted as url_for would quote it."""
+    """url_for once for a list of links that differ in one value:
+    `url_pattern('tracking.item', 'item_id')(i.id)`. A page with dozens of item links builds each in
+    microseconds instead of a full url_for (a profile of the dashboard found url_for to be a tenth of its
+    time). The value is quoted as url_for would quote it."""
     base = url_for(endpoint, **{slot: _SLOT}, **values)
     head, _, tail = base.partition(_SLOT)
 

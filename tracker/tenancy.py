@@ -22,7 +22,7 @@ ROLE_LABELS = {
 }
 ALL_MEMBERS = ROLES
 MANAGERS = (LEAD, HEAD)
-#: roles that see every item of the school; the others see the items assigned to them (tracking/queries.py)
+#: roles that see every item of the school; the others see the items assigned to them (tracking/visibility.py)
 SEES_EVERY_ITEM = (LEAD, HEAD, ACCREDITOR)
 
 

@@ -1,4 +1,5 @@
-"""Validation of YAML seed files against a strict shape, with messages naming the file, the line and the fault."""
+"""Validation of YAML seed files against a strict shape, with messages naming the file, the line and the
+fault."""
 
 import re
 

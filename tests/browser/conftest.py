@@ -1,4 +1,5 @@
-"""A live tracker in a subprocess (its own database, demo data, CSRF on) and Debian's Chromium driven by Playwright.
+"""A live tracker in a subprocess (its own database, demo data, CSRF on) and Debian's Chromium driven by
+Playwright.
 
 Locally the browser tests skip when /usr/bin/chromium is missing; in CI (CI=true) that is a failure.
 """

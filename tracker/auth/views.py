@@ -26,7 +26,8 @@ from .services import (
 
 
 def safe_next(target: str | None) -> str | None:
-    """Return `target` only when it is a path on this site; anything else (other hosts, schemes) is dropped."""
+    """Return `target` only when it is a path on this site; anything else (other hosts, schemes) is
+    dropped."""
     if not target or not target.startswith("/") or target.startswith("//") or "\\" in target:
         return None
     parts = urlsplit(target)

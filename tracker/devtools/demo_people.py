@@ -141,8 +141,9 @@ def load_demo_people(school) -> bool:
             school,
             syria,
             user=hr,
-            summary="No certificate can be obtained. Statement from the former school received and references "
-            "followed up by video call; no concerns raised. Probation review includes safeguarding.",
+            summary="No certificate can be obtained. Statement from the former school received and "
+            "references followed up by video call; no concerns raised. Probation review includes "
+            "safeguarding.",
         )
         people.sign_risk_assessment(school, syria, user=head)
     # Training: for each activity, its audience split into people trained recently (current), about a

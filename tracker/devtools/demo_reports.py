@@ -1,4 +1,5 @@
-"""Demo data for reports and review: a signed-off previous year with its frozen report, and accreditor queries.
+"""Demo data for reports and review: a signed-off previous year with its frozen report, and accreditor
+queries.
 
 Idempotent: each part is skipped when the demo school already has it.
 """

@@ -46,7 +46,8 @@ AUDIENCE_LABELS = {
 
 
 class Framework(UUIDPk, db.Model):
-    """One version of a framework template (action plan, training plan, policy form, recruitment checklist)."""
+    """One version of a framework template (action plan, training plan, policy form, recruitment
+    checklist)."""
 
     __tablename__ = "frameworks"
 

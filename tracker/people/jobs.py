@@ -1,6 +1,6 @@
 """Background register imports: a confirmed import of more than TRACKER_IMPORT_BACKGROUND_ROWS rows.
 
-The mechanism is the one large reports use (tracker/reports/services.py): a job row, a thread with its own app
+The mechanism is the one large reports use (tracker/reports/jobs.py): a job row, a thread with its own app
 context and database session, and a status endpoint that the job's page polls (static/js/report-progress.js).
 
 All or nothing: the people, their checklists, their audit events and the job's "done" are written in one

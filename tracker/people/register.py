@@ -11,8 +11,8 @@ from datetime import timedelta
 from ..db import db
 from ..pagination import paginate
 from ..tracking.models import OPEN_STATUSES, Item, ItemKind
+from .checklist import recruitment_framework
 from .models import CATEGORY_LABELS, CHECK_STATUS_LABELS, Person, RiskAssessment
-from .services import recruitment_framework
 
 FILTERS = {
     "incomplete": "Incomplete",
@@ -36,8 +36,8 @@ class Cell:
 
     def states(self):
         """(country, check status, verified on, risk assessment) per check: the one reading of a cell that the
-        page, the exports and the PDF format in their own ways. The risk assessment is "signed", "unsigned", or
-        None when there is none or the check is verified anyway."""
+        page, the exports and the PDF format in their own ways. The risk assessment is "signed", "unsigned",
+        or None when there is none or the check is verified anyway."""
         for i in self.items:
             status = i.check_status or "not_started"
             ra = self.risk.get(i.id)
@@ -90,7 +90,8 @@ PER_PAGE = 50
 
 
 def _people_query(school, filter_key):
-    """The register's people for a filter, as one SELECT (the incomplete filter included, so it can be paged)."""
+    """The register's people for a filter, as one SELECT (the incomplete filter included, so it can be
+    paged)."""
     today = school.today()
     query = db.select(Person).where(Person.school_id == school.id).order_by(Person.full_name, Person.id)
     if filter_key == "leavers":
@@ -127,7 +128,8 @@ def _people_query(school, filter_key):
 
 
 def build(school, filter_key=None, paged=False):
-    """(columns, rows, page): every matching person, or one page of them when `paged` (page is then a Page)."""
+    """(columns, rows, page): every matching person, or one page of them when `paged` (page is then a
+    Page)."""
     query = _people_query(school, filter_key)
     page = paginate(query, per_page=PER_PAGE) if paged else None
     people = page.items if page else db.session.execute(query).scalars().all()

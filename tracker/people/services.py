@@ -1,37 +1,38 @@
-"""People services: the register, each person's checklist, checks and risk assessments. Callers commit."""
+"""People services: adding and changing people on the register, and importing them. Callers commit.
+
+A person's checklist (checklist.py) and their checks and risk assessments (checks.py) are re-exported here.
+"""
 
 from dataclasses import dataclass
 from datetime import timedelta
 
 from .. import audit
 from ..auth.models import User
-from ..db import db, new_id, utcnow
-from ..frameworks.models import PERSON, Framework
-from ..frameworks.services import latest_versions
+from ..db import db, new_id
 from ..tenancy import Membership
-from ..tracking.models import DONE, IN_PROGRESS, NOT_APPLICABLE, NOT_STARTED, Item, ItemKind
-from ..tracking.state import check_version, set_status
-from ..transactions import DomainError
-from .models import CHECK_STATUSES, Person, RiskAssessment
+from ..tracking.models import IN_PROGRESS, NOT_STARTED, Item
+from .checklist import missing_item_values, missing_items, recruitment_framework, sync_checklist
+from .checks import CHECK_TO_STATUS, record_risk_assessment, sign_risk_assessment, update_check
+from .errors import PeopleError
+from .models import Person
 
-#: how a check's stage shows in the item engine's status
-CHECK_TO_STATUS = {
-    "not_started": NOT_STARTED,
-    "requested": IN_PROGRESS,
-    "received": IN_PROGRESS,
-    "verified": DONE,
-    "not_required": NOT_APPLICABLE,
-}
-
-
-class PeopleError(DomainError):
-    """A change that cannot be made; the message is for the user."""
-
-
-def recruitment_framework() -> Framework | None:
-    return next((f for f in latest_versions() if f.scope == PERSON and f.key == "recruitment"), None) or next(
-        (f for f in latest_versions() if f.scope == PERSON), None
-    )
+__all__ = [
+    "CHECK_TO_STATUS",
+    "IMPORT_BATCH",
+    "PROGRESS_EVERY",
+    "ImportReport",
+    "PeopleError",
+    "add_person",
+    "import_rows",
+    "missing_item_values",
+    "missing_items",
+    "record_risk_assessment",
+    "recruitment_framework",
+    "sign_risk_assessment",
+    "sync_checklist",
+    "update_check",
+    "update_person",
+]
 
 
 def _link_account(school, person):
@@ -44,73 +45,6 @@ def _link_account(school, person):
         .join(Membership, Membership.user_id == User.id)
         .where(Membership.school_id == school.id, User.email == person.email)
     ).scalar_one_or_none()
-
-
-def sync_checklist(school, person, framework=None) -> int:
-    """Create the person's missing checklist items: one per check, one police check per country.
-
-    Items of countries no longer listed are marked not required (never deleted: they may hold evidence).
-    Returns the number of items added.
-    """
-    framework = framework or recruitment_framework()
-    if framework is None:
-        return 0
-    existing = (
-        db.session.execute(db.select(Item).where(Item.school_id == school.id, Item.person_id == person.id))
-        .scalars()
-        .all()
-    )
-    items = missing_items(school, person, framework, {(i.requirement_key, i.country) for i in existing})
-    db.session.add_all(items)
-    added = len(items)
-    for item in existing:
-        if (
-            item.country
-            and item.country not in (person.countries or [])
-            and item.check_status == "not_started"
-        ):
-            item.check_status = "not_required"
-            set_status(
-                item,
-                NOT_APPLICABLE,
-                reason=f"{item.country} is no longer among the countries on the person's record.",
-            )
-    db.session.flush()
-    return added
-
-
-def missing_items(school, person, framework, have=frozenset()) -> list[Item]:
-    """The checklist items `person` lacks (not added to the session): one per check, one police check per
-    country; `have` holds the (requirement key, country) pairs they already have."""
-    return [Item(**values) for values in missing_item_values(school, person, framework, have)]
-
-
-def missing_item_values(school, person, framework, have=frozenset()) -> list[dict]:
-    """missing_items() as column values, for inserting many at once (imports)."""
-    items = []
-    for requirement in framework.requirements:
-        countries = list(person.countries or []) if requirement.per_country else [""]
-        for country in countries:
-            if (requirement.key, country) in have:
-                continue
-            due = person.start_on + timedelta(days=(requirement.timing or {}).get("days_from_start", 0))
-            items.append(
-                dict(
-                    school_id=school.id,
-                    person_id=person.id,
-                    framework_id=framework.id,
-                    requirement_id=requirement.id,
-                    requirement_key=requirement.key,
-                    kind=ItemKind.CHECK,
-                    section_title=requirement.section.title,
-                    title=f"{requirement.title}: {country}" if country else requirement.title,
-                    country=country,
-                    owner_role=requirement.owner_role,
-                    due_on=due,
-                    check_status="not_started",
-                )
-            )
-    return items
 
 
 def add_person(
@@ -199,76 +133,6 @@ def _move_due_dates(school, person):
             item.due_on = person.start_on + timedelta(
                 days=(item.requirement.timing or {}).get("days_from_start", 0)
             )
-
-
-def update_check(
-    school,
-    item: Item,
-    *,
-    version,
-    check_status,
-    verified_on=None,
-    expires_on=None,
-    notes=None,
-    na_reason="",
-    user,
-) -> None:
-    """Record a check's stage. Verified needs a date and records who verified it."""
-    check_version(item, version, {"check_status": check_status, "notes": notes})
-    if check_status not in CHECK_STATUSES:
-        raise PeopleError("Choose a stage from the list.")
-    if check_status == "not_required" and not (na_reason or "").strip():
-        raise PeopleError("Say why this check is not required for this person.")
-    before = item.audit_view()
-    item.check_status = check_status
-    if check_status == "verified":
-        item.verified_on = verified_on or school.today()
-        item.verified_by_id = user.id
-    else:
-        item.verified_on = item.verified_by_id = None
-    set_status(item, CHECK_TO_STATUS[check_status], on=item.verified_on, reason=na_reason)
-    item.expires_on = expires_on
-    if notes is not None:
-        item.notes = notes
-    old, new = audit.changes(before, item.audit_view())
-    if new:
-        db.session.flush()
-        audit.record("check.changed", school=school, subject=item, before=old, after=new)
-
-
-def record_risk_assessment(school, item: Item, *, summary, user) -> RiskAssessment:
-    if item.check_status == "verified":
-        raise PeopleError("This check is verified: no risk assessment is needed.")
-    row = db.session.execute(
-        db.select(RiskAssessment).where(
-            RiskAssessment.school_id == school.id, RiskAssessment.item_id == item.id
-        )
-    ).scalar_one_or_none()
-    if row is not None and row.signed_at is not None:
-        raise PeopleError("The head has already signed this risk assessment; it can no longer be changed.")
-    if row is None:
-        row = RiskAssessment(school_id=school.id, item_id=item.id, summary=summary, written_by_id=user.id)
-        db.session.add(row)
-    else:
-        row.summary, row.written_by_id, row.written_at = summary, user.id, utcnow()
-    db.session.flush()
-    audit.record("check.risk_assessed", school=school, subject=item, after={"summary": summary[:1000]})
-    return row
-
-
-def sign_risk_assessment(school, item: Item, *, user) -> None:
-    row = db.session.execute(
-        db.select(RiskAssessment).where(
-            RiskAssessment.school_id == school.id, RiskAssessment.item_id == item.id
-        )
-    ).scalar_one_or_none()
-    if row is None:
-        raise PeopleError("There is no risk assessment to sign.")
-    if row.signed_at is not None:
-        raise PeopleError("Already signed.")
-    row.signed_by_id, row.signed_at = user.id, utcnow()
-    db.session.flush()
-    audit.record("check.risk_assessment_signed", school=school, subject=item, after={"signed_by": user.email})
 
 
 @dataclass

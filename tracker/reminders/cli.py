@@ -30,7 +30,8 @@ def run_cmd(send_every):
     app = current_app._get_current_object()
     if not acquire_lock(app):
         click.echo(
-            "Another scheduler holds the scheduler lock (instance/scheduler.lock); not starting a second one.",
+            "Another scheduler holds the scheduler lock (instance/scheduler.lock); "
+            "not starting a second one.",
             err=True,
         )
         sys.exit(1)

@@ -123,7 +123,8 @@ def _claim_day(school, today: date):
 
 
 def build_school_digests(school, now: datetime, activities=None) -> int | None:
-    """Claim the school's day and queue its digests; None when another run already built them. Flushes only."""
+    """Claim the school's day and queue its digests; None when another run already built them. Flushes
+    only."""
     today = local_now(school, now).date()
     claimed, previous = _claim_day(school, today)
     if not claimed:

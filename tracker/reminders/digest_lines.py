@@ -15,7 +15,7 @@ from ..db import db
 from ..people.models import Person
 from ..tenancy import ACCREDITOR, HR, LEAD, Membership
 from ..tracking.models import OPEN_STATUSES, Item
-from ..tracking.queries import sees_unassigned
+from ..tracking.visibility import sees_unassigned
 from ..training import services as training
 from .models import DAILY, ReminderSetting
 

@@ -14,7 +14,8 @@ log = logging.getLogger(__name__)
 
 
 class DeliveryError(Exception):
-    """Sending failed; `permanent` says whether trying again can help; `connection` that nothing can be sent."""
+    """Sending failed; `permanent` says whether trying again can help; `connection` that nothing can be
+    sent."""
 
     def __init__(self, reason, permanent=False, connection=False):
         super().__init__(reason)

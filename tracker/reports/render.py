@@ -46,14 +46,16 @@ DEFAULT_TIMEOUT = 300
 
 
 class RenderError(RuntimeError):
-    """The PDF could not be made (time limit, or WeasyPrint failed); the message is for the log and the user."""
+    """The PDF could not be made (time limit, or WeasyPrint failed); the message is for the log and the
+    user."""
 
 
 def _fetcher_class():
     from weasyprint.urls import URLFetcher, URLFetcherResponse
 
     class AssetFetcher(URLFetcher):
-        """Serve asset:<name> from the assets given (default ASSETS); refuse every other URL and remember it."""
+        """Serve asset:<name> from the assets given (default ASSETS); refuse every other URL and remember
+        it."""
 
         def __init__(self, served=None):
             super().__init__(allowed_protocols={SCHEME}, allow_redirects=False, fail_on_errors=False)

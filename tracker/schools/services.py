@@ -203,7 +203,8 @@ def accept_invitation(invitation: Invitation, *, user: User | None = None, name=
 def _lock_for_change(school: School, *members) -> None:
     """Lock the school's lead memberships and `members` (PostgreSQL; SQLite writers already queue for the
     database) and read them afresh, so that two managers changing each other at the same moment are taken one
-    after the other and the second decides on what the first did. Rows are locked in id order (no deadlock)."""
+    after the other and the second decides on what the first did. Rows are locked in id order (no
+    deadlock)."""
     ids = [m.id for m in members if m is not None]
     found = (
         db.session.execute(

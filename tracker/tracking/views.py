@@ -83,8 +83,8 @@ def start_year():
             year = services.start_year(g.school, form.start_year.data)
         if tx.ok:
             flash(
-                f"{year.label} has started: every task, training activity and policy question has a due date. "
-                "Assign owners next.",
+                f"{year.label} has started: every task, training activity and policy question has a due "
+                "date. Assign owners next.",
                 "success",
             )
             return redirect(url_for(".home", year=year.id))

@@ -1,0 +1,164 @@
+"""The data of the year reports: the accreditation report and one framework's report."""
+
+from collections import OrderedDict
+
+from sqlalchemy import or_
+from sqlalchemy.orm import selectinload
+
+from ..db import db
+from ..review.models import ReviewQuery
+from ..tracking.models import ANSWER_STATUS_LABELS, OPEN_STATUSES, Item, ItemKind
+from .data_common import _base, _counts, _d, _evidence_index, _item_row, _name
+from .data_people import register_summary, training_summary
+from .models import ACCREDITATION, FRAMEWORK
+
+
+def _frameworks(items, frameworks, today, refs):
+    out = []
+    groups = OrderedDict((f.id, []) for f in frameworks)
+    own = [i for i in items if i.framework_id is None]
+    for item in items:
+        if item.framework_id in groups:
+            groups[item.framework_id].append(item)
+    entries = [(f.key, f.title, f.version, f.label, groups[f.id]) for f in frameworks]
+    if own:
+        entries.append(("own", "School's own items", "", "", own))
+    for key, title, version, label, fitems in entries:
+        sections = OrderedDict()
+        for item in fitems:
+            sections.setdefault(item.section_title, []).append(item)
+        out.append(
+            {
+                "key": key,
+                "title": title,
+                "version": version,
+                "label": label,
+                **_counts(fitems),
+                "sections": [{"title": s, **_counts(si)} for s, si in sections.items()],
+                "items": [_item_row(i, today, refs) for i in fitems],
+            }
+        )
+    return out
+
+
+def _answers(items):
+    return [
+        {
+            "title": i.title,
+            "section": i.section_title,
+            "answer": i.answer,
+            "answer_status": ANSWER_STATUS_LABELS.get(i.answer_status, "Not assessed"),
+            "review_on": _d(i.review_on),
+            "to_review": i.to_review,
+            "na_reason": i.na_reason,
+        }
+        for i in items
+        if i.kind == ItemKind.ANSWER
+    ]
+
+
+def _queries(school, where):
+    rows = (
+        db.session.execute(
+            db.select(ReviewQuery)
+            .join(Item, Item.id == ReviewQuery.item_id)
+            .where(ReviewQuery.school_id == school.id, Item.school_id == school.id, where)
+            .options(selectinload(ReviewQuery.messages))
+            .order_by(ReviewQuery.created_at)
+        )
+        .scalars()
+        .unique()
+        .all()
+    )
+    return [
+        {
+            "item": q.item.title,
+            "state": q.state,
+            "state_label": q.state_label,
+            "raised_by": _name(q.raised_by),
+            "created_at": q.created_at.isoformat(timespec="minutes").replace("+00:00", " UTC"),
+            "messages": [
+                {
+                    "author": _name(m.author),
+                    "role": m.author_role,
+                    "body": m.body,
+                    "at": m.created_at.isoformat(timespec="minutes").replace("+00:00", " UTC"),
+                }
+                for m in q.messages
+            ],
+        }
+        for q in rows
+    ]
+
+
+def _year_items(school, year):
+    return (
+        db.session.execute(
+            db.select(Item)
+            .where(Item.school_id == school.id, Item.year_id == year.id)
+            .order_by(Item.due_on, Item.title)
+        )
+        .scalars()
+        .unique()
+        .all()
+    )
+
+
+def _order(items, frameworks):
+    rank = {f.id: n for n, f in enumerate(frameworks)}
+    return sorted(items, key=lambda i: (rank.get(i.framework_id, 99), i.due_on, i.title))
+
+
+def accreditation(school, year) -> dict:
+    """Everything the accreditation report shows for `year`."""
+    today = school.today()
+    frameworks = list(year.frameworks)
+    items = _order(_year_items(school, year), frameworks)
+    reg, _, reg_rows = register_summary(school)
+    checks = [i for r in reg_rows for c in r.cells.values() for i in c.items]
+    evidence, refs = _evidence_index(
+        school, items + checks, or_(Item.year_id == year.id, Item.kind == ItemKind.CHECK)
+    )
+    data = _base(school, year, ACCREDITATION, f"Accreditation report {year.label}")
+    data["frameworks"] = _frameworks(items, frameworks, today, refs)
+    sections = OrderedDict()
+    for item in checks:
+        sections.setdefault(item.section_title, []).append(item)
+    if checks:
+        data["frameworks"].append(
+            {
+                "key": "recruitment",
+                "title": "Safer recruitment checks (per person)",
+                "version": "",
+                "label": "",
+                **_counts(checks),
+                "items": [],
+                "sections": [{"title": s, **_counts(si)} for s, si in sections.items()],
+            }
+        )
+    data["answers"] = _answers(items)
+    data["training"] = training_summary(school)
+    data["register"] = reg
+    open_items = [i for i in items if i.status in OPEN_STATUSES]
+    data["overdue"] = [_item_row(i, today, refs) for i in open_items if i.due_on < today]
+    data["open_count"] = len(open_items)
+    data["open_next"] = [_item_row(i, today, refs) for i in open_items if i.due_on >= today][:40]
+    data["evidence"] = evidence
+    data["evidence_files"] = sum(1 for e in evidence if e["kind"] == "file")
+    data["queries"] = _queries(school, or_(Item.year_id == year.id, Item.kind == ItemKind.CHECK))
+    data["size"] = len(items) + len(evidence) + reg["people"]
+    return data
+
+
+def framework(school, year, fw) -> dict:
+    """One framework of `year` on its own: its chart, items, answers, evidence and queries."""
+    today = school.today()
+    items = [i for i in _year_items(school, year) if i.framework_id == fw.id]
+    evidence, refs = _evidence_index(school, items, (Item.year_id == year.id) & (Item.framework_id == fw.id))
+    data = _base(school, year, FRAMEWORK, f"{fw.title} {year.label}")
+    data["frameworks"] = _frameworks(items, [fw], today, refs)
+    data["answers"] = _answers(items)
+    data["evidence"] = evidence
+    data["queries"] = _queries(school, (Item.year_id == year.id) & (Item.framework_id == fw.id))
+    data["size"] = len(items) + len(evidence)
+    return data

@@ -1,0 +1,51 @@
+"""Which items a member may see: the visibility rules (as SQL criteria and for one loaded item)."""
+
+from sqlalchemy import or_
+
+from ..db import db
+from ..tenancy import HR, SEES_EVERY_ITEM
+from .models import OPEN_STATUSES, Item
+
+SEES_EVERYTHING = SEES_EVERY_ITEM
+
+
+def visible_criteria(school, membership) -> list:
+    """WHERE clauses for the items this member may see: everything for leads, heads and accreditors; their own
+    for others. HR also keeps every recruitment check and the HR items nobody is assigned yet (reminders about
+    those go to HR, so HR must be able to open them). may_see() is the same rule for one item."""
+    criteria = [Item.school_id == school.id]
+    if membership.role == HR:
+        criteria.append(
+            or_(
+                Item.owner_id == membership.user_id,
+                Item.person_id.is_not(None),
+                (Item.owner_id.is_(None)) & (Item.owner_role == HR),
+            )
+        )
+    elif membership.role not in SEES_EVERYTHING:
+        criteria.append(Item.owner_id == membership.user_id)
+    return criteria
+
+
+def may_see(membership, item) -> bool:
+    """visible_criteria for one item already loaded."""
+    if membership.role in SEES_EVERYTHING or item.owner_id == membership.user_id:
+        return True
+    return membership.role == HR and (
+        item.person_id is not None or (item.owner_id is None and item.owner_role == HR)
+    )
+
+
+def sees_unassigned(role) -> bool:
+    """Whether holders of `role` can open an unassigned item meant for their role (so may be reminded of
+    it)."""
+    return role in SEES_EVERYTHING or role == HR
+
+
+def visible_items(school, membership):
+    """Items this member may see, as a select of Item (see visible_criteria)."""
+    return db.select(Item).where(*visible_criteria(school, membership))
+
+
+def _open(query):
+    return query.where(Item.status.in_(OPEN_STATUSES))

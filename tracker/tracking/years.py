@@ -1,0 +1,237 @@
+"""School years: the current year; start, roll over, sign off, and upgrade a year's frameworks.
+
+Every service takes the school first, only flushes, and records an audit event in the same transaction.
+"""
+
+from dataclasses import dataclass, field
+
+from sqlalchemy.exc import IntegrityError
+
+from .. import audit
+from ..dates import add_months
+from ..db import db, utcnow
+from ..frameworks.models import SCHOOL_YEAR, Framework
+from ..frameworks.services import compare_versions, latest_versions
+from ..signals import year_signed_off
+from . import schedule
+from .errors import TrackingError
+from .models import DONE, NOT_APPLICABLE, NOT_STARTED, OWN_KIND, Item, ItemKind, SchoolYear
+from .state import set_status
+
+
+def current_year(school, years=None) -> SchoolYear | None:
+    """The school's latest year that has started (or the next one, if none has yet). `years`, newest first,
+    saves the query when the caller has them already."""
+    today = school.today()
+    if years is None:
+        years = (
+            db.session.execute(
+                db.select(SchoolYear)
+                .where(SchoolYear.school_id == school.id)
+                .order_by(SchoolYear.starts_on.desc())
+            )
+            .scalars()
+            .all()
+        )
+    for year in years:
+        if year.starts_on <= today:
+            return year
+    return years[-1] if years else None
+
+
+def _items_for(school, year, requirement, *, previous=None):
+    items = []
+    for occurrence, due in schedule.occurrences(requirement, year.starts_on):
+        items.append(
+            Item(
+                school_id=school.id,
+                year_id=year.id,
+                framework_id=requirement.framework_id,
+                requirement_id=requirement.id,
+                requirement_key=requirement.key,
+                kind=ItemKind(requirement.answer_type),
+                section_title=requirement.section.title,
+                title=requirement.title,
+                occurrence=occurrence,
+                owner_role=requirement.owner_role,
+                due_on=due,
+                status=NOT_STARTED,
+            )
+        )
+    return items
+
+
+def _school_year_frameworks():
+    return [f for f in latest_versions() if f.scope == SCHOOL_YEAR]
+
+
+def _create_year(school, start_year: int, previous=None) -> SchoolYear:
+    starts_on = schedule.year_start(start_year, school.year_start_month)
+    exists = TrackingError(f"The school year starting {starts_on:%B %Y} already exists.")
+    same = db.select(SchoolYear.id).where(
+        SchoolYear.school_id == school.id, SchoolYear.starts_on == starts_on
+    )
+    if db.session.execute(same).first():
+        raise exists
+    year = SchoolYear(
+        school_id=school.id,
+        label=schedule.year_label(starts_on),
+        starts_on=starts_on,
+        ends_on=schedule.year_end(starts_on),
+        previous_id=previous.id if previous else None,
+    )
+    year.frameworks = _school_year_frameworks()
+    if not year.frameworks:
+        raise TrackingError(
+            "No framework templates are loaded yet: ask a platform admin to run `flask seed`."
+        )
+    try:
+        # someone else starting the same year at the same moment (PostgreSQL: both passed the check above)
+        # meets the unique (school, start) constraint here; the savepoint keeps this transaction usable
+        with db.session.begin_nested():
+            db.session.add(year)
+            db.session.flush()
+    except IntegrityError:
+        if db.session.execute(same).first():  # committed by the other request meanwhile
+            raise exists from None
+        raise
+    return year
+
+
+def start_year(school, start_year: int) -> SchoolYear:
+    """Start a school year: one item per requirement occurrence of every school-year framework."""
+    year = _create_year(school, start_year)
+    count = 0
+    for framework in year.frameworks:
+        for requirement in framework.requirements:
+            items = _items_for(school, year, requirement)
+            db.session.add_all(items)
+            count += len(items)
+    db.session.flush()
+    audit.record("year.started", school=school, subject=year, after={**year.audit_view(), "items": count})
+    return year
+
+
+def roll_over(school, previous: SchoolYear) -> SchoolYear:
+    """Start the next year from `previous`: recurring items get new dates, policy answers come forward as
+    drafts to review, and earlier evidence stays linked (read-only) rather than copied."""
+    year = _create_year(school, previous.starts_on.year + 1, previous)
+    old_items = (
+        db.session.execute(db.select(Item).where(Item.school_id == school.id, Item.year_id == previous.id))
+        .scalars()
+        .all()
+    )
+    by_key = {(i.requirement_key, i.occurrence): i for i in old_items if i.requirement_key}
+    count = 0
+    for framework in year.frameworks:
+        for requirement in framework.requirements:
+            if requirement.repeat == "once" and any(k == requirement.key for k, _ in by_key):
+                continue
+            if requirement.repeat == "every_two_years" and any(k == requirement.key for k, _ in by_key):
+                continue  # done last year; due again the year after
+            for item in _items_for(school, year, requirement):
+                before = by_key.get((requirement.key, item.occurrence))
+                if before is not None:
+                    item.carried_from_id = before.id
+                    item.owner_id = before.owner_id
+                    if requirement.answer_type == ItemKind.ANSWER and (before.answer or before.answer_status):
+                        item.answer, item.answer_status = before.answer, before.answer_status
+                        item.to_review = True
+                db.session.add(item)
+                count += 1
+    for own in (i for i in old_items if i.kind == OWN_KIND):
+        db.session.add(
+            Item(
+                school_id=school.id,
+                year_id=year.id,
+                kind=OWN_KIND,
+                section_title=own.section_title,
+                title=own.title,
+                owner_role=own.owner_role,
+                owner_id=own.owner_id,
+                due_on=add_months(own.due_on, 12),
+                carried_from_id=own.id,
+            )
+        )
+        count += 1
+    db.session.flush()
+    audit.record(
+        "year.rolled_over",
+        school=school,
+        subject=year,
+        after={**year.audit_view(), "from": previous.label, "items": count},
+    )
+    return year
+
+
+def sign_off(school, year: SchoolYear, user) -> None:
+    # the year's row is locked and read again (PostgreSQL), so of two sign-offs at the same moment the second
+    # waits for the first and is told it is done; SQLite's write lock serializes them already
+    year = db.session.execute(
+        db.select(SchoolYear)
+        .where(SchoolYear.id == year.id)
+        .with_for_update()
+        .execution_options(populate_existing=True)
+    ).scalar_one()
+    if year.signed_off_at is not None:
+        raise TrackingError(f"{year.label} was already signed off.")
+    year.signed_off_at, year.signed_off_by_id = utcnow(), user.id
+    year.signed_off_by = user
+    audit.record("year.signed_off", school=school, subject=year, after={"signed_off_by": user.email})
+    # reports freezes the year's report as it stands now, in this transaction (it raises TrackingError if it
+    # cannot, and then nothing is signed off); see tracker/signals.py
+    year_signed_off.send(school, year=year, user=user)
+
+
+@dataclass
+class UpgradeReport:
+    framework: str
+    old_version: str
+    new_version: str
+    kept: list = field(default_factory=list)
+    added: list = field(default_factory=list)
+    removed: list = field(default_factory=list)
+
+
+def upgrade_framework(school, year: SchoolYear, new: Framework) -> UpgradeReport:
+    """Move a year to a newer framework version, keeping work on requirement keys that still exist."""
+    old = next((f for f in year.frameworks if f.key == new.key), None)
+    if old is None or old.id == new.id:
+        raise TrackingError("This year already tracks that version.")
+    change = compare_versions(old, new)
+    report = UpgradeReport(new.title, old.version, new.version, change.kept, change.added, change.removed)
+    new_reqs = {r.key: r for r in new.requirements}
+    items = (
+        db.session.execute(
+            db.select(Item).where(
+                Item.school_id == school.id, Item.year_id == year.id, Item.framework_id == old.id
+            )
+        )
+        .scalars()
+        .all()
+    )
+    for item in items:
+        requirement = new_reqs.get(item.requirement_key)
+        item.framework_id = new.id
+        if requirement is not None:
+            item.requirement_id, item.title = requirement.id, requirement.title
+            item.section_title = requirement.section.title
+        elif item.status != DONE:
+            set_status(item, NOT_APPLICABLE, reason=f"No longer part of {new.title} version {new.version}.")
+    for key in change.added:
+        db.session.add_all(_items_for(school, year, new_reqs[key]))
+    year.frameworks = [new if f.id == old.id else f for f in year.frameworks]
+    db.session.flush()
+    audit.record(
+        "year.framework_upgraded",
+        school=school,
+        subject=year,
+        after={
+            "framework": new.key,
+            "from": old.version,
+            "to": new.version,
+            "added": change.added,
+            "removed": change.removed,
+        },
+    )
+    return report
