@@ -303,3 +303,15 @@ def test_every_report_page_carries_the_anchor_and_the_signed_report_its_sign_off
     assert signoff is not None and signoff <= int(signed_anchor.split(":")[0])
     result = cli("--school", a.school.slug, "--anchor", signed_anchor, "--anchor", anchor)
     assert result.exit_code == 0, result.output
+
+
+def test_the_audit_page_shows_the_anchor_to_keep_and_how_to_check_it(school, login_as):
+    """The lead can take an anchor from the audit page too, and it verifies."""
+    lead = db.session.scalars(
+        sa.select(Membership).where(Membership.school_id == school.id, Membership.role == "lead")
+    ).first()
+    page = login_as(lead).get(f"/s/{school.slug}/audit").get_data(as_text=True)
+    shown = re.search(r'<code class="anchor">(\d+:[0-9a-f]+)</code>', page).group(1)
+    assert shown == audit.anchor(school)
+    assert f"--anchor {shown}" in page
+    assert cli("--school", school.slug, "--anchor", shown).exit_code == 0

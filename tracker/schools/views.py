@@ -4,6 +4,7 @@
 from flask import flash, g, redirect, render_template, request, url_for
 from flask_login import current_user
 
+from .. import audit
 from ..access import school_roles, signed_in
 from ..db import get_for_school_or_404
 from ..links import external_url
@@ -210,4 +211,4 @@ def settings():
 @school_roles(*MANAGERS)
 def audit_trail():
     page = paginate(queries.audit_events(g.school), per_page=50)
-    return render_template("schools/audit.html", page=page)
+    return render_template("schools/audit.html", page=page, anchor=audit.anchor(g.school))
