@@ -72,8 +72,12 @@ def test_a_session_idle_too_long_is_refused_deleted_and_the_person_told(app, mak
     assert sends_to_login(browser.get(home(school)))
     assert sessions_of(member.user) == []
     assert [e.subject_id for e in events("auth.session_expired")] == [str(member.user.id)]
-    assert "Your session has expired" in page_text(browser.get("/login"))
+    login_page = page_text(browser.get("/login"))
+    assert "Your session has expired" in login_page
+    assert "Sign in to see that page" not in login_page, "one message, the one that says why"
     assert sends_to_login(browser.get(home(school))), "and it stays refused"
+    plain = page_text(browser.get("/login"))
+    assert "Sign in to see that page" in plain, "a plain visit still gets the usual one"
 
 
 @pytest.mark.parametrize("cookie", ["session", "remember_token"])

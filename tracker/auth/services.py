@@ -9,7 +9,7 @@ import logging
 import uuid
 from datetime import timedelta
 
-from flask import current_app, flash, has_request_context, request, session
+from flask import current_app, flash, g, has_request_context, request, session
 from flask_login import login_user, logout_user
 from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
 from sqlalchemy import and_, or_
@@ -116,6 +116,7 @@ def _end_expired_session(row: LoginSession) -> None:
         session.pop("_user_id", None)
         session["_remember"] = "clear"  # Flask-Login deletes the remember cookie on the way out
         flash(SESSION_EXPIRED_MESSAGE, "info")
+        g.session_expired = True  # the sign-in redirect then adds no second message (auth/__init__.py)
 
 
 def _write_quietly(what: str, write) -> None:
