@@ -32,6 +32,7 @@ import pytest
 import sqlalchemy as sa
 
 from .databases import fresh_postgres
+from .live_server import serving
 
 ROOT = Path(__file__).resolve().parents[1]
 PASSWORD = "concurrent-writers-password"
@@ -100,14 +101,6 @@ def _database(tmp_path):
     return fresh_postgres(url, "_writers")
 
 
-def _free_port():
-    import socket
-
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 def _run(command, env):
     done = subprocess.run(command, env=env, cwd=ROOT, capture_output=True, text=True, timeout=300)
     assert done.returncode == 0, f"{' '.join(command)[:100]} failed: {done.stderr[-3000:]}"
@@ -128,33 +121,11 @@ def server(tmp_path_factory):
         "FLASK_APP": "tracker",
     }
     env.pop("TRACKER_EMBEDDED_SCHEDULER", None)
-    flask = [sys.executable, "-m", "flask", "--app", "tracker"]
     setup = SETUP % {"password": PASSWORD, "emails": EMAILS, "writers": WRITERS}
     ids = json.loads(_run([sys.executable, "-c", setup], env).strip().splitlines()[-1])
-    port = _free_port()
     log_path = tmp / "server.log"
-    log = open(log_path, "w")
-    proc = subprocess.Popen(
-        flask + ["run", "--port", str(port), "--no-reload", "--with-threads"],
-        env=env,
-        cwd=ROOT,
-        stdout=log,
-        stderr=subprocess.STDOUT,
-    )
-    base = f"http://127.0.0.1:{port}"
-    for _ in range(200):
-        try:
-            urllib.request.urlopen(base + "/healthz", timeout=1)
-            break
-        except OSError:
-            time.sleep(0.1)
-    else:
-        proc.kill()
-        raise RuntimeError("server did not start: " + log_path.read_text()[-2000:])
-    yield {"base": base, "url": url, "ids": ids, "env": env, "log": log_path}
-    proc.terminate()
-    proc.wait(timeout=10)
-    log.close()
+    with serving(env, log_path, threads=True) as base:
+        yield {"base": base, "url": url, "ids": ids, "env": env, "log": log_path}
 
 
 class _NoRedirect(urllib.request.HTTPRedirectHandler):

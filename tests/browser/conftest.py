@@ -5,16 +5,13 @@ Locally the browser tests skip when /usr/bin/chromium is missing; in CI (CI=true
 """
 
 import os
-import socket
 import subprocess
-import sys
-import time
-import urllib.request
 from pathlib import Path
 
 import pytest
 
 from ..databases import fresh_postgres
+from ..live_server import FLASK, ROOT, serving
 
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = [
@@ -27,7 +24,6 @@ CHROMIUM_ARGS = [
     "--disable-sync",
 ]
 DEMO_PASSWORD = "browser-demo-password"
-ROOT = Path(__file__).resolve().parents[2]
 
 
 def _require_chromium():
@@ -38,12 +34,6 @@ def _require_chromium():
             f"{CHROMIUM} is missing: CI must install Debian's chromium (scripts/ensure-system-deps browser)"
         )
     pytest.skip(f"{CHROMIUM} is missing (apt-get install chromium); CI runs these tests")
-
-
-def _free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def _live_database(tmp_path):
@@ -66,32 +56,10 @@ def live_server(tmp_path_factory):
         "TRACKER_EVIDENCE_DIR": str(tmp / "evidence"),
         "FLASK_APP": "tracker",
     }
-    flask = [sys.executable, "-m", "flask", "--app", "tracker"]
     for step in (["db", "upgrade"], ["seed"], ["demo", "load"]):
-        subprocess.run(flask + step, env=env, cwd=ROOT, check=True, capture_output=True, timeout=300)
-    port = _free_port()
-    log = open(tmp / "server.log", "w")
-    proc = subprocess.Popen(
-        flask + ["run", "--port", str(port), "--no-reload"],
-        env=env,
-        cwd=ROOT,
-        stdout=log,
-        stderr=subprocess.STDOUT,
-    )
-    base = f"http://127.0.0.1:{port}"
-    for _ in range(100):
-        try:
-            urllib.request.urlopen(base + "/healthz", timeout=1)
-            break
-        except OSError:
-            time.sleep(0.1)
-    else:
-        proc.kill()
-        raise RuntimeError("live server did not start: " + (tmp / "server.log").read_text()[-2000:])
-    yield base
-    proc.terminate()
-    proc.wait(timeout=10)
-    log.close()
+        subprocess.run(FLASK + step, env=env, cwd=ROOT, check=True, capture_output=True, timeout=300)
+    with serving(env, tmp / "server.log") as base:
+        yield base
 
 
 @pytest.fixture(scope="session")
