@@ -38,6 +38,7 @@ CORE = tuple(
         "passwords",
         "security",
         "signals",
+        "waiting",
         "templating",
         "tenancy",
         "transactions",

@@ -35,3 +35,8 @@ def page_values(signal, sender, **kwargs) -> dict:
     for _receiver, returned in signal.send(sender, **kwargs):
         values.update(returned or {})
     return values
+
+#: any feature -> the dashboard and the digest: what is waiting for one member (sender: the school; `member`:
+#: their Membership, `today`: the school's date). Each receiver returns a list of `waiting.WaitingLine` (or
+#: None): only lines the member can open (the line's URL must be a page their role may GET).
+waiting_for = _signals.signal("waiting-for")

@@ -43,6 +43,10 @@ def _live_database(tmp_path):
     return fresh_postgres(url, "_live")
 
 
+#: the live server's environment, for `live_flask` (set by the `live_server` fixture)
+_LIVE_ENV = {}
+
+
 @pytest.fixture(scope="session")
 def live_server(tmp_path_factory):
     """Base URL of a tracker served from a subprocess with migrated schema, seeds and demo data."""
@@ -58,8 +62,25 @@ def live_server(tmp_path_factory):
     }
     for step in (["db", "upgrade"], ["seed"], ["demo", "load"]):
         subprocess.run(FLASK + step, env=env, cwd=ROOT, check=True, capture_output=True, timeout=300)
+    _LIVE_ENV.update(env)
     with serving(env, tmp / "server.log") as base:
         yield base
+
+
+@pytest.fixture
+def live_flask(live_server):
+    """Run a `flask` command against the live server's database, e.g. `live_flask("schools", "create", ...)`:
+    a test whose changes cannot be undone (a sign-off, a first year) works in a school of its own, so the
+    other browser tests on the same worker still find the demo school as `flask demo load` left it."""
+
+    def run(*args):
+        done = subprocess.run(
+            FLASK + list(args), env=_LIVE_ENV, cwd=ROOT, capture_output=True, text=True, timeout=300
+        )
+        assert done.returncode == 0, done.stderr
+        return done.stdout
+
+    return run
 
 
 @pytest.fixture(scope="session")

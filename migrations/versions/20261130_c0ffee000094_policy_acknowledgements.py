@@ -1,0 +1,26 @@
+"""policy documents and acknowledgements (placeholder: the readsign helper fills this in)
+
+Revision ID: c0ffee000094
+Revises: c0ffee000093
+Create Date: 2026-11-30 05:30:00
+
+"""
+
+import sqlalchemy as sa  # noqa: F401
+from alembic import op  # noqa: F401
+
+import tracker.db  # noqa: F401  (custom column types such as UTCDateTime)
+
+# revision identifiers, used by Alembic.
+revision = "c0ffee000094"
+down_revision = "c0ffee000093"
+branch_labels = None
+depends_on = None
+
+
+def upgrade():
+    pass
+
+
+def downgrade():
+    pass
