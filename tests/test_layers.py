@@ -58,10 +58,10 @@ LAYERS = [
     [("tracker.auth",)],
     [("tracker.schools",)],
     [("tracker.evidence",), ("tracker.library",)],
-    [("tracker.frameworks",)],
+    [("tracker.frameworks",), ("tracker.library_files",)],
     [("tracker.tracking",)],
     [("tracker.people",), ("tracker.review",), ("tracker.evidence.views",)],
-    [("tracker.training",)],
+    [("tracker.training",), ("tracker.policies",)],
     [("tracker.reports",), ("tracker.reminders",)],
     [("tracker.anchors",), ("tracker.admin",)],
     [APP],
@@ -206,5 +206,13 @@ def test_every_signal_has_its_receiver_once_the_app_is_built(app):
     """A signal nobody hears would silently drop the later feature's part (a sign-off without its frozen
     report): create_app imports every feature, which connects every receiver."""
     sent = {name: value for name, value in vars(signals).items() if isinstance(value, Signal)}
-    assert set(sent) == {"year_signed_off", "digests_queued", "resource_page", "person_page"}
+    assert set(sent) == {
+        "year_signed_off",
+        "year_open_work",
+        "digests_queued",
+        "resource_page",
+        "person_page",
+        "waiting_for",
+        "register_columns",
+    }
     assert [name for name, signal in sent.items() if not signal.receivers] == []

@@ -130,6 +130,8 @@ def _fields(app, endpoint, world):
         "published": "2026",
         "countries": "Chile, Kenya",
         "full_name": "Pat Doe",
+        "items": str(world.objects["item_id"]),  # the item list's bulk change: the world's item, sent
+        "change": "status",  # to the change service (which refuses a policy question's status: a 400)
     }
     for name, value in dynamic.items():
         if name in out:

@@ -273,6 +273,8 @@ FORM_DATA = {
     "body": "text",
     "title": "A title",
     "note": "note",
+    "reason": "Not the right file",
+    "label": "Thai translation",
 }
 
 
@@ -282,7 +284,10 @@ def methods_of(rule):
 
 # the worlds of later features register themselves here, once the helpers above exist
 from . import (  # noqa: E402
+    world_library_files,  # noqa: F401
     world_people_import,  # noqa: F401
+    world_policies,  # noqa: F401
     world_reminders,  # noqa: F401
     world_reports,  # noqa: F401
+    world_self_service,  # noqa: F401
 )

@@ -51,7 +51,9 @@ def create_app(config: dict | None = None) -> Flask:
     from .frameworks import bp as frameworks_bp
     from .health import bp as health_bp
     from .library import bp as library_bp
+    from .library_files import bp as library_files_bp
     from .people import bp as people_bp
+    from .policies import bp as policies_bp
     from .reminders import init_app as init_reminders
     from .reports import bp as reports_bp
     from .review import bp as review_bp
@@ -70,7 +72,9 @@ def create_app(config: dict | None = None) -> Flask:
         evidence_bp,
         people_bp,
         training_bp,
+        policies_bp,
         library_bp,
+        library_files_bp,
         frameworks_bp,
         reports_bp,
         review_bp,

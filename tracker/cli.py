@@ -18,6 +18,7 @@ from .db import db
 from .devtools.benchdata import bench_cli
 from .devtools.demo import demo_cli
 from .frameworks.models import Framework
+from .library_files.cli import library_cli
 from .links import external_url
 from .passwords import MIN_LENGTH, password_problem, strength_inputs
 from .reminders.cli import reminders_cli, scheduler_cli
@@ -240,6 +241,7 @@ def register_cli(app):
         audit_cli,
         demo_cli,
         frameworks_cli,
+        library_cli,
         seed_cmd,
     ):
         app.cli.add_command(group)

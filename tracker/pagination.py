@@ -39,6 +39,17 @@ def _requested_page(total, per_page) -> int:
     return page
 
 
+def page_after_change(query, per_page=50) -> int:
+    """The page named by ?page= to return to after a change, held to the last page there is now (a change
+    may have emptied it); 1 for anything that is not a page number."""
+    raw = request.args.get("page", "1")
+    page = int(raw) if raw.isascii() and raw.isdigit() else 1
+    if page <= 1:
+        return 1
+    total = db.session.scalar(db.select(db.func.count()).select_from(query.order_by(None).subquery()))
+    return max(1, min(page, -(-total // per_page)))
+
+
 def paginate(query, per_page=50) -> Page:
     """Run `query` for the page named by ?page=: one COUNT and one page of rows."""
     total = db.session.scalar(db.select(db.func.count()).select_from(query.order_by(None).subquery()))

@@ -6,8 +6,9 @@ from .db import db
 from .frameworks.seedfile import parse_framework
 from .frameworks.services import load_framework
 from .library.models import Resource
-from .library.seedfile import parse_library
-from .library.services import load_library
+from .library.search import normalise
+from .library.seedfile import parse_library, parse_synonyms
+from .library.services import load_library, load_synonyms
 from .yamlcheck import SeedFileError
 
 
@@ -23,7 +24,8 @@ def _shared_resource_keys() -> set[str]:
 
 
 def seed_all(seeds_dir: str | Path):
-    """Load seeds/resources.yaml and seeds/frameworks/*.yaml; return the load reports. The caller commits."""
+    """Load seeds/resources.yaml, seeds/synonyms.yaml (when present: the library's search synonyms) and
+    seeds/frameworks/*.yaml; return the load reports. The caller commits."""
     seeds_dir = Path(seeds_dir)
     problems = []
     library = None
@@ -31,6 +33,14 @@ def seed_all(seeds_dir: str | Path):
         library = parse_library(_read(seeds_dir / "resources.yaml"), str(seeds_dir / "resources.yaml"))
     except SeedFileError as exc:
         problems += exc.problems
+    synonyms = None
+    if (seeds_dir / "synonyms.yaml").exists():
+        try:
+            synonyms = parse_synonyms(
+                _read(seeds_dir / "synonyms.yaml"), str(seeds_dir / "synonyms.yaml"), normalise
+            )
+        except SeedFileError as exc:
+            problems += exc.problems
     known = (library.resource_keys if library else set()) | _shared_resource_keys()
     frameworks = []
     for path in sorted((seeds_dir / "frameworks").glob("*.yaml")):
@@ -41,6 +51,8 @@ def seed_all(seeds_dir: str | Path):
     if problems:
         raise SeedFileError(problems)
     reports = [load_library(library)]
+    if synonyms is not None:
+        reports.append(load_synonyms(synonyms))
     reports += [load_framework(spec) for spec in frameworks]
     return reports
 

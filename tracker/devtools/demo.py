@@ -22,6 +22,7 @@ from ..tracking import services as tracking
 from ..tracking.models import DONE, IN_PROGRESS, NOT_APPLICABLE, Item, ItemKind, SchoolYear
 from .demo_files import tiny_pdf
 from .demo_people import load_demo_people
+from .demo_policies import load_demo_policies
 from .demo_reminders import load_demo_reminders
 from .demo_reports import load_demo_reports
 
@@ -106,6 +107,7 @@ def load_demo() -> tuple[str, bool]:
     db.session.flush()
     load_demo_tracking(schools["demo"])
     load_demo_people(schools["demo"])
+    load_demo_policies(schools["demo"])
     load_demo_reminders(schools["demo"])
     load_demo_reports(
         schools["demo"]

@@ -6,6 +6,7 @@ Idempotent: each part is skipped when the demo school already has it.
 
 from ..dates import add_years
 from ..db import db
+from ..reports import services as reports
 from ..review import services as review
 from ..review.models import ReviewQuery
 from ..tenancy import ACCREDITOR, HEAD, LEAD, Membership
@@ -79,7 +80,14 @@ def _previous_year(school, current, members):
                 manage=False,
             )
     db.session.flush()
-    tracking.sign_off(school, year, members[HEAD])  # freezes that year's accreditation report
+    tracking.sign_off(
+        school,
+        year,
+        members[HEAD],
+        reviewed=True,
+        comment="A few items were never finished; they are carried into this year's plan.",
+    )
+    reports.finish_now(school, year)  # freezes that year's accreditation report here, not in a thread
 
 
 def _queries(school, year, members):

@@ -1,11 +1,14 @@
-"""Evidence services: every file is checked before any is stored; all of a request's files or none."""
+"""Evidence services: every file is checked before any is stored; all of a request's files or none.
+
+`pending=True` (a staff member's upload to their own item) stores the evidence as pending verification: it is
+shown labelled and counts nowhere until a lead or head verifies it (verification.py)."""
 
 from flask import current_app
 
 from .. import audit
 from ..db import db
 from .checks import UploadRejected, check_upload
-from .models import FILE, LINK, Evidence
+from .models import FILE, LINK, PENDING, VERIFIED, Evidence
 from .storage import EvidenceStore
 
 
@@ -13,7 +16,7 @@ def store() -> EvidenceStore:
     return EvidenceStore(current_app.config["TRACKER_EVIDENCE_DIR"])
 
 
-def add_files(school, item, uploads, *, applies_on, user) -> list[Evidence]:
+def add_files(school, item, uploads, *, applies_on, user, pending=False) -> list[Evidence]:
     """Check every (filename, bytes) pair, then store them. Raises UploadRejected naming the bad file.
 
     Returns the new rows; the caller commits, and on failure calls discard() so no file is left behind.
@@ -39,6 +42,7 @@ def add_files(school, item, uploads, *, applies_on, user) -> list[Evidence]:
             sha256=c.sha256,
             applies_on=applies_on,
             uploaded_by_id=user.id,
+            verification=PENDING if pending else VERIFIED,
         )
         db.session.add(row)
         rows.append(row)
@@ -59,7 +63,7 @@ def discard(school, rows) -> None:
             store().delete(school.id, row.stored_name)
 
 
-def add_link(school, item, *, url, title, applies_on, user) -> Evidence:
+def add_link(school, item, *, url, title, applies_on, user, pending=False) -> Evidence:
     row = Evidence(
         school_id=school.id,
         item_id=item.id,
@@ -68,6 +72,7 @@ def add_link(school, item, *, url, title, applies_on, user) -> Evidence:
         url=url,
         applies_on=applies_on,
         uploaded_by_id=user.id,
+        verification=PENDING if pending else VERIFIED,
     )
     db.session.add(row)
     db.session.flush()

@@ -1,4 +1,7 @@
-"""Evidence pages of an item: add files or a link, download a file, remove one (URLs under the item's)."""
+"""Evidence pages of an item: add files or a link, download a file, remove one (URLs under the item's).
+
+A staff member's evidence for their own item is stored pending verification (evidence/verification.py); the
+lead or head verifies it from the item page or the "To verify" list (tracker/training/verify_views.py)."""
 
 from flask import Blueprint, abort, flash, g, redirect, send_file, url_for
 from flask_login import current_user
@@ -6,7 +9,7 @@ from flask_login import current_user
 from .. import audit
 from ..access import school_roles
 from ..db import get_for_school_or_404
-from ..tenancy import ACCREDITOR, ALL_MEMBERS, MANAGERS, init_school_blueprint
+from ..tenancy import ACCREDITOR, ALL_MEMBERS, MANAGERS, STAFF, init_school_blueprint
 from ..tracking.item_views import item_or_404, item_page
 from ..transactions import saving
 from . import services
@@ -28,6 +31,7 @@ def add(item_id):
         form.files.errors.append("Choose one or more files, or give a link.")
         return item_page(item, evidence_form=form, status=400)
     rows = []
+    pending = g.membership.role == STAFF  # counts once a lead or head has verified it
     with saving(show=False) as tx:
         tx.after_rollback(lambda: services.discard(g.school, rows))  # files of rows that were not saved
         if files:
@@ -37,6 +41,7 @@ def add(item_id):
                 [(f.filename, f.read()) for f in files],
                 applies_on=form.applies_on.data,
                 user=current_user,
+                pending=pending,
             )
         if form.url.data:
             services.add_link(
@@ -46,11 +51,20 @@ def add(item_id):
                 title=form.link_title.data,
                 applies_on=form.applies_on.data,
                 user=current_user,
+                pending=pending,
             )
     if not tx.ok:
         form.files.errors.append(f"{tx.error} Nothing was uploaded.")
         return item_page(item_or_404(item_id), evidence_form=form, status=400)
-    flash(f"Evidence added ({len(rows) + (1 if form.url.data else 0)}).", "success")
+    added = len(rows) + (1 if form.url.data else 0)
+    if pending:
+        flash(
+            f"Evidence sent for verification ({added}). It shows as pending until the safeguarding lead "
+            "verifies it; you will see the outcome here.",
+            "success",
+        )
+    else:
+        flash(f"Evidence added ({added}).", "success")
     return redirect(url_for("tracking.item", item_id=item.id) + "#evidence")
 
 

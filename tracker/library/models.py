@@ -10,6 +10,9 @@ from ..db import UTCDateTime, UUIDPk, db, utcnow
 
 TOPIC, COUNTRY, LANGUAGE = "topic", "country", "language"
 TAG_KINDS = (TOPIC, COUNTRY, LANGUAGE)
+#: a tag naming a framework requirement ("action-plan/publish-reporting-contacts") whose item pages show the
+#: resource as related; not a filter of the library
+ITEM = "item"
 
 
 class LibrarySection(db.Model):
@@ -43,6 +46,8 @@ class Resource(UUIDPk, db.Model):
     published: Mapped[str] = mapped_column(String(10), default="")
     url: Mapped[str] = mapped_column(String(1000), default="")
     summary: Mapped[str] = mapped_column(Text, default="")
+    #: the key of the newer guidance that replaces this resource; empty while it is current
+    superseded_by_key: Mapped[str | None] = mapped_column(String(80), nullable=True)
     #: tags, countries and languages as one text, for full-text search
     search_text: Mapped[str] = mapped_column(Text, default="")
     created_by_id: Mapped[uuid.UUID | None] = mapped_column(
@@ -83,6 +88,10 @@ class Resource(UUIDPk, db.Model):
             "tags": self.tag_values(TOPIC),
         }
 
+    @property
+    def superseded(self):
+        return bool(self.superseded_by_key)
+
 
 class ResourceSection(db.Model):
     __tablename__ = "resource_sections"
@@ -107,3 +116,22 @@ class ResourceTag(db.Model):
     value: Mapped[str] = mapped_column(String(100), primary_key=True)
 
     __table_args__ = (Index("ix_resource_tags_kind_value", "kind", "value"),)
+
+
+class LibrarySynonym(db.Model):
+    """One term of a synonym group (seeds/synonyms.yaml): a search for any term also finds the others."""
+
+    __tablename__ = "library_synonyms"
+
+    #: the term's words, lower case, separated by single spaces ("police check")
+    term: Mapped[str] = mapped_column(String(100), primary_key=True)
+    group_key: Mapped[str] = mapped_column(String(60), index=True)
+
+
+class LibraryCountryItem(db.Model):
+    """A framework requirement ("framework-key/requirement-key") whose item pages show the school's country
+    resources: the items about local law and reporting contacts."""
+
+    __tablename__ = "library_country_items"
+
+    requirement: Mapped[str] = mapped_column(String(150), primary_key=True)

@@ -4,7 +4,18 @@ from dataclasses import dataclass
 
 from ..db import db
 from . import search
-from .models import COUNTRY, LANGUAGE, TOPIC, LibrarySection, Resource, ResourceSection, ResourceTag
+from .models import (
+    COUNTRY,
+    ITEM,
+    LANGUAGE,
+    TOPIC,
+    LibraryCountryItem,
+    LibrarySection,
+    Resource,
+    ResourceSection,
+    ResourceTag,
+)
+from .vocabulary import country_key, language_name
 
 
 @dataclass
@@ -16,6 +27,10 @@ class Facet:
     @property
     def param(self):
         return f"{self.kind}:{self.value}"
+
+    @property
+    def label(self):
+        return language_name(self.value) if self.kind == LANGUAGE else self.value
 
 
 def own_resource_ids(school) -> list:
@@ -95,7 +110,61 @@ def facets(ids) -> dict:
         .group_by(ResourceTag.kind, ResourceTag.value)
     ).all()
     for kind, value, count in rows:
-        out[kind].append(Facet(kind, value, count))
+        if kind in out:
+            out[kind].append(Facet(kind, value, count))
     for kind in out:
         out[kind].sort(key=lambda f: (-f.count, f.value))
     return out
+
+
+def successors(resources) -> dict:
+    """key -> (key, title, published) of the shared resource that supersedes it, for the superseded ones among
+    `resources`. Always one query, however many are superseded (so a page's query count stays fixed)."""
+    keys = {r.superseded_by_key for r in resources if r is not None and r.superseded_by_key}
+    rows = db.session.execute(
+        db.select(Resource.key, Resource.title, Resource.published).where(
+            Resource.key.in_(sorted(keys)), Resource.school_id.is_(None)
+        )
+    ).all()
+    by_key = {r.key: r for r in rows}
+    return {r.key: by_key[r.superseded_by_key] for r in resources if r and r.superseded_by_key in by_key}
+
+
+def country_resource_ids(school) -> list:
+    """Shared resources tagged with the school's country (written any common way), current ones first."""
+    wanted = country_key(school.country or "")
+    if not wanted:
+        return []
+    rows = db.session.execute(
+        db.select(ResourceTag.resource_id, ResourceTag.value, Resource.title, Resource.superseded_by_key)
+        .join(Resource, Resource.id == ResourceTag.resource_id)
+        .where(ResourceTag.kind == COUNTRY, Resource.school_id.is_(None))
+    ).all()
+    hits = {
+        r.resource_id: (r.superseded_by_key is not None, r.title)
+        for r in rows
+        if country_key(r.value) == wanted
+    }
+    return sorted(hits, key=lambda i: hits[i])
+
+
+def country_item_keys() -> set:
+    return set(db.session.execute(db.select(LibraryCountryItem.requirement)).scalars())
+
+
+def related_to(requirement_key: str) -> list:
+    """Shared resources tagged as related to a requirement ("framework-key/requirement-key"), by title."""
+    return list(
+        db.session.execute(
+            db.select(Resource)
+            .join(ResourceTag, ResourceTag.resource_id == Resource.id)
+            .where(ResourceTag.kind == ITEM, ResourceTag.value == requirement_key)
+            .where(Resource.school_id.is_(None))
+            .order_by(Resource.title)
+        ).scalars()
+    )
+
+
+def also_searched(q) -> list:
+    """The synonyms the search for `q` was widened with."""
+    return search.also_searched(q)

@@ -6,8 +6,20 @@ from dataclasses import dataclass, field
 from .. import audit
 from ..db import db
 from . import search
-from .models import COUNTRY, LANGUAGE, TOPIC, LibrarySection, Resource, ResourceSection, ResourceTag
-from .seedfile import LibrarySpec
+from .models import (
+    COUNTRY,
+    ITEM,
+    LANGUAGE,
+    TOPIC,
+    LibraryCountryItem,
+    LibrarySection,
+    LibrarySynonym,
+    Resource,
+    ResourceSection,
+    ResourceTag,
+)
+from .seedfile import LibrarySpec, SynonymGroup
+from .vocabulary import language_name
 
 
 @dataclass
@@ -24,9 +36,12 @@ class LoadReport:
         )
 
 
-def _set_tags(resource, topics, countries, languages):
+def _set_tags(resource, topics, countries, languages, items=()):
     wanted = (
-        {(TOPIC, v) for v in topics} | {(COUNTRY, v) for v in countries} | {(LANGUAGE, v) for v in languages}
+        {(TOPIC, v) for v in topics}
+        | {(COUNTRY, v) for v in countries}
+        | {(LANGUAGE, v) for v in languages}
+        | {(ITEM, v) for v in items}
     )
     current = {(t.kind, t.value): t for t in resource.tags}
     for pair, tag in current.items():
@@ -34,7 +49,8 @@ def _set_tags(resource, topics, countries, languages):
             resource.tags.remove(tag)
     for kind, value in sorted(wanted - set(current)):
         resource.tags.append(ResourceTag(kind=kind, value=value))
-    resource.search_text = " ".join([*topics, *countries, *languages])
+    # language names, not codes: a search for "Chinese" finds the resources in Chinese
+    resource.search_text = " ".join([*topics, *countries, *(language_name(v) for v in languages)])
 
 
 def _set_sections(resource, keys):
@@ -54,6 +70,7 @@ def _snapshot(resource):
         resource.published,
         resource.url,
         resource.summary,
+        resource.superseded_by_key,
         tuple(resource.section_keys),
         tuple(sorted((t.kind, t.value) for t in resource.tags)),
     )
@@ -88,8 +105,8 @@ def load_library(spec: LibrarySpec) -> LoadReport:
             row = Resource(key=r.key)
             db.session.add(row)
         row.title, row.publishers, row.published = r.title, ", ".join(r.publishers), r.published
-        row.url, row.summary = r.url, r.summary
-        _set_tags(row, r.tags, r.countries, r.languages)
+        row.url, row.summary, row.superseded_by_key = r.url, r.summary, r.superseded_by
+        _set_tags(row, r.tags, r.countries, r.languages, r.for_items)
         _set_sections(row, r.sections)
         db.session.flush()
         after = _snapshot(row)
@@ -101,10 +118,51 @@ def load_library(spec: LibrarySpec) -> LoadReport:
             report.unchanged.append(r.key)
             continue
         search.reindex(row)
+    _set_country_items(spec.country_items)
     if report.added or report.changed:
         audit.record(
             "library.loaded",
             subject_type="resources",
+            after={"added": report.added, "changed": report.changed},
+        )
+    return report
+
+
+def _set_country_items(requirements):
+    current = {row.requirement: row for row in db.session.execute(db.select(LibraryCountryItem)).scalars()}
+    for key, row in current.items():
+        if key not in requirements:
+            db.session.delete(row)
+    for key in requirements:
+        if key not in current:
+            db.session.add(LibraryCountryItem(requirement=key))
+    db.session.flush()
+
+
+def load_synonyms(groups: list[SynonymGroup]) -> LoadReport:
+    """Make the synonym table exactly the seed file's groups. Idempotent."""
+    report = LoadReport("synonyms")
+    current = {row.term: row for row in db.session.execute(db.select(LibrarySynonym)).scalars()}
+    wanted = {term: g.key for g in groups for term in g.terms}
+    for term, row in current.items():
+        if term not in wanted:
+            db.session.delete(row)
+            report.changed.append(term)
+    for term, group in wanted.items():
+        row = current.get(term)
+        if row is None:
+            db.session.add(LibrarySynonym(term=term, group_key=group))
+            report.added.append(term)
+        elif row.group_key != group:
+            row.group_key = group
+            report.changed.append(term)
+        else:
+            report.unchanged.append(term)
+    db.session.flush()
+    if report.added or report.changed:
+        audit.record(
+            "library.synonyms_loaded",
+            subject_type="library_synonyms",
             after={"added": report.added, "changed": report.changed},
         )
     return report

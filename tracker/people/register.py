@@ -10,6 +10,7 @@ from datetime import timedelta
 
 from ..db import db
 from ..pagination import paginate
+from ..signals import register_columns
 from ..tracking.models import OPEN_STATUSES, Item, ItemKind
 from .checklist import recruitment_framework
 from .models import CATEGORY_LABELS, CHECK_STATUS_LABELS, Person, RiskAssessment
@@ -60,6 +61,8 @@ class Cell:
 class Row:
     person: Person
     cells: dict
+    #: later features' columns (the `register_columns` signal): {column title: cell text}
+    extra: dict = field(default_factory=dict)
 
     @property
     def complete(self):
@@ -167,7 +170,11 @@ def build(school, filter_key=None, paged=False):
         cell = by_person[item.person_id].get(item.requirement_key)
         if cell is not None:
             cell.items.append(item)
-    return cols, [Row(p, by_person[p.id]) for p in people], page
+    extra = {}
+    for _receiver, returned in register_columns.send(school, people=people):
+        extra.update(returned or {})
+    rows = [Row(p, by_person[p.id], {t: cells.get(p.id, "—") for t, cells in extra.items()}) for p in people]
+    return cols, rows, page
 
 
 def to_table(cols, rows) -> list[list[str]]:
@@ -175,6 +182,7 @@ def to_table(cols, rows) -> list[list[str]]:
         ["Name", "E-mail", "Category", "Start date", "Leave date", "Countries"]
         + [c.title for c in cols]
         + ["Complete"]
+        + list(rows[0].extra if rows else [])
     )
     out = [header]
     for r in rows:
@@ -190,6 +198,7 @@ def to_table(cols, rows) -> list[list[str]]:
             ]
             + [r.cells[c.key].text() for c in cols]
             + ["yes" if r.complete else "no"]
+            + list(r.extra.values())
         )
     return out
 

@@ -16,11 +16,13 @@ from icalendar import Calendar, Event
 from sqlalchemy import or_, select
 
 from .. import audit
+from ..access import policy_allows
 from ..dates import add_days
 from ..db import db, new_id, utcnow
 from ..links import external_url
 from ..tenancy import ACCREDITOR, Membership, School
 from ..tracking.models import OPEN_STATUSES, STATUS_LABELS, Item
+from ..tracking.visibility import sees_unassigned
 from .models import CalendarFeed
 
 #: items due this long ago or earlier drop off the feed (they are on the overdue list in the app)
@@ -105,8 +107,12 @@ def find_feed(token: str):
 
 
 def feed_items(school, membership):
-    """The member's open items in that school: assigned to them, or unassigned and held by their role."""
+    """The member's open items in that school: assigned to them, or unassigned and held by their role when
+    that role may open them (an unassigned staff item waits for the lead to give it an owner)."""
     today = school.today()
+    theirs = [Item.owner_id == membership.user_id]
+    if sees_unassigned(membership.role):
+        theirs.append((Item.owner_id.is_(None)) & (Item.owner_role == membership.role))
     return (
         db.session.execute(
             select(Item)
@@ -114,10 +120,7 @@ def feed_items(school, membership):
                 Item.school_id == school.id,
                 Item.status.in_(OPEN_STATUSES),
                 Item.due_on >= today - timedelta(PAST_DAYS),
-                or_(
-                    Item.owner_id == membership.user_id,
-                    (Item.owner_id.is_(None)) & (Item.owner_role == membership.role),
-                ),
+                or_(*theirs),
             )
             .order_by(Item.due_on, Item.title)
         )
@@ -138,10 +141,12 @@ def render_ics(school, membership, items) -> bytes:
     cal.add("refresh-interval", timedelta(hours=1), parameters={"VALUE": "DURATION"})
     cal.add("x-published-ttl", "PT1H")
     stamp = utcnow()
+    # a check is worked on the person's page; a member whose role may not open it gets the check's item page
+    reads_register = policy_allows(current_app, "people.person", "GET", membership.user, membership)
     for item in items:
         link = (
             external_url("people.person", school=school.slug, person_id=item.person_id)
-            if item.person_id
+            if item.person_id and reads_register
             else external_url("tracking.item", school=school.slug, item_id=item.id)
         )
         event = Event()

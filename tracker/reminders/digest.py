@@ -3,20 +3,23 @@
 A run looks at every school; a school whose local time has reached 07:00 and whose digests for today are not
 built yet gets them built in one transaction (claim the day, insert the messages). After a pause, only today's
 digest is built, covering the reminder days missed since the last one (at most a week back). What each member
-is told is decided in digest_lines.py, and how it reads in digest_mail.py.
-"""
+is told is decided in digest_lines.py, and how it reads in digest_mail.py. Each digest starts with what is
+waiting for the member (tracker/waiting.py), read once per school while `waiting.batched()` runs."""
 
 import logging
 import zoneinfo
+from contextlib import ExitStack
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from functools import partial
 
+from flask import has_request_context
 from sqlalchemy import select, update
 
 from ..db import db, new_id, utcnow
 from ..links import links_context
-from ..tenancy import School
+from ..tenancy import Membership, School
+from ..waiting import batched, lines_for
 from .digest_lines import CATCH_UP_DAYS, WEEKLY_DAY, collect_lines, load_school_data, training_activities
 from .digest_mail import render_message, unwritten_message
 from .models import OFF, WEEKLY, DigestState, OutboxMessage
@@ -138,19 +141,31 @@ def build_school_digests(school, now: datetime, activities=None) -> int | None:
     daily = collect_lines(data, since, today, activities)
     weekly = collect_lines(data, week_back, today, activities) if today.weekday() == WEEKLY_DAY else {}
     rows = []
-    for user_id, recipient in recipients.items():
-        if recipient.frequency == OFF:
-            continue
-        lines = (weekly if recipient.frequency == WEEKLY else daily).get(user_id)
-        if not lines:  # nobody gets an empty digest
-            continue
-        try:
-            rows.append(render_message(school, recipient, lines, today, now))
-        except Exception as exc:  # noqa: BLE001  one digest that cannot be written must not stop the others
-            log.warning(
-                "digest for %s in %s could not be written", recipient.user_id, school.slug, exc_info=exc
-            )
-            rows.append(unwritten_message(school, recipient, today, now, exc))
+    with ExitStack() as stack:
+        if not has_request_context():  # every link on TRACKER_BASE_URL, however the build was started
+            stack.enter_context(links_context())
+        stack.enter_context(batched())  # "waiting for you": a few queries per school, not per member
+        # the receivers of `waiting_for` are given what a page gives them: the school and the Membership
+        sender = db.session.get(School, school.id)
+        memberships = {
+            m.user_id: m
+            for m in db.session.execute(select(Membership).where(Membership.school_id == school.id)).scalars()
+        }
+        for user_id, recipient in recipients.items():
+            if recipient.frequency == OFF:
+                continue
+            lines = (weekly if recipient.frequency == WEEKLY else daily).get(user_id) or []
+            try:
+                waiting = lines_for(sender, memberships[user_id], today)
+                # nobody gets an empty digest, nor one that only sums up reminders it has not got
+                if not lines and not any(w.nudge for w in waiting):
+                    continue
+                rows.append(render_message(school, recipient, lines, today, now, waiting))
+            except Exception as exc:  # noqa: BLE001  one digest that cannot be written must not stop the others
+                log.warning(
+                    "digest for %s in %s could not be written", recipient.user_id, school.slug, exc_info=exc
+                )
+                rows.append(unwritten_message(school, recipient, today, now, exc))
     if rows:
         db.session.execute(
             _insert(OutboxMessage).on_conflict_do_nothing(index_elements=["school_id", "idempotency_key"]),

@@ -2,19 +2,23 @@
 queues the digests; digest_mail.py writes them as e-mail).
 
 `load_school_data` reads everything a school's digests need in four queries; `collect_lines` is then pure.
+Items of a signed-off year are left out: the year is closed, nothing in it is waiting any more.
 """
 
 from collections import defaultdict
 from dataclasses import dataclass
 from datetime import date, timedelta
 
+from flask import current_app
 from sqlalchemy import or_, select
 
+from ..access import policy_of
 from ..auth.models import User
 from ..db import db
+from ..frameworks.models import Framework
 from ..people.models import Person
 from ..tenancy import ACCREDITOR, HR, LEAD, Membership
-from ..tracking.models import OPEN_STATUSES, Item
+from ..tracking.models import OPEN_STATUSES, Item, SchoolYear
 from ..tracking.visibility import sees_unassigned
 from ..training import services as training
 from .models import DAILY, ReminderSetting
@@ -32,12 +36,22 @@ WEEKLY_DAY = 0  # Monday
 
 @dataclass(frozen=True)
 class Line:
+    """One reminder. `group` and `group_key` say what a long section groups it under (an item's framework
+    title and key, "own" for the school's own items; a training activity's title and key), `year_id` the
+    item's school year and `owner_id` its owner, so that a grouped line can link to the filtered item list;
+    `count` how many things the line stands for (a person's open checks)."""
+
     section: str
     title: str
     detail: str
     on: date
     endpoint: str
     args: tuple
+    group: str = ""
+    group_key: str = ""
+    year_id: object = None
+    owner_id: object = None
+    count: int = 1
 
 
 @dataclass
@@ -126,12 +140,22 @@ def load_school_data(school, today: date) -> dict:
             Item.owner_id,
             Item.owner_role,
             Item.person_id,
+            Item.year_id,
+            Framework.key.label("framework_key"),
+            Framework.title.label("framework_title"),
             Person.full_name,
             Person.start_on,
             Person.leave_on,
         )
         .outerjoin(Person, Person.id == Item.person_id)
-        .where(Item.school_id == school.id, Item.status.in_(OPEN_STATUSES), Item.due_on <= today + _d(14))
+        .outerjoin(Framework, Framework.id == Item.framework_id)
+        .outerjoin(SchoolYear, SchoolYear.id == Item.year_id)
+        .where(
+            Item.school_id == school.id,
+            Item.status.in_(OPEN_STATUSES),
+            Item.due_on <= today + _d(14),
+            _year_open(),
+        )
         .order_by(Item.due_on, Item.title)
     ).all()
     people = (
@@ -147,6 +171,24 @@ def load_school_data(school, today: date) -> dict:
     return {"recipients": recipients, "items": items, "people": people, "completions": completions}
 
 
+def _year_open():
+    """Criterion: the item belongs to no school year (recruitment checks) or to one not signed off (nor being
+    signed off, where years have that state)."""
+    still_open = SchoolYear.signed_off_at.is_(None)
+    if hasattr(SchoolYear, "sign_off_state"):
+        still_open = still_open & (SchoolYear.sign_off_state == "open")
+    return or_(Item.year_id.is_(None), still_open)
+
+
+OWN_GROUP = "School's own items"
+
+
+def _readers(endpoint) -> tuple:
+    """The roles whose members may open `endpoint` (its stated policy, tracker/access.py)."""
+    policy = policy_of(current_app, endpoint)
+    return policy[1] if isinstance(policy, tuple) else ()
+
+
 def _holders(recipients, roles):
     return [uid for uid, r in recipients.items() if r.role in roles]
 
@@ -159,25 +201,41 @@ def collect_lines(data, since: date, today: date, activities) -> dict:
     by_role = {role: _holders(recipients, (role,)) for role in {r.role for r in recipients.values()}}
     lead_and_hr = _holders(recipients, (LEAD, HR)) or _holders(recipients, (LEAD,))
     leads = _holders(recipients, (LEAD,))
+    # A check is worked on the person's page, which not every role may open: an owner who cannot (a member of
+    # staff given a check) is sent to the check's own item page instead, never to a page that answers 403.
+    register_readers = _readers("people.person")
     for row in data["items"]:
         if row.person_id is not None and row.leave_on is not None and row.leave_on < today:
             continue  # a person who has left needs no more checks
+        owner_reads = row.owner_id in recipients and recipients[row.owner_id].role in register_readers
         starting_soon = row.person_id is not None and today <= row.start_on <= today + _d(CHECK_WINDOW)
         if starting_soon and row.due_on <= row.start_on:
-            for uid in set(lead_and_hr) | ({row.owner_id} if row.owner_id in recipients else set()):
+            for uid in set(lead_and_hr) | ({row.owner_id} if owner_reads else set()):
                 checks[(uid, row.person_id)].append(row)
-            continue
+            if row.owner_id not in recipients or owner_reads:
+                continue
         if row.due_on < today:
             if not overdue_reminded(row.due_on, since, today):
                 continue
         elif not reminded(ITEM_DAYS_BEFORE, row.due_on, since, today):
             continue
         detail = f"{row.full_name}: due {_day(row.due_on)}" if row.full_name else f"due {_day(row.due_on)}"
-        if row.person_id is not None:
+        if row.person_id is not None and (owner_reads or row.owner_id not in recipients):
             endpoint, args = "people.person", (("person_id", row.person_id),)
         else:
             endpoint, args = "tracking.item", (("item_id", row.id),)
-        line = Line(item_section(row.due_on, today), row.title, detail, row.due_on, endpoint, args)
+        line = Line(
+            item_section(row.due_on, today),
+            row.title,
+            detail,
+            row.due_on,
+            endpoint,
+            args,
+            group=row.framework_title or OWN_GROUP,
+            group_key=row.framework_key or "own",
+            year_id=row.year_id,
+            owner_id=row.owner_id,
+        )
         if row.owner_id in recipients:
             targets = {row.owner_id}
         else:  # nobody assigned: the role's holders if they can open it, else the leads, who assign owners
@@ -197,6 +255,7 @@ def collect_lines(data, since: date, today: date, activities) -> dict:
                 first.start_on,
                 "people.person",
                 (("person_id", person_id),),
+                count=count,
             )
         )
     if data["people"] and activities:
@@ -227,6 +286,8 @@ def _training_lines(data, since, today, activities, lead_and_hr, recipients, out
                     expires,
                     "people.person",
                     (("person_id", person.id),),
+                    group=activity.title,
+                    group_key=activity.key,
                 )
             )
         if person.user_id in recipients and person.user_id not in lead_and_hr:

@@ -4,7 +4,7 @@ import hashlib
 import json
 
 from ..db import db
-from ..evidence.models import Evidence
+from ..evidence.models import VERIFIED, Evidence
 from ..tracking.models import DONE, IN_PROGRESS, NOT_APPLICABLE, OPEN_STATUSES, STATUS_LABELS, Item
 
 #: bump when a template changes what a report shows, so cached drafts are not reused across the change
@@ -40,9 +40,15 @@ def _base(school, year, kind, title):
             "starts_on": _d(year.starts_on),
             "ends_on": _d(year.ends_on),
         }
+        # a year being signed off shows the sign-off as the head confirmed it (its frozen report is this one)
+        signed_at = year.signed_off_at or (year.sign_off_state == "signing" and year.sign_off_requested_at)
         data["signoff"] = (
-            {"by": _name(year.signed_off_by), "at": year.signed_off_at.isoformat(timespec="seconds")}
-            if year.signed_off_at
+            {
+                "by": _name(year.signed_off_by),
+                "at": signed_at.replace(tzinfo=None).isoformat(timespec="seconds"),  # UTC, printed as such
+                "comment": year.sign_off_comment or "",
+            }
+            if signed_at
             else None
         )
     return data
@@ -69,14 +75,20 @@ def _counts(items):
 
 
 def _evidence_index(school, items, where):
-    """Evidence of `items` (one query over the items matching `where`), numbered E1, E2, ... in item order."""
+    """Verified evidence of `items` (one query over the items matching `where`), numbered E1, E2, ... in item
+    order (uploads pending verification, or rejected, are not evidence yet)."""
     by_item = {i.id: [] for i in items}
     if items:
         rows = (
             db.session.execute(
                 db.select(Evidence)
                 .join(Item, Item.id == Evidence.item_id)
-                .where(Evidence.school_id == school.id, Item.school_id == school.id, where)
+                .where(
+                    Evidence.school_id == school.id,
+                    Item.school_id == school.id,
+                    Evidence.verification == VERIFIED,
+                    where,
+                )
                 .order_by(Evidence.uploaded_at, Evidence.name)
             )
             .scalars()

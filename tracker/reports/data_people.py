@@ -122,7 +122,11 @@ def training_record(school, person: Person) -> dict:
         db.session.execute(
             db.select(TrainingSession)
             .join(TrainingAttendance, TrainingAttendance.session_id == TrainingSession.id)
-            .where(TrainingAttendance.school_id == school.id, TrainingAttendance.person_id == person.id)
+            .where(
+                TrainingAttendance.school_id == school.id,
+                TrainingAttendance.person_id == person.id,
+                TrainingSession.verification == "verified",  # a certificate waiting for verification: not yet
+            )
             .order_by(TrainingSession.held_on.desc())
         )
         .scalars()

@@ -8,16 +8,20 @@ from sqlalchemy.orm import selectinload
 from ..db import db
 from ..review.models import ReviewQuery
 from ..tracking.models import ANSWER_STATUS_LABELS, OPEN_STATUSES, Item, ItemKind
+from ..tracking.ordering import item_key, section_positions
 from .data_common import _base, _counts, _d, _evidence_index, _item_row, _name
 from .data_people import register_summary, training_summary
+from .data_policies import policies_summary
 from .models import ACCREDITATION, FRAMEWORK
 
 
-def _frameworks(items, frameworks, today, refs):
+def _frameworks(items, frameworks, today, refs, positions=None):
+    """Each framework with its sections in the framework's own order (`positions`), items within a section
+    by due date."""
     out = []
     groups = OrderedDict((f.id, []) for f in frameworks)
     own = [i for i in items if i.framework_id is None]
-    for item in items:
+    for item in sorted(items, key=item_key(positions or {})):
         if item.framework_id in groups:
             groups[item.framework_id].append(item)
     entries = [(f.key, f.title, f.version, f.label, groups[f.id]) for f in frameworks]
@@ -120,7 +124,8 @@ def accreditation(school, year) -> dict:
         school, items + checks, or_(Item.year_id == year.id, Item.kind == ItemKind.CHECK)
     )
     data = _base(school, year, ACCREDITATION, f"Accreditation report {year.label}")
-    data["frameworks"] = _frameworks(items, frameworks, today, refs)
+    positions = section_positions(year)
+    data["frameworks"] = _frameworks(items, frameworks, today, refs, positions)
     sections = OrderedDict()
     for item in checks:
         sections.setdefault(item.section_title, []).append(item)
@@ -136,8 +141,9 @@ def accreditation(school, year) -> dict:
                 "sections": [{"title": s, **_counts(si)} for s, si in sections.items()],
             }
         )
-    data["answers"] = _answers(items)
+    data["answers"] = _answers(sorted(items, key=item_key(positions)))
     data["training"] = training_summary(school)
+    data["policies"] = policies_summary(school)
     data["register"] = reg
     open_items = [i for i in items if i.status in OPEN_STATUSES]
     data["overdue"] = [_item_row(i, today, refs) for i in open_items if i.due_on < today]
@@ -156,8 +162,9 @@ def framework(school, year, fw) -> dict:
     items = [i for i in _year_items(school, year) if i.framework_id == fw.id]
     evidence, refs = _evidence_index(school, items, (Item.year_id == year.id) & (Item.framework_id == fw.id))
     data = _base(school, year, FRAMEWORK, f"{fw.title} {year.label}")
-    data["frameworks"] = _frameworks(items, [fw], today, refs)
-    data["answers"] = _answers(items)
+    positions = section_positions(year)
+    data["frameworks"] = _frameworks(items, [fw], today, refs, positions)
+    data["answers"] = _answers(sorted(items, key=item_key(positions)))
     data["evidence"] = evidence
     data["queries"] = _queries(school, (Item.year_id == year.id) & (Item.framework_id == fw.id))
     data["size"] = len(items) + len(evidence)

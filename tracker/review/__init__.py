@@ -6,7 +6,7 @@ from ..tenancy import init_school_blueprint
 
 bp = init_school_blueprint(Blueprint("review", __name__, url_prefix="/s/<school>/review"))
 
-from . import views  # noqa: E402,F401
+from . import views, waiting  # noqa: E402,F401
 from .services import for_item  # noqa: E402
 
 

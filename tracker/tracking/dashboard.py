@@ -1,4 +1,5 @@
-"""The dashboard's queries: progress per framework and section, the short lists, tiles and timeline."""
+"""The dashboard's queries: what is waiting for the member, progress per framework and section, the short
+lists, tiles and timeline."""
 
 from collections import OrderedDict
 from dataclasses import dataclass, field
@@ -10,7 +11,9 @@ from sqlalchemy.orm import lazyload
 from ..dates import month_starts
 from ..db import db
 from ..frameworks.models import Framework
+from ..waiting import lines_for
 from .models import DONE, IN_PROGRESS, NOT_APPLICABLE, OPEN_STATUSES, Item
+from .ordering import LAST, section_positions
 from .visibility import _open, visible_criteria, visible_items
 
 
@@ -57,9 +60,10 @@ def year_counts(school, year, membership):
     ).all()
 
 
-def progress_from(rows) -> list[Progress]:
-    """Completion per framework (by title, the school's own items last) and per section (by earliest due
-    date)."""
+def progress_from(rows, positions=None) -> list[Progress]:
+    """Completion per framework (by title, the school's own items last) and per section, in the framework's
+    order of sections (`positions`, ordering.section_positions), else by earliest due date."""
+    positions = positions or {}
     frameworks: dict[str, Progress] = {}
     first_due: dict[tuple, date] = {}
     for fw_title, section, due_on, status, count in rows:
@@ -78,7 +82,12 @@ def progress_from(rows) -> list[Progress]:
         fw = frameworks[title]
         fw.sections = OrderedDict(
             sorted(
-                fw.sections.items(), key=lambda kv: (first_due.get((title, kv[0])) or date.max, kv[0] or "")
+                fw.sections.items(),
+                key=lambda kv: (
+                    positions.get((title, kv[0]), LAST),
+                    first_due.get((title, kv[0])) or date.max,
+                    kv[0] or "",
+                ),
             )
         )
         out.append(fw)
@@ -87,22 +96,25 @@ def progress_from(rows) -> list[Progress]:
 
 def progress(school, year, membership) -> list[Progress]:
     """Completion per framework and per section of the member's items of the year (one query)."""
-    return progress_from(year_counts(school, year, membership))
+    return progress_from(year_counts(school, year, membership), section_positions(year))
 
 
 def dashboard(school, year, membership, user_id) -> dict:
-    """Everything the dashboard shows, in two queries whatever the number of items: the four short lists and
-    one grouped count from which the tiles, the progress bars and the timeline are made."""
+    """Everything the dashboard shows, in a fixed number of queries whatever the number of items: "Waiting for
+    you" (each feature's lines, tracker/waiting.py), the four short lists and one grouped count from which the
+    tiles, the progress bars and the timeline are made."""
     today = school.today()
+    waiting = lines_for(school, membership, today)
     data = short_lists(visible_items(school, membership).where(Item.year_id == year.id), user_id, today)
     rows = year_counts(school, year, membership)
     soon = today + timedelta(days=30)
     open_rows = [(due_on, count) for _, _, due_on, status, count in rows if status in OPEN_STATUSES]
     data["overdue_count"] = sum(count for due_on, count in open_rows if due_on < today)
     data["due_soon_count"] = sum(count for due_on, count in open_rows if today <= due_on <= soon)
-    data["progress"] = progress_from(rows)
+    data["progress"] = progress_from(rows, section_positions(year))
     data["timeline"] = timeline_from(rows, year, today)
     data["today"] = today
+    data["waiting"] = waiting
     return data
 
 

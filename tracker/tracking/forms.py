@@ -46,17 +46,37 @@ class ItemForm(Form):
 
 
 class AnswerForm(Form):
+    """A policy question's one form: the answer, where the school stands (the item's one status: "In place"
+    marks it done), the review date and, for leads and heads, the owner and due date; notes for everyone."""
+
     version = version_field()
     answer = TextAreaField(
         "Your school's answer",
         filters=[strip],
         validators=[Length(max=20000)],
         description="Describe what is in place, where it is written down and who is responsible.",
+        render_kw={"rows": 8, "data-autogrow": ""},
     )
     answer_status = SelectField(
-        "Where the school stands", choices=[(s, ANSWER_STATUS_LABELS[s]) for s in ANSWER_STATUSES]
+        "Where the school stands",
+        choices=[("", "Not assessed yet")] + [(s, ANSWER_STATUS_LABELS[s]) for s in ANSWER_STATUSES],
+        description="In place marks the question done. Not applicable needs the answer to say why.",
     )
     review_on = DateField("Review by", validators=[Optional(), DatePolicy("due")])
+    owner = SelectField("Owner", choices=[], validate_choice=True)
+    due_on = DateField("Due date", validators=[Optional(), DatePolicy("due")])
+    notes = TextAreaField("Notes", filters=[strip], validators=[Length(max=10000)], description=NOTES_HINT)
+
+    MANAGER_FIELDS = ItemForm.MANAGER_FIELDS
+
+    def __init__(self, *args, owner_choices=(), manage=False, **kwargs):
+        """`manage` as for ItemForm: without it the owner and due-date fields are not part of the form."""
+        super().__init__(*args, **kwargs)
+        if manage:
+            self.owner.choices = [("", "Nobody yet")] + list(owner_choices)
+        else:
+            for name in self.MANAGER_FIELDS:
+                delattr(self, name)
 
 
 class CommentForm(Form):

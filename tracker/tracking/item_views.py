@@ -1,9 +1,8 @@
-"""Item pages: the item list, adding an own item, the item page and its status, answer and comment forms.
+"""Item pages: adding an own item, the item page and its status, answer and comment forms.
 
 Each view parses its form and calls a service inside `saving()`, the one transaction boundary."""
 
 import uuid
-from datetime import date
 
 from flask import abort, flash, g, redirect, render_template, request, url_for
 from flask_login import current_user
@@ -14,12 +13,11 @@ from ..evidence import services as evidence
 from ..evidence.checks import describe_accepted
 from ..evidence.forms import EvidenceForm
 from ..frameworks.models import AUDIENCE_LABELS, REPEAT_LABELS
-from ..pagination import paginate
 from ..tenancy import ALL_MEMBERS, MANAGERS
 from ..transactions import saving
-from . import bp, queries, services
+from . import bp, history, queries, services
 from .forms import AnswerForm, CommentForm, ItemForm, OwnItemForm
-from .models import ANSWER_STATUS_LABELS, STATUS_LABELS, STATUSES, ItemKind
+from .models import ANSWER_STATUS_LABELS, STATUS_LABELS, ItemKind
 from .views import parse_uuid, year_or_404
 
 
@@ -42,51 +40,6 @@ def _owner(value):
 
 def item_or_404(item_id):
     return queries.visible_item_or_404(g.school, g.membership, item_id)
-
-
-def _filters():
-    f = queries.ItemFilters()
-    args = request.args
-    if args.get("status"):
-        if args["status"] not in STATUSES:
-            abort(400, "Unknown status filter.")
-        f.status = args["status"]
-    owner = args.get("owner")
-    if owner:
-        f.owner = owner if owner in ("me", "none") else parse_uuid(owner)
-    f.framework = args.get("framework") or None
-    if args.get("month"):
-        try:
-            f.month = date.fromisoformat(args["month"] + "-01")
-        except ValueError:
-            abort(400, "Give the month as YYYY-MM.")
-    f.overdue = args.get("overdue") == "1"
-    f.due_soon = args.get("due_soon") == "1"
-    return f
-
-
-@bp.route("/items")
-@school_roles(*ALL_MEMBERS)
-def items():
-    year = year_or_404(request.args.get("year") and parse_uuid(request.args["year"]))
-    if year is None:
-        return redirect(url_for(".home"))
-    f = _filters()
-    query = queries.item_query(g.school, year, g.membership, current_user.id, f, g.school.today())
-    page = paginate(query, per_page=50)
-    return render_template(
-        "tracking/items.html",
-        year=year,
-        page=page,
-        f=f,
-        today=g.school.today(),
-        owners=queries.owner_choices(g.school) if _sees_all() else [],
-        status_labels=STATUS_LABELS,
-    )
-
-
-def _sees_all():
-    return g.membership.role in queries.SEES_EVERYTHING
 
 
 @bp.route("/items/new", methods=["GET", "POST"])
@@ -114,17 +67,23 @@ def add_item():
 
 
 def item_page(item, *, form=None, answer_form=None, comment_form=None, evidence_form=None, status=200):
-    """The item page, with any of its forms as submitted (errors shown) and the others as stored."""
+    """The item page, with any of its forms as submitted (errors shown) and the others as stored.
+
+    A policy question (ItemKind.ANSWER) has one form, the answer form, holding its one status; other items
+    have the update form."""
     ids = [item.id] + ([item.carried_from_id] if item.carried_from_id else [])
     files = evidence.for_items(g.school, ids)
-    if form is None:
+    if item.kind == ItemKind.ANSWER:
+        if form is not None and not form.errors:
+            form = None  # the answer form is its one form; a refused status form keeps its errors
+        if answer_form is None:
+            answer_form = _answer_form(formdata=None, obj=item)
+            _show_stored(answer_form, item)
+    elif form is None:
         form = _item_form(formdata=None, obj=item)  # shows the stored item, even while another form posts
-        if "owner" in form:
-            form.owner.data = str(item.owner_id) if item.owner_id else ""
-        form.version.data = item.version
-    if answer_form is None and item.kind == ItemKind.ANSWER:
-        answer_form = AnswerForm(formdata=None, obj=item)
-        answer_form.version.data = item.version
+        _show_stored(form, item)
+    events = queries.item_history(g.school, item)
+    versions = queries.answer_versions(g.school, item)
     return render_template(
         "tracking/item.html",
         item=item,
@@ -133,9 +92,10 @@ def item_page(item, *, form=None, answer_form=None, comment_form=None, evidence_
         answer_form=answer_form,
         comment_form=comment_form or CommentForm(),
         evidence_form=evidence_form or EvidenceForm(),
-        history=queries.item_history(g.school, item),
+        history=history.lines(g.school, events),
+        local_time=lambda moment: history.stamp(g.school, moment),
         comments=queries.comments(g.school, item),
-        versions=queries.answer_versions(g.school, item),
+        versions=history.earlier_versions(item, versions),
         evidence=files[item.id],
         carried_evidence=files.get(item.carried_from_id, []),
         today=g.school.today(),
@@ -147,10 +107,26 @@ def item_page(item, *, form=None, answer_form=None, comment_form=None, evidence_
     ), status
 
 
+def _show_stored(form, item):
+    if "owner" in form:
+        form.owner.data = str(item.owner_id) if item.owner_id else ""
+    if "answer_status" in form:
+        form.answer_status.data = item.answer_status or ""
+    form.version.data = item.version
+
+
 def _item_form(**kwargs):
     """The item form as the page shows it to this member: owner and due date for leads and heads only."""
     manage = _manages()
     return ItemForm(owner_choices=queries.owner_choices(g.school) if manage else (), manage=manage, **kwargs)
+
+
+def _answer_form(**kwargs):
+    """The policy answer form as the page shows it: owner and due date for leads and heads only. A form sent
+    without the owner field (from an older page) changes only the answer, its status and review date."""
+    manage = _manages() and (request.method != "POST" or "formdata" in kwargs or "owner" in request.form)
+    choices = queries.owner_choices(g.school) if manage else ()
+    return AnswerForm(owner_choices=choices, manage=manage, **kwargs)
 
 
 @bp.route("/items/<uuid:item_id>", methods=["GET", "POST"])
@@ -210,9 +186,11 @@ def answer(item_id):
     item = item_or_404(item_id)
     if item.kind != ItemKind.ANSWER:
         abort(404)
-    form = AnswerForm()
+    form = _answer_form()
     if not form.validate_on_submit():
         return item_page(item, answer_form=form, status=400)
+    manage = "owner" in form
+    owner = _owner(form.owner.data) if manage else services.UNCHANGED
     try:
         with saving(form, "answer") as tx:
             services.save_answer(
@@ -220,9 +198,12 @@ def answer(item_id):
                 item,
                 version=form.version.data,
                 answer=form.answer.data,
-                answer_status=form.answer_status.data,
+                answer_status=form.answer_status.data or None,
                 review_on=form.review_on.data,
                 author=current_user,
+                notes=form.notes.data if "notes" in request.form else None,
+                owner=owner,
+                due_on=form.due_on.data if manage else None,
             )
     except (services.EditConflict, StaleDataError):
         return _conflict(
@@ -235,7 +216,7 @@ def answer(item_id):
         )
     if not tx.ok:
         return item_page(item_or_404(item_id), answer_form=form, status=400)
-    flash("Answer saved. Earlier versions are kept below.", "success")
+    flash("Saved.", "success")
     return redirect(url_for(".item", item_id=item.id))
 
 

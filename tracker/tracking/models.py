@@ -65,6 +65,17 @@ class SchoolYear(SchoolScoped, db.Model):
     signed_off_by_id: Mapped[uuid.UUID | None] = mapped_column(
         Uuid, ForeignKey("users.id", ondelete="SET NULL"), nullable=True
     )
+    #: "open", "signing" (the head confirmed; the frozen report is being made, the items are locked) or
+    #: "signed" (signed_off_at/by are set); see tracker/tracking/sign_off.py (OPEN, SIGNING, SIGNED)
+    sign_off_state: Mapped[str] = mapped_column(String(20), default="open", server_default="open")
+    #: the head's comment at sign-off, printed in the frozen report's sign-off section
+    sign_off_comment: Mapped[str] = mapped_column(Text, default="", server_default="")
+    #: when the head confirmed the sign-off (signed_off_at is set to it once the report is stored)
+    sign_off_requested_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    #: the report job (reports.id, no foreign key: reports already point at years) freezing the report
+    sign_off_job_id: Mapped[uuid.UUID | None] = mapped_column(Uuid, nullable=True)
+    #: why the last sign-off failed (its report could not be made); cleared when the head tries again
+    sign_off_error: Mapped[str] = mapped_column(Text, default="", server_default="")
 
     frameworks = relationship("Framework", secondary="school_year_frameworks", order_by="Framework.title")
     signed_off_by = relationship("User")
@@ -125,6 +136,9 @@ class Item(SchoolScoped, db.Model):
         Uuid, ForeignKey("users.id", ondelete="SET NULL"), nullable=True
     )
     due_on: Mapped[date] = mapped_column(Date)
+    #: the framework's date when the due date was moved to catch up (first-year setup: the item was due
+    #: before the school started using the tracker); None while the item keeps its planned date
+    planned_due_on: Mapped[date | None] = mapped_column(Date, nullable=True)
     completed_on: Mapped[date | None] = mapped_column(Date, nullable=True)
     #: working notes; never case details about named children
     notes: Mapped[str] = mapped_column(Text, default="")
@@ -196,6 +210,7 @@ class Item(SchoolScoped, db.Model):
             "owner": self.owner.email if self.owner else None,
             "owner_role": self.owner_role,
             "due_on": self.due_on.isoformat() if self.due_on else None,
+            "planned_due_on": self.planned_due_on.isoformat() if self.planned_due_on else None,
             "completed_on": self.completed_on.isoformat() if self.completed_on else None,
             "notes": self.notes,
             "answer": self.answer,

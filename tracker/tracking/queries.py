@@ -5,7 +5,8 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 
 from flask import abort
-from sqlalchemy import or_
+from sqlalchemy import case, func, or_
+from sqlalchemy.orm import aliased
 
 from ..audit import AuditEvent
 from ..auth.models import User
@@ -24,7 +25,16 @@ from .dashboard import (  # noqa: F401 (re-exported)
     timeline_from,
     year_counts,
 )
-from .models import AnswerVersion, Comment, Item, SchoolYear
+from .models import (
+    DONE,
+    IN_PROGRESS,
+    NOT_APPLICABLE,
+    NOT_STARTED,
+    AnswerVersion,
+    Comment,
+    Item,
+    SchoolYear,
+)
 from .visibility import (  # noqa: F401 (re-exported)
     SEES_EVERYTHING,
     _open,
@@ -33,6 +43,16 @@ from .visibility import (  # noqa: F401 (re-exported)
     visible_criteria,
     visible_items,
 )
+
+#: the item list's sortable columns (?sort=): the column's value, then (for ties) due date, title and id
+SORT_KEYS = ("title", "framework", "due", "owner", "status")
+DEFAULT_SORT = "due"
+#: how the list names an item of no framework (the school's own)
+OWN_FRAMEWORK_LABEL = "School's own"
+#: statuses in the order work moves through them (sorting by status follows it, not the alphabet)
+_STATUS_ORDER = {NOT_STARTED: 0, IN_PROGRESS: 1, DONE: 2, NOT_APPLICABLE: 3}
+#: longest search text accepted (?q=)
+SEARCH_MAX = 200
 
 
 @dataclass
@@ -43,10 +63,66 @@ class ItemFilters:
     month: date | None = None
     overdue: bool = False
     due_soon: bool = False  # open and due within the next 30 days
+    q: str = ""  # words to find in the title, section, framework or owner's name (each word somewhere)
+    sort: str = DEFAULT_SORT  # one of SORT_KEYS
+    desc: bool = False
+
+
+def _like_pattern(word: str) -> str:
+    """`word` as a LIKE pattern matching it anywhere, its own % _ and \\ taken literally."""
+    escaped = word.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    return f"%{escaped}%"
+
+
+def _search(query, q: str, framework, owner):
+    """Each word of `q` must appear (case-insensitively) in the title, section, framework title or the owner's
+    name or e-mail address."""
+    for word in q.split():
+        pattern = _like_pattern(word)
+        query = query.where(
+            or_(
+                *(
+                    column.ilike(pattern, escape="\\")
+                    for column in (Item.title, Item.section_title, framework.title, owner.name, owner.email)
+                )
+            )
+        )
+    return query
+
+
+def _order(f: ItemFilters, framework, owner):
+    """ORDER BY for the list: the chosen column (text compared lower-cased, so SQLite and PostgreSQL agree; an
+    item of no framework sorts as "School's own"; unassigned items come last either way), then due date, title
+    and id, so equal values keep one order from page to page."""
+
+    def way(key):
+        return key.desc() if f.desc else key
+
+    title = func.lower(Item.title)
+    if f.sort == "title":
+        keys = [way(title)]
+    elif f.sort == "framework":
+        keys = [way(func.lower(func.coalesce(framework.title, OWN_FRAMEWORK_LABEL)))]
+    elif f.sort == "owner":
+        name = func.lower(func.coalesce(func.nullif(owner.name, ""), owner.email))
+        keys = [case((Item.owner_id.is_(None), 1), else_=0), way(name)]
+    elif f.sort == "status":
+        keys = [way(case(_STATUS_ORDER, value=Item.status, else_=len(_STATUS_ORDER)))]
+    else:
+        keys = [way(Item.due_on)]
+    ties = [title, Item.id] if f.sort == "due" else [Item.due_on, title, Item.id]
+    return [*keys, *ties]
 
 
 def item_query(school, year, membership, user_id, f: ItemFilters, today):
+    """The year's items this member may see, filtered, searched and sorted as `f` says (a select of Item)."""
+    framework, owner = aliased(Framework), aliased(User)
     query = visible_items(school, membership).where(Item.year_id == year.id)
+    # joined only when the filters, search or sort read them (the plain list needs neither)
+    if f.q or f.sort == "framework" or (f.framework and f.framework != "own"):
+        query = query.outerjoin(framework, framework.id == Item.framework_id)
+    if f.q or f.sort == "owner":
+        query = query.outerjoin(owner, owner.id == Item.owner_id)
     if f.status:
         query = query.where(Item.status == f.status)
     if f.owner == "me":
@@ -58,9 +134,7 @@ def item_query(school, year, membership, user_id, f: ItemFilters, today):
     if f.framework == "own":
         query = query.where(Item.framework_id.is_(None))
     elif f.framework:
-        query = query.where(
-            Item.framework_id.in_(db.select(Framework.id).where(Framework.key == f.framework))
-        )
+        query = query.where(framework.key == f.framework)
     if f.month:
         nxt = add_months(f.month, 1, 1)  # held at date.max for a month of year 9999
         query = query.where(Item.due_on >= f.month, Item.due_on < nxt)
@@ -68,7 +142,34 @@ def item_query(school, year, membership, user_id, f: ItemFilters, today):
         query = _open(query).where(Item.due_on < today)
     if f.due_soon:
         query = _open(query).where(Item.due_on.between(today, today + timedelta(days=30)))
-    return query.order_by(Item.due_on, Item.title)
+    if f.q:
+        query = _search(query, f.q, framework, owner)
+    return query.order_by(*_order(f, framework, owner))
+
+
+def selected_items(school, year, membership, item_ids) -> list:
+    """The items of `year` among `item_ids` that this member may see (a bulk change's items), by due date."""
+    if not item_ids:
+        return []
+    return (
+        db.session.execute(
+            visible_items(school, membership)
+            .where(Item.year_id == year.id, Item.id.in_(item_ids))
+            .order_by(Item.due_on, Item.title, Item.id)
+        )
+        .scalars()
+        .all()
+    )
+
+
+def owner_member(school, user_id):
+    """(user, role) of the member `user_id` who may own items (anyone but an accreditor), else None."""
+    row = db.session.execute(
+        db.select(User, Membership.role)
+        .join(Membership, Membership.user_id == User.id)
+        .where(Membership.school_id == school.id, User.id == user_id, Membership.role != ACCREDITOR)
+    ).one_or_none()
+    return (row[0], row[1]) if row else None
 
 
 def years(school):
@@ -164,6 +265,9 @@ __all__ = [
     "dashboard",
     "item_query",
     "ItemFilters",
+    "SORT_KEYS",
+    "selected_items",
+    "owner_member",
     "years",
     "or_",
     "visible_item_or_404",

@@ -1,5 +1,5 @@
-"""Dashboard and school-year pages: start, roll over, sign off and upgrade a year. Item pages are in
-item_views.py, evidence pages in the evidence package; writes go through `saving()`."""
+"""Dashboard and school-year pages: start, roll over and upgrade a year (its sign-off is sign_off_views.py).
+Item pages are in item_views.py, evidence pages in the evidence package; writes go through `saving()`."""
 
 import uuid
 
@@ -12,6 +12,7 @@ from ..db import get_for_school_or_404
 from ..frameworks.services import compare_versions, latest_versions
 from ..tenancy import ALL_MEMBERS, MANAGERS
 from ..transactions import saving
+from ..waiting import lines_for
 from . import bp, queries, services
 from .forms import StartYearForm
 from .models import SchoolYear
@@ -34,7 +35,13 @@ def home():
     else:
         year = services.current_year(g.school, years)
     if year is None:
-        return render_template("tracking/no_year.html", form=StartYearForm(start_year=_suggested_start()))
+        today = g.school.today()  # what waits for the member (documents, checks) waits without a year too
+        return render_template(
+            "tracking/no_year.html",
+            form=StartYearForm(start_year=_suggested_start()),
+            waiting=lines_for(g.school, g.membership, today),
+            today=today,
+        )
 
     def render():
         data = queries.dashboard(g.school, year, g.membership, current_user.id)
@@ -107,17 +114,6 @@ def rollover(year_id):
         "success",
     )
     return redirect(url_for(".home", year=year.id))
-
-
-@bp.route("/years/<uuid:year_id>/signoff", methods=["POST"])
-@school_roles("head")
-def sign_off(year_id):
-    year = year_or_404(year_id)
-    with saving() as tx:
-        services.sign_off(g.school, year, current_user)
-    if tx.ok:
-        flash(f"You signed off {year.label}. Its accreditation report is frozen under Reports.", "success")
-    return redirect(url_for(".years"))
 
 
 @bp.route("/years/<uuid:year_id>/upgrade/<framework_key>", methods=["GET", "POST"])

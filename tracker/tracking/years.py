@@ -9,13 +9,14 @@ from sqlalchemy.exc import IntegrityError
 
 from .. import audit
 from ..dates import add_months
-from ..db import db, utcnow
+from ..db import db
 from ..frameworks.models import SCHOOL_YEAR, Framework
 from ..frameworks.services import compare_versions, latest_versions
-from ..signals import year_signed_off
 from . import schedule
 from .errors import TrackingError
+from .holders import owner_ids
 from .models import DONE, NOT_APPLICABLE, NOT_STARTED, OWN_KIND, Item, ItemKind, SchoolYear
+from .sign_off import sign_off  # noqa: F401  (the sign-off lives in sign_off.py; re-exported by services)
 from .state import set_status
 
 
@@ -39,7 +40,9 @@ def current_year(school, years=None) -> SchoolYear | None:
     return years[-1] if years else None
 
 
-def _items_for(school, year, requirement, *, previous=None):
+def _items_for(school, year, requirement, *, previous=None, owners=None):
+    """The items of `requirement` in `year`; `owners` ({role: user id}, the role holders) sets owners."""
+    owner_id = (owners or {}).get(requirement.owner_role)
     items = []
     for occurrence, due in schedule.occurrences(requirement, year.starts_on):
         items.append(
@@ -54,6 +57,7 @@ def _items_for(school, year, requirement, *, previous=None):
                 title=requirement.title,
                 occurrence=occurrence,
                 owner_role=requirement.owner_role,
+                owner_id=owner_id,
                 due_on=due,
                 status=NOT_STARTED,
             )
@@ -101,10 +105,11 @@ def _create_year(school, start_year: int, previous=None) -> SchoolYear:
 def start_year(school, start_year: int) -> SchoolYear:
     """Start a school year: one item per requirement occurrence of every school-year framework."""
     year = _create_year(school, start_year)
+    owners = owner_ids(school)
     count = 0
     for framework in year.frameworks:
         for requirement in framework.requirements:
-            items = _items_for(school, year, requirement)
+            items = _items_for(school, year, requirement, owners=owners)
             db.session.add_all(items)
             count += len(items)
     db.session.flush()
@@ -122,6 +127,7 @@ def roll_over(school, previous: SchoolYear) -> SchoolYear:
         .all()
     )
     by_key = {(i.requirement_key, i.occurrence): i for i in old_items if i.requirement_key}
+    owners = owner_ids(school)
     count = 0
     for framework in year.frameworks:
         for requirement in framework.requirements:
@@ -129,11 +135,11 @@ def roll_over(school, previous: SchoolYear) -> SchoolYear:
                 continue
             if requirement.repeat == "every_two_years" and any(k == requirement.key for k, _ in by_key):
                 continue  # done last year; due again the year after
-            for item in _items_for(school, year, requirement):
+            for item in _items_for(school, year, requirement, owners=owners):
                 before = by_key.get((requirement.key, item.occurrence))
                 if before is not None:
                     item.carried_from_id = before.id
-                    item.owner_id = before.owner_id
+                    item.owner_id = before.owner_id or item.owner_id  # last year's owner, else the holder
                     if requirement.answer_type == ItemKind.ANSWER and (before.answer or before.answer_status):
                         item.answer, item.answer_status = before.answer, before.answer_status
                         item.to_review = True
@@ -162,25 +168,6 @@ def roll_over(school, previous: SchoolYear) -> SchoolYear:
         after={**year.audit_view(), "from": previous.label, "items": count},
     )
     return year
-
-
-def sign_off(school, year: SchoolYear, user) -> None:
-    # the year's row is locked and read again (PostgreSQL), so of two sign-offs at the same moment the second
-    # waits for the first and is told it is done; SQLite's write lock serializes them already
-    year = db.session.execute(
-        db.select(SchoolYear)
-        .where(SchoolYear.id == year.id)
-        .with_for_update()
-        .execution_options(populate_existing=True)
-    ).scalar_one()
-    if year.signed_off_at is not None:
-        raise TrackingError(f"{year.label} was already signed off.")
-    year.signed_off_at, year.signed_off_by_id = utcnow(), user.id
-    year.signed_off_by = user
-    audit.record("year.signed_off", school=school, subject=year, after={"signed_off_by": user.email})
-    # reports freezes the year's report as it stands now, in this transaction (it raises TrackingError if it
-    # cannot, and then nothing is signed off); see tracker/signals.py
-    year_signed_off.send(school, year=year, user=user)
 
 
 @dataclass
@@ -218,8 +205,9 @@ def upgrade_framework(school, year: SchoolYear, new: Framework) -> UpgradeReport
             item.section_title = requirement.section.title
         elif item.status != DONE:
             set_status(item, NOT_APPLICABLE, reason=f"No longer part of {new.title} version {new.version}.")
+    owners = owner_ids(school)
     for key in change.added:
-        db.session.add_all(_items_for(school, year, new_reqs[key]))
+        db.session.add_all(_items_for(school, year, new_reqs[key], owners=owners))
     year.frameworks = [new if f.id == old.id else f for f in year.frameworks]
     db.session.flush()
     audit.record(

@@ -1,4 +1,4 @@
-"""Training records and coverage."""
+"""Training records and coverage; staff self-service (own certificates, the "To verify" list)."""
 
 from flask import Blueprint
 
@@ -6,4 +6,4 @@ from ..tenancy import init_school_blueprint
 
 bp = init_school_blueprint(Blueprint("training", __name__, url_prefix="/s/<school>/training"))
 
-from . import views  # noqa: E402,F401
+from . import verify_views, views  # noqa: E402,F401

@@ -9,6 +9,7 @@ from datetime import date
 
 from ..dates import add_days, add_months, add_years
 from ..db import db
+from ..evidence.models import VERIFIED
 from ..frameworks.models import AUDIENCE_LABELS, SCHOOL_YEAR, Requirement
 from ..frameworks.services import latest_versions
 from ..people.models import Person
@@ -81,7 +82,8 @@ class Coverage:
 
 
 def latest_completions(school, person_ids=None) -> dict:
-    """{(person_id, requirement_key): latest date attended}, in one query."""
+    """{(person_id, requirement_key): latest date attended}, in one query. Only verified sessions count: a
+    certificate a member submitted themselves counts once HR or the lead has verified it."""
     query = (
         db.select(
             TrainingAttendance.person_id,
@@ -89,7 +91,7 @@ def latest_completions(school, person_ids=None) -> dict:
             db.func.max(TrainingSession.held_on),
         )
         .join(TrainingSession, TrainingSession.id == TrainingAttendance.session_id)
-        .where(TrainingAttendance.school_id == school.id)
+        .where(TrainingAttendance.school_id == school.id, TrainingSession.verification == VERIFIED)
         .group_by(TrainingAttendance.person_id, TrainingSession.requirement_key)
     )
     if person_ids is not None:

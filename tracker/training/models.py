@@ -7,9 +7,13 @@ from sqlalchemy import Date, ForeignKey, String, Text, UniqueConstraint, Uuid
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..db import SchoolScoped, UTCDateTime, db, utcnow
+from ..evidence.models import Verifiable
 
 
-class TrainingSession(SchoolScoped, db.Model):
+class TrainingSession(Verifiable, SchoolScoped, db.Model):
+    """A session, or a certificate a member submitted for themselves (one attendee, pending until HR or the
+    lead verifies it: only verified sessions count in coverage and reports)."""
+
     __tablename__ = "training_sessions"
 
     #: the training-plan activity (requirement key, stable across framework versions)
@@ -31,6 +35,7 @@ class TrainingSession(SchoolScoped, db.Model):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
     requirement = relationship("Requirement")
+    recorded_by = relationship("User", foreign_keys=[recorded_by_id])
     attendances = relationship("TrainingAttendance", cascade="all, delete-orphan", back_populates="session")
 
 

@@ -4,12 +4,14 @@ offers."""
 from sqlalchemy.orm import selectinload
 
 from ..db import db
+from ..evidence.models import VERIFIED
 from ..people.models import Person
 from .models import TrainingAttendance, TrainingSession
 
 
 def recent_sessions(school, limit=20) -> list:
-    """(session, number attending) for the school's latest `limit` sessions, newest first."""
+    """(session, number attending) for the school's latest `limit` verified sessions, newest first
+    (certificates waiting for verification are on the "To verify" list instead)."""
     attended = (
         db.select(db.func.count())
         .where(TrainingAttendance.session_id == TrainingSession.id)
@@ -18,7 +20,7 @@ def recent_sessions(school, limit=20) -> list:
     )
     return db.session.execute(
         db.select(TrainingSession, attended)
-        .where(TrainingSession.school_id == school.id)
+        .where(TrainingSession.school_id == school.id, TrainingSession.verification == VERIFIED)
         .options(selectinload(TrainingSession.requirement))
         .order_by(TrainingSession.held_on.desc())
         .limit(limit)

@@ -11,6 +11,7 @@ from flask import current_app
 from .. import audit
 from ..db import db
 from ..evidence.checks import check_upload
+from ..evidence.models import VERIFIED
 from ..evidence.storage import EvidenceStore
 from ..frameworks.models import Requirement
 from ..signals import person_page
@@ -185,7 +186,7 @@ def delete_file(school, stored_name) -> None:
 
 
 def person_sessions(school, person) -> list:
-    """The sessions a person attended, latest first."""
+    """The verified sessions a person attended, latest first."""
     return (
         db.session.execute(
             db.select(TrainingSession)
@@ -194,6 +195,7 @@ def person_sessions(school, person) -> list:
                 TrainingAttendance.school_id == school.id,
                 TrainingAttendance.person_id == person.id,
                 TrainingSession.school_id == school.id,
+                TrainingSession.verification == VERIFIED,
             )
             .order_by(TrainingSession.held_on.desc())
         )

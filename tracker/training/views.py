@@ -1,4 +1,8 @@
-"""Training coverage; recording, changing and deleting sessions; certificates."""
+"""Training coverage; recording, changing and deleting sessions; certificates.
+
+Who attended is chosen with the people picker (templates/training/_people_picker.html: checkboxes by
+category, with a search box and "select all" per group when JavaScript runs). Opened from a coverage
+drill-down (`?activity=KEY&bucket=never`), the record form comes with those people already ticked."""
 
 from flask import abort, current_app, flash, g, redirect, render_template, request, send_file, url_for
 from flask_login import current_user
@@ -9,10 +13,10 @@ from ..db import get_for_school_or_404
 from ..evidence.checks import describe_accepted
 from ..evidence.storage import EvidenceStore
 from ..pagination import paginate_list
-from ..people.models import CATEGORY_LABELS
+from ..people.models import CATEGORIES, CATEGORY_LABELS
 from ..tenancy import ACCREDITOR, HEAD, HR, LEAD
 from ..transactions import saving
-from . import bp, queries, services
+from . import bp, queries, self_service, services
 from .forms import SessionForm
 from .models import TrainingSession
 
@@ -25,7 +29,11 @@ RECORDERS = (LEAD, HR)
 def index():
     sessions = queries.recent_sessions(g.school)
     return render_template(
-        "training/index.html", coverage=services.coverage(g.school), sessions=sessions, today=g.school.today()
+        "training/index.html",
+        coverage=services.coverage(g.school),
+        sessions=sessions,
+        today=g.school.today(),
+        to_verify=self_service.waiting_for_role(g.school, g.membership.role),
     )
 
 
@@ -74,10 +82,55 @@ def _form(session=None):
     return form, {a.key: a for a in activities}, {str(p.id): p for p in people}
 
 
+#: "Select all ..." of each group of the picker
+PICKER_ALL_LABELS = {
+    "teaching": "teaching staff",
+    "support": "support staff",
+    "volunteer": "volunteers",
+    "contractor": "contractors",
+    "board": "board members",
+}
+
+
+def picker_groups(people, today) -> list[dict]:
+    """The picker's groups: the people offered, by register category in the register's order (a person who
+    has left is in their category, marked)."""
+    by_category = {c: [] for c in CATEGORIES}
+    for p in people.values():
+        by_category.setdefault(p.category, []).append(p)
+    return [
+        {
+            "key": category,
+            "label": CATEGORY_LABELS.get(category, category),
+            "all_label": PICKER_ALL_LABELS.get(category, category),
+            "people": [(str(p.id), p.full_name, p.has_left(today)) for p in members],
+        }
+        for category, members in by_category.items()
+        if members
+    ]
+
+
+def _prefill(form, activities, people):
+    """Tick the people behind a coverage number (`?activity=KEY&bucket=never|overdue|expiring`) and choose
+    that activity; a 400 for an activity or bucket that does not exist."""
+    key, bucket = request.args.get("activity"), request.args.get("bucket")
+    if not key and not bucket:
+        return 0
+    if key not in activities:
+        abort(400, "That training activity does not exist. Choose it from the list instead.")
+    if bucket not in ("never", "overdue", "expiring"):
+        abort(400, "Choose people who were never trained, are overdue or are expiring.")
+    [cov] = services.coverage(g.school, only=key)
+    form.activity.data = key
+    form.people.data = [str(p.id) for p, _expires in getattr(cov, bucket) if str(p.id) in people]
+    return len(form.people.data)
+
+
 @bp.route("/record", methods=["GET", "POST"])
 @school_roles(*RECORDERS)
 def record():
     form, activities, people = _form()
+    prefilled = _prefill(form, activities, people) if request.method == "GET" else 0
     if form.validate_on_submit():
         chosen = [people[i] for i in form.people.data if i in people]
         upload = form.certificate.data
@@ -99,7 +152,12 @@ def record():
             flash(f"Recorded for {len(chosen)} {'person' if len(chosen) == 1 else 'people'}.", "success")
             return redirect(url_for(".index"))
     return render_template(
-        "training/record.html", form=form, accepted=describe_accepted()
+        "training/record.html",
+        form=form,
+        accepted=describe_accepted(),
+        groups=picker_groups(people, g.school.today()),
+        prefilled=prefilled,
+        bucket_label=BUCKETS.get(request.args.get("bucket", ""), "").lower(),
     ), 400 if form.errors else 200
 
 
@@ -150,7 +208,12 @@ def edit(session_id):
             flash("Training session saved.", "success")
             return redirect(_back(session))
     return render_template(
-        "training/session.html", form=form, session=session, accepted=describe_accepted(), back=_back(session)
+        "training/session.html",
+        form=form,
+        session=session,
+        accepted=describe_accepted(),
+        back=_back(session),
+        groups=picker_groups(people, g.school.today()),
     ), 400 if form.errors else 200
 
 

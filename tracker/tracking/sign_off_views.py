@@ -1,0 +1,104 @@
+"""The sign-off page of a school year: what is still open, and the head's sign-off (a comment, "I have
+reviewed what is still open", their password again); while the frozen report is made it shows the job's
+progress, then who signed off and the signed report. The services are in sign_off.py."""
+
+from flask import current_app, flash, g, redirect, render_template, url_for
+from flask_login import current_user
+from wtforms import BooleanField, PasswordField, TextAreaField
+from wtforms.validators import DataRequired, Length
+
+from ..access import school_roles
+from ..auth.reconfirm import RECONFIRM_FAILED, confirm_identity
+from ..extensions import limiter
+from ..forms_common import Form, strip
+from ..tenancy import HEAD, LEAD
+from ..transactions import saving
+from . import bp, services
+from . import sign_off as signing
+from .views import year_or_404
+
+
+class SignOffForm(Form):
+    comment = TextAreaField(
+        "Comment for the report (optional)",
+        filters=[strip],
+        validators=[Length(max=signing.COMMENT_MAX)],
+        description="Printed in the signed report's sign-off section, e.g. what is still open and why, and "
+        "what the school will do about it. No case details about named children.",
+    )
+    reviewed = BooleanField("I have reviewed what is still open")
+    password = PasswordField(
+        "Your password",
+        validators=[DataRequired("Enter your password to confirm that it is you signing off.")],
+        description="Signing off cannot be undone, so confirm that it is you.",
+    )
+
+
+def _page(year, form, status=200):
+    lines = signing.open_work(g.school, year) if year.sign_off_state == signing.OPEN else []
+    return render_template(
+        "tracking/sign_off.html",
+        year=year,
+        form=form,
+        lines=lines,
+        counts=signing.open_counts(lines),
+        states=signing,
+    ), status
+
+
+@bp.route("/years/<uuid:year_id>/signoff")
+@school_roles(LEAD, HEAD)
+def sign_off_page(year_id):
+    year = year_or_404(year_id)
+    if year.sign_off_state == signing.SIGNING:
+        with saving():
+            signing.give_up_if_stalled(g.school, year, int(current_app.config["TRACKER_REPORT_TIMEOUT"]))
+    return _page(year, SignOffForm())
+
+
+def _account_key():
+    return "account:" + (current_user.email or "").strip().lower()[:254]
+
+
+def _wrong_password(_response):
+    # only wrong passwords count towards the limit, in the same per-account budget as sign-in
+    return bool(g.get("reconfirm_failed"))
+
+
+@bp.route("/years/<uuid:year_id>/signoff", methods=["POST"])
+@school_roles(HEAD)
+@limiter.limit(
+    lambda: current_app.config["TRACKER_LOGIN_LIMIT_ACCOUNT"],
+    methods=["POST"],
+    key_func=_account_key,
+    deduct_when=_wrong_password,
+)
+def sign_off(year_id):
+    year = year_or_404(year_id)
+    form = SignOffForm()
+    if not form.validate_on_submit():
+        return _page(year, form, 400)
+    with saving():  # a wrong password is kept on record, and nothing else is saved
+        confirmed = confirm_identity(
+            current_user, form.password.data, purpose="year.sign_off", school=g.school
+        )
+    if not confirmed:
+        g.reconfirm_failed = True
+        form.password.errors = [RECONFIRM_FAILED]
+        return _page(year, form, 400)
+    with saving(form, show=False) as tx:
+        for start in services.sign_off(
+            g.school, year, current_user, comment=form.comment.data or "", reviewed=form.reviewed.data
+        ):
+            tx.after_commit(start)
+    if tx.error is not None:
+        if tx.error.field in ("reviewed", "comment"):
+            form[tx.error.field].errors = [str(tx.error)]
+            return _page(year, form, 400)
+        flash(str(tx.error), "error")
+        return redirect(url_for(".sign_off_page", year_id=year.id))
+    flash(
+        f"You signed off {year.label}. Its report is being frozen: this page shows when it is stored.",
+        "success",
+    )
+    return redirect(url_for(".sign_off_page", year_id=year.id))

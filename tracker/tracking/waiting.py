@@ -1,0 +1,118 @@
+"""What the school years ask of a member, for "Waiting for you" (tracker/waiting.py): their own open items
+that are overdue or due within 30 days (everyone who can own items), and a year ready to sign off
+(the head)."""
+
+from datetime import timedelta
+
+from flask import url_for
+from sqlalchemy import case, func
+
+from ..db import db
+from ..signals import waiting_for
+from ..tenancy import ACCREDITOR, HEAD
+from ..waiting import WaitingLine, is_batched, per_school
+from .models import OPEN_STATUSES, Item, ItemKind, SchoolYear
+
+#: an own item is waiting once it is due within this many days (the item list's "due in the next 30 days")
+SOON_DAYS = 30
+#: who signs off a year (tracking.views.sign_off)
+SIGNER = HEAD
+
+
+def _not_signed(query):
+    query = query.where(SchoolYear.signed_off_at.is_(None))
+    if hasattr(SchoolYear, "sign_off_state"):  # a year being signed off is no longer waiting
+        query = query.where(SchoolYear.sign_off_state == "open")
+    return query
+
+
+def _own_items(school, today, user_id=None):
+    """{owner id: [(year id, year label, overdue?, count, earliest due)]} of the open items (recruitment
+    checks aside: they wait on the register) of years not signed off that are overdue or due within SOON_DAYS;
+    for one owner, or for every owner of the school at once. One grouped query."""
+    overdue = case((Item.due_on < today, True), else_=False).label("overdue")
+    query = _not_signed(
+        db.select(
+            Item.owner_id, SchoolYear.id, SchoolYear.label, overdue, func.count(), func.min(Item.due_on)
+        )
+        .join(SchoolYear, SchoolYear.id == Item.year_id)
+        .where(
+            Item.school_id == school.id,
+            Item.status.in_(OPEN_STATUSES),
+            Item.kind != ItemKind.CHECK,
+            Item.due_on <= today + timedelta(days=SOON_DAYS),
+        )
+    )
+    query = (
+        query.where(Item.owner_id == user_id)
+        if user_id is not None
+        else query.where(Item.owner_id.is_not(None))
+    )
+    rows = db.session.execute(
+        query.group_by(Item.owner_id, SchoolYear.id, SchoolYear.label, overdue).order_by(SchoolYear.label)
+    ).all()
+    out = {}
+    for owner_id, year_id, label, is_overdue, count, first in rows:
+        out.setdefault(owner_id, []).append((year_id, label, bool(is_overdue), count, first))
+    return out
+
+
+def _ready_years(school, today):
+    """[(year id, label)] of the years not signed off that have ended, or whose every item is done or not
+    applicable: one query."""
+    open_count = func.count(Item.id).filter(Item.status.in_(OPEN_STATUSES))
+    rows = db.session.execute(
+        _not_signed(
+            db.select(SchoolYear.id, SchoolYear.label, SchoolYear.ends_on, func.count(Item.id), open_count)
+            .outerjoin(Item, Item.year_id == SchoolYear.id)
+            .where(SchoolYear.school_id == school.id)
+        )
+        .group_by(SchoolYear.id, SchoolYear.label, SchoolYear.ends_on)
+        .order_by(SchoolYear.ends_on)
+    ).all()
+    return [
+        (y, label)
+        for y, label, ends_on, total, still_open in rows
+        if ends_on < today or (total and not still_open)
+    ]
+
+
+def _own_lines(school, member, today):
+    if is_batched():
+        mine = per_school(school, ("tracking", "own"), lambda: _own_items(school, today)).get(
+            member.user_id, []
+        )
+    else:
+        mine = _own_items(school, today, member.user_id).get(member.user_id, [])
+    years = {year_id for year_id, *_ in mine}
+    lines = []
+    for year_id, label, overdue, count, first in mine:
+        in_year = f" in {label}" if len(years) > 1 else ""
+        if overdue:
+            text = f"{count} of your items {'is' if count == 1 else 'are'} overdue{in_year}"
+            url = url_for("tracking.items", school=school.slug, year=year_id, owner="me", overdue=1)
+        else:
+            verb = "is" if count == 1 else "are"
+            text = f"{count} of your items {verb} due in the next {SOON_DAYS} days{in_year}"
+            url = url_for("tracking.items", school=school.slug, year=year_id, owner="me", due_soon=1)
+        kind = "own_overdue" if overdue else "own_due_soon"
+        lines.append(WaitingLine(kind=kind, text=text, url=url, count=count, due_on=first, nudge=False))
+    return lines
+
+
+@waiting_for.connect
+def year_lines(school, member, today, **_):
+    """Everyone who owns items: theirs that are overdue or due soon. The head: years ready to sign off."""
+    if member.role == ACCREDITOR:
+        return []
+    lines = _own_lines(school, member, today)
+    if member.role == SIGNER:
+        for _year_id, label in per_school(school, ("tracking", "ready"), lambda: _ready_years(school, today)):
+            lines.append(
+                WaitingLine(
+                    kind="year_sign_off",
+                    text=f"{label} is ready to sign off",
+                    url=url_for("tracking.years", school=school.slug),
+                )
+            )
+    return lines
