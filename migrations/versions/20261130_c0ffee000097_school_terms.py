@@ -1,0 +1,26 @@
+"""school term dates (placeholder: the terms helper fills this in)
+
+Revision ID: c0ffee000097
+Revises: c0ffee000096
+Create Date: 2026-11-30 06:30:00
+
+"""
+
+import sqlalchemy as sa  # noqa: F401
+from alembic import op  # noqa: F401
+
+import tracker.db  # noqa: F401  (custom column types such as UTCDateTime)
+
+# revision identifiers, used by Alembic.
+revision = "c0ffee000097"
+down_revision = "c0ffee000096"
+branch_labels = None
+depends_on = None
+
+
+def upgrade():
+    pass
+
+
+def downgrade():
+    pass
