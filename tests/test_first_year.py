@@ -2,6 +2,7 @@
 from the role holders, what already happened (done before we started, not applicable, catch up, the plan),
 invitations; bad input is a 4xx with nothing saved, and every change is audited."""
 
+import re
 from datetime import UTC, date, datetime, timedelta
 
 import pytest
@@ -11,8 +12,9 @@ import time_machine
 from tracker.audit import AuditEvent
 from tracker.extensions import db
 from tracker.frameworks.models import Framework
+from tracker.reminders.models import OutboxMessage
 from tracker.schools.models import Invitation
-from tracker.tracking import holders, services, setup, setup_queries, setup_views
+from tracker.tracking import holders, services, setup, setup_queries
 from tracker.tracking.models import DONE, NOT_APPLICABLE, OPEN_STATUSES, Item, SchoolYear
 
 from .conftest import audit_count
@@ -444,8 +446,6 @@ def _invites(*rows):
 def test_invitations_are_created_and_their_links_sent_then_the_dashboard(
     app, school, lead_client, monkeypatch
 ):
-    sent = []
-    monkeypatch.setattr(setup_views, "deliver_link", lambda to, subject, url: sent.append((to, url)))
     year = _start(lead_client, school)
     html = lead_client.get(_url(school, f"/{year.id}/invite")).get_data(as_text=True)
     assert "Step 4 of 4" in html and 'name="invites-4-email"' in html
@@ -468,6 +468,14 @@ def test_invitations_are_created_and_their_links_sent_then_the_dashboard(
         ("sam@example.org", "staff"),
     ]
     assert len(_events(school, "member.invited")) == 2
+    sent = [  # each invitation is e-mailed through the school's outbox
+        (m.to_address, re.search(r"https?://\S+/invitations/\S+", m.body_text).group(0))
+        for m in db.session.execute(
+            db.select(OutboxMessage)
+            .where(OutboxMessage.school_id == school.id)
+            .order_by(OutboxMessage.to_address)
+        ).scalars()
+    ]
     assert sorted(to for to, _ in sent) == ["dana@example.org", "sam@example.org"]
     assert all("/invitations/" in url for _, url in sent)
     home = lead_client.get(response.headers["Location"]).get_data(as_text=True)

@@ -214,5 +214,6 @@ def test_every_signal_has_its_receiver_once_the_app_is_built(app):
         "person_page",
         "waiting_for",
         "register_columns",
+        "mail_queued",
     }
     assert [name for name, signal in sent.items() if not signal.receivers] == []

@@ -506,7 +506,7 @@ def _uses(key):
         for f in FRAMEWORKS.values()
         for s in f["sections"]
         for r in s["requirements"]
-        if key in r["resources"]
+        if key in r.get("resources", [])  # a same_as reference names none
     ]
 
 
@@ -532,7 +532,7 @@ def test_a_resource_nobody_uses_says_so(lead_school):
         for f in FRAMEWORKS.values()
         for s in f["sections"]
         for r in s["requirements"]
-        for k in r["resources"]
+        for k in r.get("resources", [])
     }
     unused = sorted(set(SHARED_KEYS) - used)
     assert unused

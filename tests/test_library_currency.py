@@ -87,6 +87,14 @@ def test_item_pages_mark_a_superseded_resource(school_with_year):
     assert "Superseded" in resources and "sharing-nudes-semi-nudes" in resources
 
 
+def test_framework_pages_mark_a_superseded_resource(school_with_year):
+    school, client = school_with_year()
+    body = client.get(f"/s/{school.slug}/frameworks/action-plan").get_data(as_text=True)
+    links = re.findall(r'library/r/sexting-in-schools">[^<]*</a>(.{0,160})', body, re.S)
+    assert links, "the action plan links the 2016 sexting guidance"
+    assert all("Superseded" in after and "Sharing nudes and semi-nudes" in after for after in links)
+
+
 # --- the CyberTipline ---------------------------------------------------------------------------------------
 
 

@@ -42,6 +42,7 @@ ROLE_MATRIX = {
     "tracking.sign_off": {"POST": {"head"}},
     "tracking.sign_off_page": {"GET": MANAGERS},
     "tracking.upgrade": {"GET": MANAGERS, "POST": MANAGERS},
+    "tracking.year_terms": {"GET": MANAGERS, "POST": MANAGERS},
     "tracking.items": {"GET": ALL},
     "tracking.bulk_items": {"POST": MANAGERS},
     "tracking.export_items": {"GET": ALL},

@@ -190,6 +190,7 @@ FIXED_PARAMS = {
     "fmt": "csv",
     "activity_key": "lead-formal-training",
     "bucket": "current",
+    "device_id": "0" * 24,  # auth.revoke (My sessions): no such session of the signed-in user
 }  # a training activity of the seeds
 
 #: endpoint -> {URL parameter: key in world.objects}, where a parameter names a different object on that page
@@ -275,6 +276,16 @@ FORM_DATA = {
     "note": "note",
     "reason": "Not the right file",
     "label": "Thai translation",
+    # the term dates page (tracker/tracking/terms_views.py): the world's year starts 1 August 2026
+    "term1_name": "Autumn",
+    "term1_starts_on": "2026-08-17",
+    "term1_ends_on": "2026-12-11",
+    "term2_name": "Spring",
+    "term2_starts_on": "2027-01-06",
+    "term2_ends_on": "2027-03-26",
+    "term3_name": "Summer",
+    "term3_starts_on": "2027-04-12",
+    "term3_ends_on": "2027-06-25",
 }
 
 

@@ -82,7 +82,8 @@ def list_schools_cmd():
     help="Last day of access (accreditors: at most TRACKER_ACCREDITOR_MAX_DAYS, default 90, from today)",
 )
 def invite_cmd(slug, email, role, until):
-    """Invite someone to a school and print the one-time link."""
+    """Invite someone to a school: the invitation is e-mailed through the outbox, and its one-time link is
+    printed here too."""
     school = db.session.execute(db.select(School).where(School.slug == slug)).scalar_one_or_none()
     if school is None:
         _fail(f"no school with slug {slug!r}")

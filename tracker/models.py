@@ -22,4 +22,5 @@ from .schools.models import Invitation  # noqa: F401
 from .tenancy import Membership, School  # noqa: F401
 from .tracking.holders import RoleHolder  # noqa: F401
 from .tracking.models import AnswerVersion, Comment, Item, SchoolYear, SchoolYearFramework  # noqa: F401
+from .tracking.terms import SchoolTerm  # noqa: F401
 from .training.models import TrainingAttendance, TrainingSession  # noqa: F401

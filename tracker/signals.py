@@ -51,3 +51,7 @@ def page_values(signal, sender, **kwargs) -> dict:
 #: their Membership, `today`: the school's date). Each receiver returns a list of `waiting.WaitingLine` (or
 #: None): only lines the member can open (the line's URL must be a page their role may GET).
 waiting_for = _signals.signal("waiting-for")
+
+#: core (tracker/mail.py, for auth and schools) -> reminders: an e-mail to queue in the outbox (sender: None;
+#: `mail`: a `mail.QueuedMail`). The receiver adds it to the outbox in the sender's transaction.
+mail_queued = _signals.signal("mail-queued")

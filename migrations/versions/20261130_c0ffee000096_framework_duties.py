@@ -1,4 +1,4 @@
-"""one duty, one item across frameworks (placeholder: the duties helper fills this in)
+"""one duty, one item across frameworks: requirements.same_as, frameworks.source
 
 Revision ID: c0ffee000096
 Revises: c0ffee000095
@@ -19,8 +19,14 @@ depends_on = None
 
 
 def upgrade():
-    pass
+    with op.batch_alter_table("requirements") as batch:
+        batch.add_column(sa.Column("same_as", sa.String(length=170), server_default="", nullable=False))
+    with op.batch_alter_table("frameworks") as batch:
+        batch.add_column(sa.Column("source", sa.JSON(), nullable=True))
 
 
 def downgrade():
-    pass
+    with op.batch_alter_table("frameworks") as batch:
+        batch.drop_column("source")
+    with op.batch_alter_table("requirements") as batch:
+        batch.drop_column("same_as")

@@ -6,7 +6,6 @@ from flask_login import current_user
 from ..access import platform_admin
 from ..frameworks.views import framework_page, frameworks_list
 from ..links import external_url
-from ..mail import deliver_link
 from ..pagination import paginate
 from ..schools.forms import NewSchoolForm
 from ..schools.queries import all_schools
@@ -37,10 +36,13 @@ def new_school():
                 year_start_month=form.year_start_month.data,
             )
             issued = invite(school, email=form.lead_email.data, role=LEAD, invited_by=current_user)
-            link = external_url("auth.accept_invitation", token=issued.token)
-            tx.after_commit(deliver_link, issued.invitation.email, f"Invitation to {school.name}", link)
+            link = external_url("auth.accept_invitation", token=issued.token)  # e-mailed by invite()
         if tx.ok:
-            flash(f"{school.name} created. Send this one-time invitation link to its lead: {link}", "success")
+            flash(
+                f"{school.name} created. Its lead has been e-mailed the invitation; if it does not arrive, "
+                f"send them this one-time link yourself: {link}",
+                "success",
+            )
             return redirect(url_for("admin.schools"))
     return render_template("admin/new_school.html", form=form), 400 if form.errors else 200
 

@@ -17,6 +17,8 @@ from sqlalchemy.exc import OperationalError
 
 from .. import audit
 from ..db import db, utcnow
+from ..links import external_url
+from ..mail import queue_mail
 from ..passwords import check_password, hash_password
 from .models import LoginSession, User, token_digest
 
@@ -178,6 +180,27 @@ def _password_fingerprint(user: User) -> str:
 
 def make_reset_token(user: User) -> str:
     return _reset_serializer().dumps({"u": str(user.id), "p": _password_fingerprint(user)})
+
+
+def queue_reset_mail(user: User) -> None:
+    """Queue the password-reset e-mail for `user` (tracker/mail.py: the outbox, no school's page; the link
+    is never logged) and record the request. Flushes only."""
+    minutes = current_app.config["TRACKER_RESET_MINUTES"]
+    now = utcnow()
+    queue_mail(
+        to=user.email,
+        subject="Choose a new password for the Safeguarding Tracker",
+        template="auth/email/password_reset",
+        kind="password_reset",
+        key=f"password-reset:{uuid.uuid4()}",
+        user=user,
+        name=user.display_name,
+        schools=", ".join(sorted(m.school.name for m in user.memberships)),
+        minutes=minutes,
+        expires_at=now + timedelta(minutes=minutes),
+        link=external_url("auth.reset_password", token=make_reset_token(user)),  # never the Host header
+    )
+    audit.record("auth.password_reset_requested", actor=None, subject=user)
 
 
 def user_for_reset_token(token: str) -> User | None:

@@ -24,6 +24,20 @@ AUDIENCES = (
     "parents",
     "students",
 )
+MONTHS = (
+    "January",
+    "February",
+    "March",
+    "April",
+    "May",
+    "June",
+    "July",
+    "August",
+    "September",
+    "October",
+    "November",
+    "December",
+)
 REPEAT_LABELS = {
     "once": "Once",
     "yearly": "Every year",
@@ -60,6 +74,8 @@ class Framework(UUIDPk, db.Model):
     label: Mapped[str] = mapped_column(String(300))
     description: Mapped[str] = mapped_column(Text, default="")
     source_resource_keys: Mapped[list] = mapped_column(JSON, default=list)
+    #: the dated source edition the file models: {"title", "publisher", "edition", "note"} (may be empty)
+    source: Mapped[dict | None] = mapped_column(JSON, nullable=True, default=dict)
     #: SHA-256 of the file content last loaded for this version
     checksum: Mapped[str] = mapped_column(String(64))
     loaded_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
@@ -77,6 +93,16 @@ class Framework(UUIDPk, db.Model):
     @property
     def requirement_count(self):
         return sum(len(s.requirements) for s in self.sections)
+
+    @property
+    def source_edition(self) -> str:
+        """The source edition as words: "February 2024", "2025-08-14" as "14 August 2025", or "undated"."""
+        edition = (self.source or {}).get("edition", "")
+        parts = edition.split("-")
+        if len(parts) >= 2 and all(p.isdigit() for p in parts):
+            month = MONTHS[int(parts[1]) - 1] if 1 <= int(parts[1]) <= 12 else parts[1]
+            return f"{int(parts[2])} {month} {parts[0]}" if len(parts) == 3 else f"{month} {parts[0]}"
+        return "no date given by the publisher" if edition == "undated" else edition
 
 
 class FrameworkSection(UUIDPk, db.Model):
@@ -120,12 +146,23 @@ class Requirement(UUIDPk, db.Model):
     grades: Mapped[str] = mapped_column(String(40), default="")
     #: a police check repeated for every country the person lived or worked in
     per_country: Mapped[bool] = mapped_column(Boolean, default=False)
+    #: "<framework key>/<requirement key>": the duty lives in that other framework; this requirement makes
+    #: no items of its own, and the referenced items count in this framework too (tracking/shared.py)
+    same_as: Mapped[str] = mapped_column(String(170), default="", server_default="")
 
     section = relationship("FrameworkSection", back_populates="requirements")
     framework = relationship("Framework")
     resources = relationship("Resource", secondary="requirement_resources", order_by="Resource.title")
 
     __table_args__ = (UniqueConstraint("framework_id", "key"),)
+
+    @property
+    def same_as_parts(self) -> tuple[str, str] | None:
+        """(framework key, requirement key) of the requirement this one references, or None."""
+        if not self.same_as:
+            return None
+        framework_key, _, requirement_key = self.same_as.partition("/")
+        return framework_key, requirement_key
 
     @property
     def timing_text(self):

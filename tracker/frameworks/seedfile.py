@@ -1,12 +1,19 @@
 """Read and check a framework file (seeds/frameworks/*.yaml) into plain data; no database access."""
 
 import hashlib
+import re
 from dataclasses import dataclass, field
 
 from ..yamlcheck import SLUG, Checker
 from .models import ANSWER_TYPES, AUDIENCES, OWNER_ROLES, PERSON, REPEATS, SCHOOL_YEAR
 
 ANSWER_TYPE_BY_SCOPE = {SCHOOL_YEAR: ("task", "training", "answer"), PERSON: ("check", "training")}
+#: `same_as: <framework key>/<requirement key>`
+SAME_AS = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*/[a-z0-9]+(?:-[a-z0-9]+)*$")
+#: a framework's `source:` block: the dated edition of the published document it models
+SOURCE_FIELDS = ("title", "publisher", "edition")
+#: a source edition the publisher gives no date for
+UNDATED = "undated"
 
 
 @dataclass
@@ -23,6 +30,8 @@ class RequirementSpec:
     grades: str = ""
     per_country: bool = False
     resources: list = field(default_factory=list)
+    #: "<framework key>/<requirement key>": the duty lives there; this requirement makes no items
+    same_as: str = ""
 
 
 @dataclass
@@ -43,6 +52,8 @@ class FrameworkSpec:
     source_resources: list
     sections: list[SectionSpec]
     checksum: str
+    #: {"title", "publisher", "edition" (YYYY-MM or YYYY-MM-DD), "note" (optional)}
+    source: dict = field(default_factory=dict)
 
     @property
     def requirements(self):
@@ -58,7 +69,7 @@ def parse_framework(text: str, filename: str, known_resources: set[str]) -> Fram
             root,
             "file",
             required=("key", "title", "version", "scope", "label", "sections"),
-            optional=("description", "source_resources"),
+            optional=("description", "source_resources", "source"),
         )
         if root is not None
         else None
@@ -85,6 +96,7 @@ def parse_framework(text: str, filename: str, known_resources: set[str]) -> Fram
         else [],
         sections=[],
         checksum=hashlib.sha256(text.encode()).hexdigest(),
+        source=_source(c, top["source"]) if "source" in top else {},
     )
     seen_sections, seen_reqs = set(), {}
     for i, snode in enumerate(c.sequence(top["sections"], "sections", min_items=1)):
@@ -115,7 +127,51 @@ def parse_framework(text: str, filename: str, known_resources: set[str]) -> Fram
     return spec
 
 
+def _source(c: Checker, node):
+    f = c.mapping(node, "source", required=SOURCE_FIELDS, optional=("note",))
+    if f is None:
+        return {}
+    out = {name: c.string(f[name], f"source {name}", max_len=200) for name in SOURCE_FIELDS if name in f}
+    edition = out.get("edition")
+    if edition and edition != UNDATED and not re.match(r"^\d{4}-\d{2}(-\d{2})?$", edition):
+        c.error(f["edition"], "source edition: the edition's date as YYYY-MM or YYYY-MM-DD, or 'undated'")
+    if "note" in f:
+        out["note"] = c.string(f["note"], "source note", max_len=500)
+    return out
+
+
+def _reference(c: Checker, node, f, where, scope):
+    """A requirement that only points at the same duty in another framework (`same_as`)."""
+    key = c.string(f["key"], f"{where} key", max_len=80, pattern=SLUG)
+    where = f"requirement '{key}'"
+    for extra in sorted(set(f) - {"key", "title", "same_as", "guidance"}):
+        c.error(f[extra], f"{where}: a same_as requirement has no '{extra}' (only key, title, guidance)")
+    if scope != SCHOOL_YEAR:
+        c.error(f["same_as"], f"{where}: same_as is for school-year frameworks only")
+    same_as = c.string(f["same_as"], f"{where} same_as", max_len=170) or ""
+    if same_as and not SAME_AS.match(same_as):
+        c.error(f["same_as"], f"{where} same_as: write it as <framework key>/<requirement key>")
+    return RequirementSpec(
+        key=key,
+        title=c.string(f["title"], f"{where} title", max_len=300) if "title" in f else "",
+        guidance=(c.string(f["guidance"], f"{where} guidance", max_len=4000) or "")
+        if "guidance" in f
+        else "",
+        answer_type="task",
+        owner_role="lead",
+        timing={},
+        repeat="yearly",
+        same_as=same_as,
+    )
+
+
 def _requirement(c: Checker, node, where, scope, resource_keys):
+    probe = getattr(node, "value", None)
+    if isinstance(probe, list) and any(getattr(k, "value", None) == "same_as" for k, _ in probe):
+        f = c.mapping(node, where, required=("key", "title", "same_as"), optional=("guidance",) + _ALL_FIELDS)
+        if f is None or "key" not in f:
+            return None
+        return _reference(c, node, f, where, scope)
     f = c.mapping(
         node,
         where,
@@ -167,6 +223,19 @@ def _requirement(c: Checker, node, where, scope, resource_keys):
         if req.per_country and answer_type and answer_type != "check":
             c.error(f["per_country"], f"{where}: only a recruitment check can repeat per country")
     return req
+
+
+_ALL_FIELDS = (
+    "answer_type",
+    "owner_role",
+    "timing",
+    "repeat",
+    "resources",
+    "evidence",
+    "audience",
+    "grades",
+    "per_country",
+)
 
 
 def _timing(c: Checker, node, where, scope):

@@ -1,13 +1,13 @@
 """Framework services: load a checked framework file as a version; compare versions. Callers commit."""
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from .. import audit
 from ..db import db
 from ..library.models import Resource
 from ..library.services import LoadReport
 from ..signals import resource_page
-from .models import Framework, FrameworkSection, Requirement, RequirementResource
+from .models import REPEAT_LABELS, Framework, FrameworkSection, Requirement, RequirementResource
 from .seedfile import FrameworkSpec
 
 
@@ -25,6 +25,7 @@ def _requirement_values(spec, section, position, resources):
         audience=spec.audience,
         grades=spec.grades,
         per_country=spec.per_country,
+        same_as=spec.same_as,
         resources=resources,
     )
 
@@ -56,6 +57,7 @@ def load_framework(spec: FrameworkSpec) -> LoadReport:
     framework.title, framework.scope, framework.label = spec.title, spec.scope, spec.label
     framework.description, framework.source_resource_keys = spec.description, spec.source_resources
     framework.checksum = spec.checksum
+    framework.source = spec.source or {}
     sections = {s.key: s for s in framework.sections}
     requirements = {r.key: r for s in framework.sections for r in s.requirements}
     position = 0
@@ -92,21 +94,83 @@ def load_framework(spec: FrameworkSpec) -> LoadReport:
 
 
 @dataclass
+class Moved:
+    """A requirement whose duty now lives in another framework (the new version's `same_as`)."""
+
+    key: str
+    title: str
+    framework_key: str
+    framework_title: str
+    requirement_key: str
+
+    @property
+    def text(self):
+        return f"{self.title}: moved to {self.framework_title}"
+
+
+@dataclass
 class VersionChange:
     kept: list[str]
     added: list[str]
     removed: list[str]
+    #: kept keys whose duty moved to another framework (they make no items of their own any more)
+    moved: list[Moved] = field(default_factory=list)
+    #: (old title, new title) of sections whose key stayed
+    renamed_sections: list[tuple[str, str]] = field(default_factory=list)
+    #: (requirement title, old repeat, new repeat) of kept requirements
+    repeat_changed: list[tuple[str, str, str]] = field(default_factory=list)
+    #: (old title, new title) of kept requirements
+    renamed: list[tuple[str, str]] = field(default_factory=list)
 
 
 def compare_versions(old: Framework, new: Framework) -> VersionChange:
-    """Which requirement keys an upgrade from `old` to `new` keeps, adds and removes."""
-    old_keys = [r.key for r in old.requirements]
-    new_keys = [r.key for r in new.requirements]
-    return VersionChange(
-        kept=[k for k in new_keys if k in set(old_keys)],
-        added=[k for k in new_keys if k not in set(old_keys)],
-        removed=[k for k in old_keys if k not in set(new_keys)],
+    """Which requirement keys an upgrade from `old` to `new` keeps, adds and removes, and what moved: duties
+    that now live in another framework, renamed sections, changed repeats and titles."""
+    old_reqs = {r.key: r for r in old.requirements}
+    new_reqs = {r.key: r for r in new.requirements}
+    change = VersionChange(
+        kept=[k for k in new_reqs if k in old_reqs],
+        added=[k for k in new_reqs if k not in old_reqs],
+        removed=[k for k in old_reqs if k not in new_reqs],
     )
+    targets = {}
+    for req in new.requirements:
+        if req.same_as:
+            targets[req.key] = req.same_as_parts
+    titles = referenced_framework_titles({fk for fk, _ in targets.values()})
+    for key, (fw_key, req_key) in targets.items():
+        before = old_reqs.get(key)
+        if before is not None and before.same_as == new_reqs[key].same_as:
+            continue  # it was a reference already
+        change.moved.append(Moved(key, new_reqs[key].title, fw_key, titles.get(fw_key, fw_key), req_key))
+    old_sections = {s.key: s.title for s in old.sections}
+    change.renamed_sections = [
+        (old_sections[s.key], s.title)
+        for s in new.sections
+        if s.key in old_sections and old_sections[s.key] != s.title
+    ]
+    for key in change.kept:
+        before, after = old_reqs[key], new_reqs[key]
+        if after.same_as:
+            continue
+        if before.repeat != after.repeat:
+            labels = REPEAT_LABELS[before.repeat], REPEAT_LABELS[after.repeat]
+            change.repeat_changed.append((after.title, *labels))
+        if before.title != after.title:
+            change.renamed.append((before.title, after.title))
+    return change
+
+
+def referenced_framework_titles(keys) -> dict:
+    """{framework key: title} of the newest version of each framework key."""
+    if not keys:
+        return {}
+    rows = db.session.execute(
+        db.select(Framework.key, Framework.title)
+        .where(Framework.key.in_(sorted(keys)))
+        .order_by(Framework.loaded_at)
+    ).all()
+    return {k: t for k, t in rows}
 
 
 def latest_versions() -> list[Framework]:

@@ -3,6 +3,7 @@
 from flask import abort, render_template, request
 
 from ..access import school_roles
+from ..library import queries as library
 from ..tenancy import HEAD, HR, LEAD
 from . import bp, queries
 from .models import AUDIENCE_LABELS, REPEAT_LABELS
@@ -20,13 +21,19 @@ def framework_page(key, link_endpoint):
     framework = next((f for f in versions if f.version == wanted), None) if wanted else versions[0]
     if framework is None:
         abort(404)
+    targets, referenced_by = queries.shared_duties(framework)
+    linked = [res for section in framework.sections for r in section.requirements for res in r.resources]
     return render_template(
         "frameworks/detail.html",
         framework=framework,
+        targets=targets,
+        referenced_by=referenced_by,
+        detail_endpoint=request.endpoint,
         versions=versions,
         repeat_labels=REPEAT_LABELS,
         audience_labels=AUDIENCE_LABELS,
         link_endpoint=link_endpoint,
+        successors=library.successors(linked),
     )
 
 

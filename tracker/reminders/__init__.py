@@ -8,7 +8,7 @@ bp = init_school_blueprint(Blueprint("reminders", __name__, url_prefix="/s/<scho
 #: the calendar feed is fetched by calendar apps with no session: its token is the credential
 feed_bp = Blueprint("calendar", __name__, url_prefix="/calendar")
 
-from . import views  # noqa: E402,F401
+from . import queued_mail, views  # noqa: E402,F401  (queued_mail: the outbox end of tracker/mail.py)
 
 
 def init_app(app):

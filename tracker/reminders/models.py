@@ -51,6 +51,11 @@ class OutboxMessage(SchoolScoped, db.Model):
 
     __tablename__ = "outbox_messages"
 
+    #: the school whose outbox shows it; empty only for a password-reset e-mail (tracker/mail.py), which
+    #: belongs to the person, not to a school, and so appears on no school's outbox page
+    school_id: Mapped[uuid.UUID | None] = mapped_column(
+        Uuid, ForeignKey("schools.id", ondelete="CASCADE"), nullable=True, index=True
+    )
     #: unique within the school, e.g. "digest:<user id>:<date>": building twice adds nothing
     idempotency_key: Mapped[str] = mapped_column(String(120))
     kind: Mapped[str] = mapped_column(String(20), default="digest")

@@ -8,29 +8,46 @@ from sqlalchemy.orm import selectinload
 from ..db import db
 from ..review.models import ReviewQuery
 from ..tracking.models import ANSWER_STATUS_LABELS, OPEN_STATUSES, Item, ItemKind
-from ..tracking.ordering import item_key, section_positions
+from ..tracking.ordering import LAST, item_key, section_positions
+from ..tracking.shared import shared_items
 from .data_common import _base, _counts, _d, _evidence_index, _item_row, _name
 from .data_people import register_summary, training_summary
 from .data_policies import policies_summary
 from .models import ACCREDITATION, FRAMEWORK
 
 
-def _frameworks(items, frameworks, today, refs, positions=None):
+def _frameworks(items, frameworks, today, refs, positions=None, shared=None):
     """Each framework with its sections in the framework's own order (`positions`), items within a section
-    by due date."""
+    by due date. `shared` ({framework id: [(item, section title)]}, tracking.shared.shared_items) adds the
+    items a framework references in another one (`same_as`) under its own section, marked as kept there."""
+    positions, shared = positions or {}, shared or {}
+    titles = {f.id: f.title for f in frameworks}
     out = []
     groups = OrderedDict((f.id, []) for f in frameworks)
-    own = [i for i in items if i.framework_id is None]
-    for item in sorted(items, key=item_key(positions or {})):
+    own = [(i, i.section_title) for i in items if i.framework_id is None]
+    for item in items:
         if item.framework_id in groups:
-            groups[item.framework_id].append(item)
-    entries = [(f.key, f.title, f.version, f.label, groups[f.id]) for f in frameworks]
+            groups[item.framework_id].append((item, item.section_title))
+    entries = [
+        (f.id, f.key, f.title, f.version, f.label, groups[f.id] + shared.get(f.id, [])) for f in frameworks
+    ]
     if own:
-        entries.append(("own", "School's own items", "", "", own))
-    for key, title, version, label, fitems in entries:
+        entries.append((None, "own", "School's own items", "", "", own))
+    for fw_id, key, title, version, label, pairs in entries:
+        pairs.sort(key=lambda p: (positions.get((fw_id, p[1]), LAST), p[0].due_on, p[0].title))
         sections = OrderedDict()
-        for item in fitems:
-            sections.setdefault(item.section_title, []).append(item)
+        for item, section in pairs:
+            sections.setdefault(section, []).append(item)
+        rows = []
+        for item, section in pairs:
+            row = _item_row(item, today, refs)
+            if item.framework_id != fw_id and fw_id is not None:
+                row["section"] = section
+                row["kept_in"] = titles.get(item.framework_id) or (
+                    item.framework.title if item.framework else ""
+                )
+            rows.append(row)
+        fitems = [i for i, _ in pairs]
         out.append(
             {
                 "key": key,
@@ -39,7 +56,7 @@ def _frameworks(items, frameworks, today, refs, positions=None):
                 "label": label,
                 **_counts(fitems),
                 "sections": [{"title": s, **_counts(si)} for s, si in sections.items()],
-                "items": [_item_row(i, today, refs) for i in fitems],
+                "items": rows,
             }
         )
     return out
@@ -125,7 +142,8 @@ def accreditation(school, year) -> dict:
     )
     data = _base(school, year, ACCREDITATION, f"Accreditation report {year.label}")
     positions = section_positions(year)
-    data["frameworks"] = _frameworks(items, frameworks, today, refs, positions)
+    shared = shared_items(year, items, frameworks)
+    data["frameworks"] = _frameworks(items, frameworks, today, refs, positions, shared)
     sections = OrderedDict()
     for item in checks:
         sections.setdefault(item.section_title, []).append(item)
@@ -159,11 +177,19 @@ def accreditation(school, year) -> dict:
 def framework(school, year, fw) -> dict:
     """One framework of `year` on its own: its chart, items, answers, evidence and queries."""
     today = school.today()
-    items = [i for i in _year_items(school, year) if i.framework_id == fw.id]
-    evidence, refs = _evidence_index(school, items, (Item.year_id == year.id) & (Item.framework_id == fw.id))
+    year_items = _year_items(school, year)
+    items = [i for i in year_items if i.framework_id == fw.id]
+    shared = shared_items(year, year_items, list(year.frameworks))
+    also = [i for i, _ in shared.get(fw.id, [])]
+    ids = [i.id for i in also]
+    evidence, refs = _evidence_index(
+        school,
+        items + also,
+        (Item.year_id == year.id) & ((Item.framework_id == fw.id) | Item.id.in_(ids)),
+    )
     data = _base(school, year, FRAMEWORK, f"{fw.title} {year.label}")
     positions = section_positions(year)
-    data["frameworks"] = _frameworks(items, [fw], today, refs, positions)
+    data["frameworks"] = _frameworks(items, [fw], today, refs, positions, {fw.id: shared.get(fw.id, [])})
     data["answers"] = _answers(sorted(items, key=item_key(positions)))
     data["evidence"] = evidence
     data["queries"] = _queries(school, (Item.year_id == year.id) & (Item.framework_id == fw.id))

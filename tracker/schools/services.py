@@ -16,6 +16,7 @@ from ..auth.services import end_all_sessions, set_password
 from ..db import db, utcnow
 from ..tenancy import ACCREDITOR, LEAD, Membership, School
 from ..transactions import DomainError
+from .invitation_mail import queue_invitation_mail
 from .models import Invitation
 
 
@@ -143,6 +144,7 @@ def invite(
     audit.record(
         "member.invited", school=school, subject=invitation, after=invitation.audit_view(), actor=invited_by
     )
+    queue_invitation_mail(school, invitation, token, invited_by)
     return IssuedInvitation(invitation, token)
 
 

@@ -8,7 +8,6 @@ from .. import audit
 from ..access import school_roles, signed_in
 from ..db import get_for_school_or_404
 from ..links import external_url
-from ..mail import deliver_link
 from ..pagination import paginate
 from ..tenancy import LEAD, MANAGERS, Membership, memberships_for
 from ..transactions import saving
@@ -98,12 +97,11 @@ def invite_member():
                 invited_by=current_user,
                 by=g.membership,
             )
-            link = _invitation_link(issued.token)
-            tx.after_commit(deliver_link, issued.invitation.email, f"Invitation to {g.school.name}", link)
+            link = _invitation_link(issued.token)  # the e-mail itself was queued by invite()
         if tx.ok:
             flash(
-                f"Invitation created for {issued.invitation.email}. E-mail sending is not set up yet, "
-                f"so send them this link yourself (it works once, for "
+                f"Invitation created for {issued.invitation.email} and e-mailed to them (see the outbox). "
+                f"If it does not arrive, send them this link yourself (it works once, for "
                 f"{(issued.invitation.expires_at - issued.invitation.created_at).days} days): {link}",
                 "success",
             )

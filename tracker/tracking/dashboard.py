@@ -14,6 +14,7 @@ from ..frameworks.models import Framework
 from ..waiting import lines_for
 from .models import DONE, IN_PROGRESS, NOT_APPLICABLE, OPEN_STATUSES, Item
 from .ordering import LAST, section_positions
+from .shared import shared_counts
 from .visibility import _open, visible_criteria, visible_items
 
 
@@ -95,8 +96,10 @@ def progress_from(rows, positions=None) -> list[Progress]:
 
 
 def progress(school, year, membership) -> list[Progress]:
-    """Completion per framework and per section of the member's items of the year (one query)."""
-    return progress_from(year_counts(school, year, membership), section_positions(year))
+    """Completion per framework and per section of the member's items of the year; a framework counts the
+    items it references in another framework (`same_as`, tracking/shared.py) too."""
+    rows = year_counts(school, year, membership) + shared_counts(school, year, membership)
+    return progress_from(rows, section_positions(year))
 
 
 def dashboard(school, year, membership, user_id) -> dict:
@@ -111,7 +114,7 @@ def dashboard(school, year, membership, user_id) -> dict:
     open_rows = [(due_on, count) for _, _, due_on, status, count in rows if status in OPEN_STATUSES]
     data["overdue_count"] = sum(count for due_on, count in open_rows if due_on < today)
     data["due_soon_count"] = sum(count for due_on, count in open_rows if today <= due_on <= soon)
-    data["progress"] = progress_from(rows, section_positions(year))
+    data["progress"] = progress_from(rows + shared_counts(school, year, membership), section_positions(year))
     data["timeline"] = timeline_from(rows, year, today)
     data["today"] = today
     data["waiting"] = waiting

@@ -9,7 +9,6 @@ from flask_login import current_user
 
 from ..access import school_roles
 from ..links import external_url
-from ..mail import deliver_link
 from ..tenancy import LEAD, MANAGERS, ROLE_LABELS
 from ..transactions import saving
 from . import bp, holders, queries, setup, setup_queries
@@ -201,13 +200,11 @@ def setup_invite(year_id):
             links = [
                 (i.invitation.email, external_url("auth.accept_invitation", token=i.token)) for i in issued
             ]
-            for email, link in links:
-                tx.after_commit(deliver_link, email, f"Invitation to {g.school.name}", link)
         if tx.ok:
             for email, link in links:
                 flash(
-                    f"Invitation created for {email}. E-mail sending is not set up yet, so send them this "
-                    f"link yourself (it works once): {link}",
+                    f"Invitation created for {email} and e-mailed to them (see the outbox). If it does not "
+                    f"arrive, send them this link yourself (it works once): {link}",
                     "success",
                 )
             flash(f"{year.label} is set up. This is your dashboard.", "success")

@@ -131,7 +131,13 @@ def upgrade(year_id, framework_key):
             return redirect(url_for(".years"))
         flash(
             f"{report.framework} is now version {report.new_version}: {len(report.kept)} kept, "
-            f"{len(report.added)} added, {len(report.removed)} removed.",
+            f"{len(report.added)} added, {len(report.removed)} removed"
+            + (
+                f", {len(report.moved)} moved to another framework "
+                f"({report.evidence_moved} evidence moved with them)."
+                if report.moved
+                else "."
+            ),
             "success",
         )
         return redirect(url_for(".years"))

@@ -1,0 +1,118 @@
+"""One duty, one item: a requirement with `same_as` ("<framework key>/<requirement key>") makes no items of
+its own; the year's items of the referenced requirement count in the referencing framework too.
+
+Why read-time references and not copies: the duty stays one row (one status, one owner, one evidence list),
+so it can never be done in one framework and open in the other. Each reader that counts or lists a
+framework's items (the dashboard's progress, the framework and accreditation reports) adds the referenced
+items under the referencing framework and section, with one query on the requirement reference.
+"""
+
+from collections import defaultdict
+from dataclasses import dataclass
+
+from sqlalchemy import and_, func, or_
+
+from ..db import db
+from ..frameworks.models import Framework, FrameworkSection, Requirement
+from .models import Item, SchoolYearFramework
+from .visibility import visible_criteria
+
+
+@dataclass(frozen=True)
+class SharedRef:
+    """A requirement of a framework the year tracks that points at a duty kept in another framework."""
+
+    framework_id: object
+    framework_title: str
+    section_title: str
+    title: str
+    target_framework: str
+    target_requirement: str
+
+
+def references(year) -> list[SharedRef]:
+    """The `same_as` references of the framework versions `year` tracks (one query)."""
+    rows = db.session.execute(
+        db.select(
+            Framework.id, Framework.title, FrameworkSection.title, Requirement.title, Requirement.same_as
+        )
+        .join(Requirement, Requirement.framework_id == Framework.id)
+        .join(FrameworkSection, FrameworkSection.id == Requirement.section_id)
+        .join(SchoolYearFramework, SchoolYearFramework.framework_id == Framework.id)
+        .where(SchoolYearFramework.year_id == year.id, Requirement.same_as != "")
+        .order_by(Requirement.position)
+    ).all()
+    out = []
+    for fw_id, fw_title, section, title, same_as in rows:
+        target_fw, _, target_req = same_as.partition("/")
+        out.append(SharedRef(fw_id, fw_title, section, title, target_fw, target_req))
+    return out
+
+
+def _by_target(refs):
+    by_target = defaultdict(list)
+    for ref in refs:
+        by_target[(ref.target_framework, ref.target_requirement)].append(ref)
+    return by_target
+
+
+def _target_clause(by_target):
+    return or_(*(and_(Framework.key == fk, Item.requirement_key == rk) for fk, rk in by_target))
+
+
+def shared_counts(school, year, membership, refs=None) -> list[tuple]:
+    """(referencing framework title, referencing section, due date, status, count) rows of the referenced
+    items the member sees, in the shape of dashboard.year_counts, to add to the progress bars."""
+    refs = references(year) if refs is None else refs
+    if not refs:
+        return []
+    by_target = _by_target(refs)
+    rows = db.session.execute(
+        db.select(Framework.key, Item.requirement_key, Item.due_on, Item.status, func.count())
+        .select_from(Item)
+        .join(Framework, Framework.id == Item.framework_id)
+        .join(
+            SchoolYearFramework,
+            and_(SchoolYearFramework.framework_id == Framework.id, SchoolYearFramework.year_id == year.id),
+        )
+        .where(*visible_criteria(school, membership), Item.year_id == year.id, _target_clause(by_target))
+        .group_by(Framework.key, Item.requirement_key, Item.due_on, Item.status)
+    ).all()
+    out = []
+    for fw_key, req_key, due_on, status, count in rows:
+        for ref in by_target.get((fw_key, req_key), ()):
+            out.append((ref.framework_title, ref.section_title, due_on, status, count))
+    return out
+
+
+def shared_items(year, items, frameworks, refs=None) -> dict:
+    """{referencing framework id: [(item, referencing section title)]} from `items` (the year's items already
+    loaded): the items each framework counts besides its own."""
+    refs = references(year) if refs is None else refs
+    key_of = {f.id: f.key for f in frameworks}
+    by_target = _by_target(refs)
+    out = defaultdict(list)
+    for item in items:
+        for ref in by_target.get((key_of.get(item.framework_id), item.requirement_key), ()):
+            if ref.framework_id != item.framework_id:
+                out[ref.framework_id].append((item, ref.section_title))
+    return out
+
+
+def target_items(school, year, framework_key, requirement_key) -> list[Item]:
+    """The year's items of `framework_key`/`requirement_key` (the item a moved duty now lives in)."""
+    return (
+        db.session.execute(
+            db.select(Item)
+            .join(Framework, Framework.id == Item.framework_id)
+            .where(
+                Item.school_id == school.id,
+                Item.year_id == year.id,
+                Framework.key == framework_key,
+                Item.requirement_key == requirement_key,
+            )
+            .order_by(Item.occurrence)
+        )
+        .scalars()
+        .all()
+    )
