@@ -526,3 +526,15 @@ def test_a_new_school_points_to_the_setup_and_staff_cannot_use_it(app, school, l
     assert "Set up your first year" not in client.get(f"/s/{school.slug}/").get_data(as_text=True)
     assert client.get(_url(school)).status_code == 403
     assert client.post(_url(school), data={"start_year": "2026"}).status_code == 403
+
+
+def test_a_moved_item_says_when_it_was_planned_and_the_roles_step_points_to_term_dates(
+    app, school, lead_client
+):
+    year = _start(lead_client, school)
+    roles = lead_client.get(_url(school, f"/{year.id}/roles")).get_data(as_text=True)
+    assert f"/s/{school.slug}/years/{year.id}/terms" in roles and "Term dates" in roles
+    moved = _items(year, Item.planned_due_on.is_not(None))[0]
+    page = lead_client.get(f"/s/{school.slug}/items/{moved.id}").get_data(as_text=True)
+    planned = moved.planned_due_on.strftime("%-d %B")
+    assert f"(planned for {planned}, moved when the school started using the tracker)" in page
