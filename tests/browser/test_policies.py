@@ -49,10 +49,12 @@ def test_a_staff_member_signs_a_published_policy_and_the_lead_sees_coverage_move
         f"{live_server}/s/{slug}/"
     )  # a school with no year yet: the nav's "To sign" leads to their list
     staff.get_by_role("link", name="To sign").click()
+    staff.wait_for_load_state()  # a click waits for the navigation to start, not for the page to load
     assert "To read and sign (1)" in staff.content()
     staff.set_viewport_size(PHONE)
     fits(staff)
     staff.get_by_role("link", name=re.compile("Read and sign")).first.click()
+    staff.wait_for_load_state()
     assert "Put students' safety first." in staff.content()
     fits(staff)
     staff.get_by_role("button", name="I have read and understood").click()
@@ -60,6 +62,7 @@ def test_a_staff_member_signs_a_published_policy_and_the_lead_sees_coverage_move
     assert "Acknowledged" in staff.content()
     fits(staff)
     staff.get_by_role("link", name="To sign").click()
+    staff.wait_for_load_state()
     assert "To read and sign (0)" in staff.content() and "you are up to date" in staff.content()
     other.close()
 
@@ -75,6 +78,7 @@ def test_the_demo_staff_member_sees_the_documents_to_sign_on_the_dashboard(live_
     sign_in(page, live_server, "staff@demo.example")
     page.goto(f"{live_server}/s/demo/")
     page.get_by_role("link", name="2 documents to read and sign").click()
+    page.wait_for_load_state()
     assert "Child protection policy" in page.content() and "Code of conduct" in page.content()
     page.set_viewport_size(PHONE)
     fits(page)

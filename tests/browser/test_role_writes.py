@@ -181,7 +181,7 @@ def test_head_signs_a_risk_assessment_saves_an_item_and_opens_the_year_sign_off(
     page.goto(f"{live_server}/s/demo/years")
     _shot(page, "head-years")
     page.get_by_role("link", name=re.compile(r"^Review and sign off ")).click()
-    assert page.get_by_role("heading", name="What is still open").is_visible()
+    page.get_by_role("heading", name="What is still open").wait_for()  # is_visible() does not wait
     assert page.get_by_label("Your password").is_visible()
     assert page.get_by_role("button", name=re.compile(r"^Sign off ")).count() == 1
 
