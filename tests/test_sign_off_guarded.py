@@ -231,7 +231,8 @@ def test_the_post_answers_at_once_and_the_report_is_made_in_the_background(app, 
     assert year.sign_off_state == signing.SIGNING and year.signed_off_at is None
     assert started == [(year.sign_off_job_id, a.school.id, year.id)]
     page = head.get(_url(a)).get_data(as_text=True)
-    assert "Signing…" in page and 'aria-live="polite"' in page and "sign-off-progress.js" in page
+    assert "Signing…" in page and 'aria-live="polite"' in page
+    assert "report-progress.js" in page and 'data-when-done="reload"' in page
     assert "Signing…" in head.get(f"/s/{a.school.slug}/years").get_data(as_text=True)
     status_url = f"/s/{a.school.slug}/reports/jobs/{year.sign_off_job_id}/status"
     status = head.get(status_url).get_json()

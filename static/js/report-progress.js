@@ -1,4 +1,6 @@
-// Polls a background report job and offers the PDF when it is ready. The page works without it (refresh link).
+// Polls a background job (a report, a register import, a year's sign-off) and shows its progress; when it is
+// done it offers the PDF ([data-report-ready]), or, with data-when-done="reload" on the box, reloads the page,
+// which then says how it ended. The page works without it (refresh link).
 document.addEventListener("DOMContentLoaded", function () {
   var box = document.getElementById("report-job");
   var bar = document.getElementById("report-progress");
@@ -11,7 +13,10 @@ document.addEventListener("DOMContentLoaded", function () {
       .then(function (job) {
         bar.value = job.progress;
         bar.textContent = job.progress + "%";
-        if (job.status === "done") {
+        if ((job.status === "done" || job.status === "failed") && box.getAttribute("data-when-done") === "reload") {
+          stage.textContent = job.status === "done" ? "Stored (100%)" : (job.error || "The report could not be made.");
+          window.setTimeout(function () { window.location.reload(); }, 400);
+        } else if (job.status === "done") {
           stage.textContent = "Ready (100%)";
           var link = ready.querySelector("a");
           link.href = job.download;

@@ -46,8 +46,13 @@ class PolicyDocument(SchoolScoped, db.Model):
     )
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
+    # selectin: a page or a digest that lists documents reads every document's versions in one query
     versions = relationship(
-        "PolicyVersion", back_populates="document", order_by="PolicyVersion.number", cascade="all"
+        "PolicyVersion",
+        back_populates="document",
+        order_by="PolicyVersion.number",
+        cascade="all",
+        lazy="selectin",
     )
 
     @property
