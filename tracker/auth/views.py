@@ -12,6 +12,7 @@ from ..passwords import check_password
 from ..transactions import saving
 from . import bp
 from .forms import ChangePasswordForm, ForgotPasswordForm, LoginForm, ProfileForm, ResetPasswordForm
+from .second_factor import finish_primary_sign_in
 from .services import (
     authenticate,
     find_user,
@@ -69,9 +70,11 @@ def login():
         with saving():  # a failed attempt is kept on record too
             user = authenticate(form.email.data, form.password.data)
             if user is not None:
-                sign_in(user, remember=form.remember.data)
+                response = finish_primary_sign_in(
+                    user, remember=form.remember.data, via="password", next_url=next_url
+                )
         if user is not None:
-            return redirect(next_url or url_for("picker.index"))
+            return response
         form.password.errors.append("That e-mail address and password do not match an account.")
     status = 400 if form.errors else 200
     return render_template("auth/login.html", form=form, next=next_url), status

@@ -1,0 +1,26 @@
+"""two factor
+
+Revision ID: c0ffee000099
+Revises: c0ffee000098
+Create Date: 2026-11-30 08:30:00
+
+"""
+
+import sqlalchemy as sa  # noqa: F401
+from alembic import op  # noqa: F401
+
+import tracker.db  # noqa: F401  (custom column types such as UTCDateTime)
+
+# revision identifiers, used by Alembic.
+revision = "c0ffee000099"
+down_revision = "c0ffee000098"
+branch_labels = None
+depends_on = None
+
+
+def upgrade():
+    pass
+
+
+def downgrade():
+    pass
