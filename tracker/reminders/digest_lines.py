@@ -8,6 +8,7 @@ Items of a signed-off year are left out: the year is closed, nothing in it is wa
 from collections import defaultdict
 from dataclasses import dataclass
 from datetime import date, timedelta
+from functools import lru_cache
 
 from flask import current_app
 from sqlalchemy import or_, select
@@ -81,6 +82,7 @@ def overdue_reminded(due: date, since: date, today: date) -> bool:
     return first + _d(wait) <= today
 
 
+@lru_cache(maxsize=4096)  # a digest run formats the same few dozen dates tens of thousands of times
 def _day(d: date) -> str:
     return f"{d.day} {d:%B %Y}"
 

@@ -64,7 +64,8 @@ def _ready_years(school, today):
     rows = db.session.execute(
         _not_signed(
             db.select(SchoolYear.id, SchoolYear.label, SchoolYear.ends_on, func.count(Item.id), open_count)
-            .outerjoin(Item, Item.year_id == SchoolYear.id)
+            # school_id in the join: the (school_id, year_id, ...) indexes serve it (none starts with year_id)
+            .outerjoin(Item, (Item.school_id == SchoolYear.school_id) & (Item.year_id == SchoolYear.id))
             .where(SchoolYear.school_id == school.id)
         )
         .group_by(SchoolYear.id, SchoolYear.label, SchoolYear.ends_on)

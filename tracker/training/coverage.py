@@ -6,6 +6,7 @@ policy) cannot break a page.
 
 from dataclasses import dataclass, field
 from datetime import date
+from functools import lru_cache
 
 from ..dates import add_days, add_months, add_years
 from ..db import db
@@ -18,6 +19,7 @@ from .models import TrainingAttendance, TrainingSession
 EXPIRING_DAYS = 30
 
 
+@lru_cache(maxsize=4096)  # people share a few dozen session dates; the coverage page asks thousands of times
 def expiry(completed_on: date, repeat: str) -> date | None:
     """When training done on `completed_on` stops counting, by the activity's repeat rule (None: never)."""
     if repeat == "yearly":
@@ -99,11 +101,13 @@ def latest_completions(school, person_ids=None) -> dict:
     return {(pid, key): held for pid, key, held in db.session.execute(query).all()}
 
 
-def state(completed_on, repeat, today) -> tuple[str, date | None]:
+def state(completed_on, repeat, today, soon=None) -> tuple[str, date | None]:
+    """(current / expiring / overdue / never, expiry date); `soon` is today + EXPIRING_DAYS, given by callers
+    that ask for many people at once."""
     if completed_on is None:
         return "never", None
     expires = expiry(completed_on, repeat)
-    if expires is None or expires > add_days(today, EXPIRING_DAYS):
+    if expires is None or expires > (soon or add_days(today, EXPIRING_DAYS)):
         return "current", expires
     if expires >= today:
         return "expiring", expires
@@ -124,6 +128,7 @@ def coverage(school, only=None) -> list[Coverage]:
         .order_by(Person.full_name, Person.id)
     ).all()
     done = latest_completions(school)
+    soon = add_days(today, EXPIRING_DAYS)
     audiences = {}  # many activities share an audience: work out who is in each one once
     out = []
     for activity in activities():
@@ -139,8 +144,9 @@ def coverage(school, only=None) -> list[Coverage]:
             "overdue": cov.overdue,
             "never": cov.never,
         }
+        key, repeat = activity.key, activity.repeat
         for person in audiences[audience]:
-            status, expires = state(done.get((person.id, activity.key)), activity.repeat, today)
+            status, expires = state(done.get((person.id, key)), repeat, today, soon)
             buckets[status].append((person, expires))
         out.append(cov)
     return out

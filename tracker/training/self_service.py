@@ -24,7 +24,7 @@ from ..signals import person_page, waiting_for
 from ..tenancy import HEAD, HR, LEAD
 from ..tracking.models import Item
 from ..transactions import DomainError
-from ..waiting import WaitingLine
+from ..waiting import WaitingLine, per_school
 from .coverage import activities, in_audience
 from .models import TrainingAttendance, TrainingSession
 
@@ -171,7 +171,7 @@ def pending_counts(school) -> dict:
 
 def waiting_for_role(school, role) -> int:
     """How many uploads wait for a member of `role` (the certificates or evidence that role verifies)."""
-    counts = pending_counts(school)
+    counts = per_school(school, "training.pending_counts", lambda: pending_counts(school))
     return (counts["certificates"] if role in CERTIFICATE_VERIFIERS else 0) + (
         counts["evidence"] if role in EVIDENCE_VERIFIERS else 0
     )
