@@ -7,6 +7,8 @@ FLASK  := $(BIN)/flask --app tracker
 # the suite runs in parallel, a database per worker (tests/conftest.py); PYTEST_WORKERS=0 runs it in one process
 PYTEST_WORKERS ?= 2
 PYTEST := $(BIN)/python -m pytest -p no:cacheprovider -n $(PYTEST_WORKERS) --dist loadfile
+# the tests' OpenID Connect provider (tests/oidc_provider: npm's oidc-provider, run by tests/oidc_helpers.py)
+OIDC_PROVIDER := tests/oidc_provider/node_modules/.package-lock.json
 
 .PHONY: run test test-sqlite lint lock bench browser-deps clean
 
@@ -36,7 +38,7 @@ run: $(VENV)/.runtime
 	TRACKER_EMBEDDED_SCHEDULER=1 $(FLASK) run --host 127.0.0.1 --port $(PORT)
 
 ## test: the suite on SQLite, then on PostgreSQL when TRACKER_TEST_DATABASE_URL is set
-test: $(VENV)/.test browser-deps lint
+test: $(VENV)/.test browser-deps $(OIDC_PROVIDER) lint
 	@echo "== the suite on SQLite"
 	env -u TRACKER_TEST_DATABASE_URL $(PYTEST) $(PYTEST_ARGS)
 	@if [ -n "$$TRACKER_TEST_DATABASE_URL" ]; then \
@@ -44,7 +46,7 @@ test: $(VENV)/.test browser-deps lint
 	  $(PYTEST) $(PYTEST_ARGS); \
 	else echo "(set TRACKER_TEST_DATABASE_URL=postgresql+psycopg://... to run it on PostgreSQL too)"; fi
 
-test-sqlite: $(VENV)/.test browser-deps lint
+test-sqlite: $(VENV)/.test browser-deps $(OIDC_PROVIDER) lint
 	env -u TRACKER_TEST_DATABASE_URL $(PYTEST) $(PYTEST_ARGS)
 
 ## lint: ruff with the settings in pyproject.toml ([tool.ruff])
@@ -65,6 +67,10 @@ lock: | $(BIN)/python
 bench: $(VENV)/.test
 	scripts/ensure-system-deps bench
 	$(BIN)/python bench/run.py $(BENCH)
+
+# the tests' OpenID Connect provider, installed from its lock file when node_modules is missing or older
+$(OIDC_PROVIDER): tests/oidc_provider/package-lock.json
+	npm ci --prefix tests/oidc_provider --no-audit --no-fund
 
 browser-deps:
 	scripts/ensure-system-deps browser

@@ -148,11 +148,14 @@ def main():
     flask(env, "db", "upgrade")
     flask(env, "seed")
     flask(env, "bench", "generate", "--schools", "1", "--staff", "500", "--prefix", "large")
+    # what the scheduler does every night (tracker/db.py refresh_planner_statistics): the school is measured
+    # as it is the day after its staff were added, not in the minutes between the import and the first night
+    flask(env, "analyze")
     setup = time.perf_counter() - t0
 
     alone = measure_pages(env, args, PAGES)  # the large school is the only one in the database
     # the dashboard again with its page cache off: every request gathers and renders it (a cache miss)
-    uncached = measure_pages({**env, "TRACKER_PAGE_CACHE": "0"}, args, PAGES[:2])
+    uncached = measure_pages({**env, "TRACKER_PAGE_CACHE": "0"}, args, [*PAGES[:2], PAGES[4]])
 
     t1 = time.perf_counter()
     flask(env, "bench", "generate", "--schools", "1", "--staff", "10", "--prefix", "small")
@@ -177,19 +180,23 @@ def main():
             f"| {label} | {r['rps']:.0f} | {r['rps'] / health['rps']:.1%} | {r['p50']:.1f} | "
             f"{r['p99']:.1f} | {r['errors']} |"
         )
-    miss, miss_health = uncached["dashboard"], uncached["health (ceiling)"]
-    lines.append(
-        f"| dashboard, page cache off (every request a miss; ceiling {miss_health['rps']:.0f} req/s) | "
-        f"{miss['rps']:.0f} | {miss['rps'] / miss_health['rps']:.1%} | {miss['p50']:.1f} | "
-        f"{miss['p99']:.1f} | {miss['errors']} |"
-    )
+    miss_health = uncached["health (ceiling)"]
+    for label in ("dashboard", "training coverage"):
+        r = uncached[label]
+        lines.append(
+            f"| {label}, page cache off (every request a miss; ceiling {miss_health['rps']:.0f} req/s) | "
+            f"{r['rps']:.0f} | {r['rps'] / miss_health['rps']:.1%} | {r['p50']:.1f} | "
+            f"{r['p99']:.1f} | {r['errors']} |"
+        )
+    miss = uncached["dashboard"]
     one, many = alone["dashboard"], crowded["dashboard"]
     lines += [
         "",
-        "Targets: dashboard at least 10% of the health endpoint's throughput, p99 under 150 ms. The "
-        "dashboard keeps its rendered part while the school's audit head stands still "
-        "(tracker/pagecache.py); the row with the cache off shows every request paying for the queries and "
-        "the template.",
+        "Targets: dashboard at least 10% of the health endpoint's throughput, p99 under 150 ms, and at least "
+        "15% with the page cache off; item list, register and training coverage at least 10% each, p99 under "
+        "100 ms. The dashboard and the training coverage keep their rendered part while the school's audit "
+        "head stands still (tracker/pagecache.py); the rows with the cache off show every request paying for "
+        "the queries and the template.",
         "",
         f"## Tenant scale ({db_kind})",
         "",
@@ -227,11 +234,21 @@ def main():
     print(
         target(
             "dashboard throughput with the page cache off",
-            "at least 10%",
+            "at least 15%",
             f"{miss_share:.1%}",
-            miss_share >= 0.1,
+            miss_share >= 0.15,
         )
     )
+    for label in ("item list", "recruitment register", "training coverage"):
+        r = alone[label]
+        print(
+            target(
+                f"{label}: share of health, p99",
+                "at least 10%, under 100 ms",
+                f"{r['rps'] / health['rps']:.1%}, {r['p99']:.0f} ms",
+                r["rps"] / health["rps"] >= 0.1 and r["p99"] < 100,
+            )
+        )
     print(
         target(
             "dashboard p99 with the page cache off",

@@ -216,6 +216,29 @@ def main():
         assert response.status_code == 200 and response.data == first.data
     cached.sort()
 
+    # The head's sign-off as the browser sends it, having confirmed who they are a minute before (step-up, so
+    # no password to hash again): the response comes once the year is "signing"; the frozen report is made by
+    # a background job, waited for here only so that the process ends cleanly.
+    from tracker.auth.models import token_digest
+    from tracker.db import utcnow
+    from tracker.tracking.models import SchoolYear
+
+    with app.app_context():
+        db.session.get(LoginSession, token_digest(token)).confirmed_at = utcnow()
+        db.session.commit()
+    t = time.perf_counter()
+    response = client.post(
+        f"/s/bench/years/{year_id}/signoff", data={"comment": "Signed off by the benchmark.", "reviewed": "y"}
+    )
+    sign_off_ms = (time.perf_counter() - t) * 1000
+    assert response.status_code == 302, response.status_code
+    with app.app_context():
+        deadline = time.monotonic() + 600
+        while db.session.get(SchoolYear, year_id).sign_off_state == "signing" and time.monotonic() < deadline:
+            db.session.remove()
+            time.sleep(0.5)
+        signed = db.session.get(SchoolYear, year_id).sign_off_state
+
     ratio = _median(full) / _median(alone)
     lines = [
         f"## Reports ({'PostgreSQL' if url.startswith('postgresql') else 'SQLite'}, "
@@ -234,6 +257,8 @@ def main():
         f"| cached download over HTTP, p50 of 20 (target under 50 ms) | {_median(cached):.1f} ms |",
         f"| cached download, slowest of 20 | {cached[-1]:.1f} ms |",
         f"| peak RSS of the render child | {child_rss:.0f} MB |",
+        f"| the head's sign-off, response (report frozen in the background; year then {signed}) "
+        f"| {sign_off_ms:.0f} ms |",
         f"| peak Python memory of gathering and templating (tracemalloc) | {peak / 1e6:.1f} MB |",
         "",
         "Rounds (full / WeasyPrint alone, s): "
@@ -254,6 +279,15 @@ def main():
             "cached report download, p50", "under 50 ms", f"{_median(cached):.1f} ms", _median(cached) < 50
         )
     )
+    print(
+        target(
+            "accreditation report, 500 staff (whole pipeline)",
+            "under 7 s",
+            f"{_median(full):.1f} s",
+            _median(full) < 7,
+        )
+    )
+    print(target("sign-off response", "under 200 ms", f"{sign_off_ms:.0f} ms", sign_off_ms < 200))
 
 
 if __name__ == "__main__":

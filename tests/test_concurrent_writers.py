@@ -69,7 +69,7 @@ app = create_app()
 with app.app_context():
     upgrade()
     seed_all(app.config["TRACKER_SEEDS_DIR"])
-    school = create_school(slug="writers", name="Concurrent Writers School")
+    school = create_school(slug="writers", name="Concurrent Writers School", require_two_factor=False)
     users = {}
     for who, email in %(emails)r.items():
         users[who] = User(email=email, name=who, password_hash=hash_password(%(password)r))
@@ -315,7 +315,7 @@ def test_an_event_appended_after_the_head_was_read_extends_the_chain_as_it_stand
 
     mine, theirs = db._make_scoped_session({}), db._make_scoped_session({})  # two requests' real sessions
     monkeypatch.setattr(db, "session", mine)
-    school = create_school(slug="head-race", name="Head Race School")
+    school = create_school(slug="head-race", name="Head Race School", require_two_factor=False)
     mine.commit()
     try:
         # the head as this request read it, still held (say, shown on the page): the session keeps it as read
@@ -377,7 +377,7 @@ def test_two_sign_offs_of_a_year_at_the_same_moment_give_one_signed_year(app, mo
     from tracker.tracking.models import SchoolYear
 
     monkeypatch.setattr(db, "session", db._make_scoped_session({}))  # a real session per app context
-    school = create_school(slug="signoff-race", name="Sign-off Race School")
+    school = create_school(slug="signoff-race", name="Sign-off Race School", require_two_factor=False)
     heads = [User(email=f"head{n}@signoff-race.example", name=f"Head {n}") for n in (1, 2)]
     db.session.add_all(heads)
     year = tracking.start_year(school, date.today().year)

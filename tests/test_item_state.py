@@ -16,6 +16,9 @@ STATE_MODULE = "tracking/state.py"
 STATE_FIELDS = {"status", "completed_on", "na_reason"}
 #: assignments to a `status` that is not an Item's: (module, target) -> what it is
 NOT_ITEMS = {
+    ("archive/jobs.py", "row.status"): "ArchiveJob",
+    ("archive/views.py", "row.status"): "ArchiveJob",
+    ("auth/oidc.py", "self.status"): "a refused provider sign-in's HTTP status",
     ("people/jobs.py", "job.status"): "ImportJob",
     ("reminders/outbox.py", "message.status"): "OutboxMessage",
     ("reports/drafts.py", "row.status"): "Report",

@@ -30,6 +30,7 @@ CORE = tuple(
         "errors",
         "extensions",
         "forms_common",
+        "group_access",
         "health",
         "links",
         "mail",
@@ -63,7 +64,9 @@ LAYERS = [
     [("tracker.people",), ("tracker.review",), ("tracker.evidence.views",)],
     [("tracker.training",), ("tracker.policies",)],
     [("tracker.reports",), ("tracker.reminders",)],
-    [("tracker.anchors",), ("tracker.admin",)],
+    [("tracker.anchors",), ("tracker.admin",), ("tracker.retention",), ("tracker.groups",)],
+    # the school's archive reads every table generically, so it sits above every feature
+    [("tracker.archive",)],
     [APP],
 ]
 
@@ -215,5 +218,6 @@ def test_every_signal_has_its_receiver_once_the_app_is_built(app):
         "waiting_for",
         "register_columns",
         "mail_queued",
+        "scheduler_jobs",
     }
     assert [name for name, signal in sent.items() if not signal.receivers] == []

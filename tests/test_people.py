@@ -9,6 +9,7 @@ import time_machine
 
 from tracker.extensions import db
 from tracker.people import services as people
+from tracker.people.checklist import applies_to
 from tracker.people.models import Person, RiskAssessment
 from tracker.tracking.models import Item
 from tracker.training import services as training
@@ -57,7 +58,8 @@ def test_a_new_person_gets_one_police_check_per_country_they_lived_or_worked_in(
     titles = {i.title for i in items}
     assert any(t.endswith(": Kenya") for t in titles)
     framework = people.recruitment_framework()
-    single = [r for r in framework.requirements if not r.per_country]
+    # agency staff and volunteers have checks of their own (people/checklist.py CATEGORY_CHECKS, ONLY_FOR)
+    single = [r for r in framework.requirements if not r.per_country and applies_to(r.key, "teaching")]
     assert len(items) == len(single) + 3
     assert all(i.check_status == "not_started" and i.kind == "check" for i in items)
 
@@ -239,7 +241,8 @@ def test_a_risk_assessment_signed_by_the_head_stands_in_for_a_check_that_cannot_
     assert ra.signed_by_id == members["head"].user_id and ra.signed_at is not None
     assert register.build(school)[1][0].complete
     cols, rows, _ = register.build(school)
-    assert any("risk assessed, signed" in cell for cell in register.to_table(cols, rows)[1])
+    # the export's cells hold dates as dates (real date cells in XLSX), so read them as text
+    assert any("risk assessed, signed" in str(cell) for cell in register.to_table(cols, rows)[1])
 
 
 def test_the_incomplete_filter_agrees_with_the_complete_mark_on_each_row(school_and_members):
@@ -342,7 +345,11 @@ def test_a_check_saved_from_an_old_version_is_refused(app, school_and_members):
     prefix = f"c{item.id.hex[:8]}-"
     response = client.post(
         f"/s/{school.slug}/people/{person.id}/checks/{item.id}",
-        data={prefix + "version": str(stale), prefix + "check_status": "verified"},
+        data={
+            prefix + "version": str(stale),
+            prefix + "check_status": "verified",
+            prefix + "document_type": "",
+        },
     )
     assert response.status_code == 409
     db.session.expire_all()

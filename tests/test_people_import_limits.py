@@ -265,12 +265,12 @@ def test_a_preview_whose_payload_the_confirmation_could_not_carry_asks_to_split_
 def small_jobs(app, monkeypatch):
     """Imports of more than 3 rows run as jobs, which each test runs itself (its transaction is invisible to a
     thread); progress is reported every 2 rows and new people are written 2 at a time."""
-    from tracker.people import services
+    from tracker.people import bulk_import
 
     monkeypatch.setitem(app.config, "TRACKER_IMPORT_BACKGROUND_ROWS", 3)
     monkeypatch.setitem(app.config, "TRACKER_IMPORT_JOBS_THREADED", False)
-    monkeypatch.setattr(services, "PROGRESS_EVERY", 2)
-    monkeypatch.setattr(services, "IMPORT_BATCH", 2)
+    monkeypatch.setattr(bulk_import, "PROGRESS_EVERY", 2)
+    monkeypatch.setattr(bulk_import, "IMPORT_BATCH", 2)
 
 
 def _queue(client, school, rows=6):
@@ -315,28 +315,33 @@ def test_a_large_confirmation_runs_as_a_job_with_visible_progress_and_the_people
     assert _people(school) == 6
     assert "Import done: 6 added, 0 updated, 0 unchanged" in hr_client.get(url).get_data(as_text=True)
     events = db.session.execute(
-        sa.select(AuditEvent.action, AuditEvent.actor_id).where(
+        sa.select(AuditEvent.action, AuditEvent.actor_id, AuditEvent.after).where(
             AuditEvent.school_id == school.id,
             AuditEvent.action.in_(("people.import_queued", "person.added", "people.imported")),
         )
     ).all()
-    assert sorted(a for a, _ in events) == ["people.import_queued", "people.imported"] + ["person.added"] * 6
-    assert {actor for _, actor in events} == {hr.user_id}  # the job acts for who confirmed it
+    # one event for the whole import, naming every person added (not an event per person)
+    assert sorted(a for a, _, _ in events) == ["people.import_queued", "people.imported"]
+    imported = next(after for a, _, after in events if a == "people.imported")
+    added = db.session.execute(sa.select(Person.id, Person.full_name).where(Person.school_id == school.id))
+    assert sorted(imported["people_added"]) == sorted([str(i), n] for i, n in added)
+    assert imported["added"] == 6 and imported["checks_added"] == _count(Item, school) > 0
+    assert {actor for _, actor, _ in events} == {hr.user_id}  # the job acts for who confirmed it
 
 
 @pytest.mark.parametrize("where", ["people", "audit"])
 def test_a_failing_job_leaves_nothing_behind(hr_client, school_and_hr, small_jobs, monkeypatch, where):
-    """It fails on the fifth person's checklist, after two batches of people were written; or on the third
-    person's audit event, after every person and two events were written. Either way all of it goes."""
+    """It fails on the fifth person's checklist, after two batches of people were written; or on the import's
+    audit event, after every person and their checklists were written. Either way all of it goes."""
     from tracker import audit
-    from tracker.people import jobs, services
+    from tracker.people import bulk_import, jobs
 
     school, _ = school_and_hr
     job_id, url = _queue(hr_client, school)
     before = audit_count()
     calls = []
     if where == "people":
-        build = services.missing_item_values
+        build = bulk_import._plan
 
         def failing(*args, **kwargs):
             calls.append(1)
@@ -344,19 +349,19 @@ def test_a_failing_job_leaves_nothing_behind(hr_client, school_and_hr, small_job
                 raise RuntimeError("disk full")
             return build(*args, **kwargs)
 
-        monkeypatch.setattr(services, "missing_item_values", failing)
+        monkeypatch.setattr(bulk_import, "_plan", failing)
     else:
         record = audit.record
 
         def failing(action, **kwargs):
             calls.append(action)
-            if action == "person.added" and calls.count(action) == 3:
+            if action == "people.imported":
                 raise RuntimeError("disk full")
             return record(action, **kwargs)
 
         monkeypatch.setattr(audit, "record", failing)
     jobs.run(job_id)
-    assert len(calls) >= 3
+    assert len(calls) == 5 if where == "people" else calls == ["people.imported", "people.import_failed"]
     assert _people(school) == 0
     assert _count(Item, school) == 0
     assert audit_count() == before + 1  # only the failure itself

@@ -67,7 +67,13 @@ def test_the_jobs_have_fixed_ids_coalesce_one_instance_and_hours_of_misfire_grac
     sched.add_jobs(scheduler, app)
     sched.add_jobs(scheduler, app)  # adding again replaces, never doubles
     jobs = {job.id: job for job in scheduler.get_jobs()}
-    assert set(jobs) == {"reminders.build_digests", "reminders.send_outbox", "auth.prune_sessions"}
+    assert set(jobs) == {
+        "reminders.build_digests",
+        "reminders.send_outbox",
+        "auth.prune_sessions",
+        "db.planner_statistics",
+        "retention.apply_rules",  # added by tracker/retention through the `scheduler_jobs` signal
+    }
     for job in jobs.values():
         assert job.coalesce is True and job.max_instances == 1 and job.misfire_grace_time >= 3600
     assert str(jobs["reminders.build_digests"].trigger) == "cron[minute='0,15,30,45']"

@@ -47,7 +47,10 @@ def _member(school, role, email, name):
 def _school(tag, marker):
     uid = uuid.uuid4().hex[:6]
     school = create_school(
-        slug=f"{tag.lower()}-{uid}", name=f"School {tag} {marker}", country=f"Country {marker}"
+        slug=f"{tag.lower()}-{uid}",
+        name=f"School {tag} {marker}",
+        country=f"Country {marker}",
+        require_two_factor=False,
     )
     members = {
         role: _member(
@@ -295,10 +298,17 @@ def methods_of(rule):
 
 # the worlds of later features register themselves here, once the helpers above exist
 from . import (  # noqa: E402
+    world_archive,  # noqa: F401
+    world_checks,  # noqa: F401
+    world_groups,  # noqa: F401
     world_library_files,  # noqa: F401
+    world_oidc,  # noqa: F401
+    world_passkeys,  # noqa: F401
     world_people_import,  # noqa: F401
     world_policies,  # noqa: F401
     world_reminders,  # noqa: F401
     world_reports,  # noqa: F401
+    world_retention,  # noqa: F401
     world_self_service,  # noqa: F401
+    world_two_factor,  # noqa: F401
 )

@@ -45,10 +45,13 @@ def create_app(config: dict | None = None) -> Flask:
         models,  # noqa: F401  (every model registered before migrations or queries)
     )
     from .admin import bp as admin_bp
+    from .archive import bp as archive_bp
     from .auth import bp as auth_bp
     from .errors import register_error_handlers
     from .evidence.views import bp as evidence_bp
     from .frameworks import bp as frameworks_bp
+    from .groups import admin_bp as group_admin_bp
+    from .groups import bp as groups_bp
     from .health import bp as health_bp
     from .library import bp as library_bp
     from .library_files import bp as library_files_bp
@@ -56,6 +59,7 @@ def create_app(config: dict | None = None) -> Flask:
     from .policies import bp as policies_bp
     from .reminders import init_app as init_reminders
     from .reports import bp as reports_bp
+    from .retention import bp as retention_bp
     from .review import bp as review_bp
     from .schools import bp as schools_bp
     from .schools import picker_bp
@@ -78,7 +82,11 @@ def create_app(config: dict | None = None) -> Flask:
         frameworks_bp,
         reports_bp,
         review_bp,
+        retention_bp,
         admin_bp,
+        archive_bp,
+        groups_bp,
+        group_admin_bp,
         health_bp,
     ):
         app.register_blueprint(blueprint)

@@ -11,10 +11,11 @@ from flask.cli import AppGroup
 
 from . import audit, audit_verify
 from .anchors import queue_anchor_mail
+from .archive.cli import archive_cli, backup_cli
 from .auth.cli import sessions_cli
 from .auth.models import User
 from .auth.services import find_user, set_password
-from .db import db
+from .db import db, refresh_planner_statistics, write_transactions
 from .devtools.benchdata import bench_cli
 from .devtools.demo import demo_cli
 from .frameworks.models import Framework
@@ -22,6 +23,7 @@ from .library_files.cli import library_cli
 from .links import external_url
 from .passwords import MIN_LENGTH, password_problem, strength_inputs
 from .reminders.cli import reminders_cli, scheduler_cli
+from .retention.cli import retention_cli
 from .schools.services import ServiceError, create_school, invite
 from .seeding import import_framework, seed_all
 from .tenancy import ACCREDITOR, ROLES, School
@@ -50,13 +52,24 @@ def _fail(message):
     type=click.IntRange(1, 12),
     help="First month of the academic year",
 )
-def create_school_cmd(slug, name, country, timezone, start_month):
+@click.option(
+    "--require-two-factor/--no-require-two-factor",
+    default=True,
+    show_default=True,
+    help="Leads, heads, HR and accreditors must sign in with a second factor",
+)
+def create_school_cmd(slug, name, country, timezone, start_month, require_two_factor):
     """Create a school."""
     if timezone not in zoneinfo.available_timezones():
         _fail(f"unknown time zone {timezone!r}; use an IANA name such as Europe/Paris")
     try:
         school = create_school(
-            slug=slug, name=name, country=country, timezone=timezone, year_start_month=start_month
+            slug=slug,
+            name=name,
+            country=country,
+            timezone=timezone,
+            year_start_month=start_month,
+            require_two_factor=require_two_factor,
         )
     except ServiceError as exc:
         _fail(str(exc))
@@ -217,6 +230,15 @@ def seed_cmd(seeds_dir):
 frameworks_cli = AppGroup("frameworks", help="Framework templates.")
 
 
+@click.command("analyze")
+def analyze_cmd():
+    """Refresh the query planner's statistics now (the scheduler does it every night)."""
+    with write_transactions():
+        refresh_planner_statistics()
+        db.session.commit()
+    click.echo("Statistics refreshed.")
+
+
 @frameworks_cli.command("import")
 @click.argument("file", type=click.Path(exists=True, dir_okay=False))
 def frameworks_import_cmd(file):
@@ -236,6 +258,7 @@ def register_cli(app):
         bench_cli,
         scheduler_cli,
         reminders_cli,
+        retention_cli,
         sessions_cli,
         schools_cli,
         users_cli,
@@ -244,5 +267,8 @@ def register_cli(app):
         frameworks_cli,
         library_cli,
         seed_cmd,
+        analyze_cmd,
+        archive_cli,
+        backup_cli,
     ):
         app.cli.add_command(group)

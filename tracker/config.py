@@ -127,6 +127,60 @@ class ConfigError(RuntimeError):
     """The settings cannot make a safe app."""
 
 
+#: sign-in with an OpenID Connect provider (tracker/auth/oidc.py): where each provider's discovery document is
+GOOGLE_METADATA_URL = "https://accounts.google.com/.well-known/openid-configuration"
+MICROSOFT_METADATA_URL = "https://login.microsoftonline.com/{tenant}/v2.0/.well-known/openid-configuration"
+#: Microsoft's shared "tenants": any directory's accounts, whose addresses no one here vouches for
+MICROSOFT_SHARED_TENANTS = ("common", "organizations", "consumers")
+
+
+def _metadata_url(setting: str, value: str) -> str:
+    """A provider's discovery address: https, or http on the loopback address only (the tests' provider)."""
+    parts = urlsplit(value)
+    loopback = parts.hostname in ("127.0.0.1", "localhost", "::1")
+    if not parts.netloc or not (parts.scheme == "https" or (parts.scheme == "http" and loopback)):
+        raise ConfigError(
+            f"{setting} must be an https:// address (http:// only on 127.0.0.1), not {value!r}."
+        )
+    return value
+
+
+def _oidc_settings() -> dict:
+    """The providers' client ids, secrets and discovery addresses; a provider without a client id is off."""
+    google_id = (_env("OIDC_GOOGLE_CLIENT_ID") or "").strip()
+    google_secret = (_env("OIDC_GOOGLE_CLIENT_SECRET") or "").strip()
+    google_url = (_env("OIDC_GOOGLE_METADATA_URL") or "").strip() or GOOGLE_METADATA_URL
+    microsoft_id = (_env("OIDC_MICROSOFT_CLIENT_ID") or "").strip()
+    microsoft_secret = (_env("OIDC_MICROSOFT_CLIENT_SECRET") or "").strip()
+    tenant = (_env("OIDC_MICROSOFT_TENANT") or "").strip()
+    microsoft_url = (_env("OIDC_MICROSOFT_METADATA_URL") or "").strip()
+    if google_id and not google_secret:
+        raise ConfigError("TRACKER_OIDC_GOOGLE_CLIENT_SECRET must be set with TRACKER_OIDC_GOOGLE_CLIENT_ID.")
+    if microsoft_id and not microsoft_secret:
+        raise ConfigError(
+            "TRACKER_OIDC_MICROSOFT_CLIENT_SECRET must be set with TRACKER_OIDC_MICROSOFT_CLIENT_ID."
+        )
+    if microsoft_id and (not tenant or tenant.lower() in MICROSOFT_SHARED_TENANTS or "/" in tenant):
+        raise ConfigError(
+            "TRACKER_OIDC_MICROSOFT_TENANT must be your directory's tenant id (or its domain), not "
+            f"{tenant!r}: only a tenant's own administrators vouch for the addresses in its tokens."
+        )
+    if microsoft_id and not microsoft_url:
+        microsoft_url = MICROSOFT_METADATA_URL.format(tenant=tenant)
+    return {
+        "TRACKER_OIDC_GOOGLE_CLIENT_ID": google_id,
+        "TRACKER_OIDC_GOOGLE_CLIENT_SECRET": google_secret,
+        "TRACKER_OIDC_GOOGLE_METADATA_URL": _metadata_url("TRACKER_OIDC_GOOGLE_METADATA_URL", google_url),
+        "TRACKER_OIDC_MICROSOFT_CLIENT_ID": microsoft_id,
+        "TRACKER_OIDC_MICROSOFT_CLIENT_SECRET": microsoft_secret,
+        "TRACKER_OIDC_MICROSOFT_TENANT": tenant,
+        "TRACKER_OIDC_MICROSOFT_METADATA_URL": (
+            _metadata_url("TRACKER_OIDC_MICROSOFT_METADATA_URL", microsoft_url) if microsoft_url else ""
+        ),
+        "TRACKER_OIDC_LIMIT": _env("OIDC_LIMIT", "30 per 5 minutes"),
+    }
+
+
 def build_config(instance_path: Path, overrides: dict | None = None) -> dict:
     """Return the Flask config for the environment, with overrides (tests) applied last."""
     overrides = overrides or {}
@@ -176,6 +230,14 @@ def build_config(instance_path: Path, overrides: dict | None = None) -> dict:
         # longest an accreditor's access may run from the day it is given (invite, member page, CLI)
         "TRACKER_ACCREDITOR_MAX_DAYS": _number("ACCREDITOR_MAX_DAYS", 90, minimum=1),
         "TRACKER_RESET_MINUTES": _number("RESET_MINUTES", 60, minimum=1),
+        # sign-in with Google or Microsoft (tracker/auth/oidc.py): only a provider with a client id is
+        # offered, and nothing is fetched from one that is not
+        **_oidc_settings(),
+        # two-factor sign-in (tracker/auth/second_factor.py, step_up.py): how long the step between the
+        # password and the second factor may take; how long a confirmation of who someone is lasts before
+        # signing off, changing roles, removing members or exporting the register ask again (0: every time)
+        "TRACKER_TWO_FACTOR_PENDING_MINUTES": _number("TWO_FACTOR_PENDING_MINUTES", 5, minimum=1),
+        "TRACKER_STEP_UP_MINUTES": _number("STEP_UP_MINUTES", 10, minimum=0),
         "TRACKER_SEEDS_DIR": str(ROOT / "seeds"),
         "TRACKER_EVIDENCE_DIR": _env("EVIDENCE_DIR", str(instance_path / "evidence")),
         "TRACKER_MAX_FILE_MB": _number("MAX_FILE_MB", 20, minimum=1),
@@ -184,6 +246,17 @@ def build_config(instance_path: Path, overrides: dict | None = None) -> dict:
         # imports of more rows run in the background; one stuck longer is failed (tracker/people/jobs.py)
         "TRACKER_IMPORT_BACKGROUND_ROWS": _number("IMPORT_BACKGROUND_ROWS", 200, minimum=0),
         "TRACKER_IMPORT_TIMEOUT": _number("IMPORT_TIMEOUT", 900, minimum=1),
+        # the months a school may choose for each retention rule (tracker/retention/rules.py)
+        "TRACKER_RETENTION_LEAVERS_MIN_MONTHS": _number("RETENTION_LEAVERS_MIN_MONTHS", 12, minimum=1),
+        "TRACKER_RETENTION_LEAVERS_MAX_MONTHS": _number("RETENTION_LEAVERS_MAX_MONTHS", 120, minimum=1),
+        "TRACKER_RETENTION_POLICE_CERTIFICATES_MIN_MONTHS": _number(
+            "RETENTION_POLICE_CERTIFICATES_MIN_MONTHS", 1, minimum=0
+        ),
+        "TRACKER_RETENTION_POLICE_CERTIFICATES_MAX_MONTHS": _number(
+            "RETENTION_POLICE_CERTIFICATES_MAX_MONTHS", 24, minimum=0
+        ),
+        "TRACKER_RETENTION_PROGRAMME_MIN_MONTHS": _number("RETENTION_PROGRAMME_MIN_MONTHS", 36, minimum=1),
+        "TRACKER_RETENTION_PROGRAMME_MAX_MONTHS": _number("RETENTION_PROGRAMME_MAX_MONTHS", 180, minimum=1),
         # how long a SQLite writer waits for another one before giving up with a 503 (tracker/db.py)
         "TRACKER_SQLITE_BUSY_SECONDS": _number("SQLITE_BUSY_SECONDS", 15.0, float, minimum=0),
         # the audit chain's HMAC key and the earlier keys still used to verify (tracker/audit.py)
@@ -210,6 +283,9 @@ def build_config(instance_path: Path, overrides: dict | None = None) -> dict:
         "TRACKER_REPORT_TIMEOUT": _number("REPORT_TIMEOUT", 300, minimum=1),
         "TRACKER_REPORT_BACKGROUND_ROWS": _number("REPORT_BACKGROUND_ROWS", 1500, minimum=0),
         "TRACKER_FONT_DIR": _env("FONT_DIR") or DEFAULT_FONT_DIR,
+        # the school's archive (tracker/archive/): where the ZIPs are kept, and for how many days
+        "TRACKER_ARCHIVE_DIR": _env("ARCHIVE_DIR") or str(instance_path / "archives"),
+        "TRACKER_ARCHIVE_KEEP_DAYS": _number("ARCHIVE_KEEP_DAYS", 7, minimum=1),
         # `make run`'s demo accounts (tracker/devtools/demo.py); empty: generated into instance/demo_password
         "TRACKER_DEMO_PASSWORD": _env("DEMO_PASSWORD", ""),
     }
@@ -224,3 +300,9 @@ def build_config(instance_path: Path, overrides: dict | None = None) -> dict:
         if config[name] <= 0:
             raise ConfigError(f"{name} must be a whole number above 0 (every sign-in would end at once).")
     return config
+
+
+def child_environment(**extra) -> dict:
+    """The environment for a program the app runs (pg_dump, pg_restore): this process's, plus `extra`. Here
+    because this module is the one place that reads the environment."""
+    return {**os.environ, **extra}

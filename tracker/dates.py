@@ -29,6 +29,12 @@ def add_years(d: date, years: int) -> date:
     return _moved(d, relativedelta(years=years), years > 0)
 
 
+def add_whole_months(d: date, months: int) -> date:
+    """The same day `months` later, or the last day of that month when it has no such day (31 January + 1
+    month is 28 or 29 February); held at date.min / date.max."""
+    return _moved(d, relativedelta(months=months), months > 0)
+
+
 def add_months(d: date, months: int, day: int | None = None) -> date:
     """`day` (d's own day when None), at most 28, of the month `months` after d's month.
 

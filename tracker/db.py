@@ -200,3 +200,15 @@ UNMODELLED = ("resource_fts", "ix_resources_search")
 def include_object(obj, name, type_, reflected, compare_to):
     """Alembic filter: leave the hand-made full-text search objects out of autogenerate."""
     return not (name or "").startswith(UNMODELLED)
+
+
+def refresh_planner_statistics() -> None:
+    """Give the query planner fresh statistics (ANALYZE). Without them SQLite picks indexes by guesswork: a
+    member's own items were read through the due-date index, walking every item of the school due before a
+    date. SQLite samples (analysis_limit), so a large school takes well under a second; PostgreSQL's
+    autovacuum analyzes on its own, and this only makes it happen now. Run daily by the scheduler and by
+    `flask analyze`."""
+    conn = db.session.connection()
+    if conn.dialect.name == "sqlite":
+        conn.exec_driver_sql("PRAGMA analysis_limit=400")
+    conn.exec_driver_sql("ANALYZE")

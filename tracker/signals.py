@@ -26,6 +26,10 @@ year_open_work = _signals.signal("year-open-work")
 #: own and returns how many messages it queued, so the job knows whether to wake the outbox.
 digests_queued = _signals.signal("digests-queued")
 
+#: reminders -> later features: the scheduler is being built (sender: the scheduler; `app`). Each receiver
+#: adds its own jobs (fixed ids, `reminders.scheduler.JOB_DEFAULTS`), e.g. the daily retention run.
+scheduler_jobs = _signals.signal("scheduler-jobs")
+
 #: library -> frameworks, library_files: a resource page is being shown (sender: the resource). Receivers
 #: return a dict of extra template values (the framework requirements that use it; its document and copies).
 resource_page = _signals.signal("resource-page")

@@ -6,6 +6,7 @@ from flask import current_app, g, url_for
 from flask_login import current_user
 
 from .access import policy_allows
+from .group_access import current_group_visit, groups_for
 from .tenancy import MANAGERS, ROLE_LABELS, memberships_for
 
 
@@ -27,6 +28,9 @@ def register_templating(app):
             "school": school,
             "membership": membership,
             "my_schools": my_schools,
+            # a group reader on one of the group's schools: the page shows "Viewing as group … read only"
+            "group_visit": current_group_visit(),
+            "my_groups": lambda: groups_for(current_user) if current_user.is_authenticated else [],
             "role_labels": ROLE_LABELS,
             "is_manager": membership is not None and membership.role in MANAGERS,
         }

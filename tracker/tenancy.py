@@ -6,10 +6,11 @@ from datetime import date, datetime
 
 from flask import abort, g, has_request_context
 from flask_login import current_user
-from sqlalchemy import CheckConstraint, Date, ForeignKey, Integer, String, UniqueConstraint, Uuid
+from sqlalchemy import Boolean, CheckConstraint, Date, ForeignKey, Integer, String, UniqueConstraint, Uuid
 from sqlalchemy.orm import Mapped, contains_eager, mapped_column, relationship
 
 from .db import SchoolScoped, UTCDateTime, UUIDPk, db, utcnow
+from .group_access import GROUP_VISITOR, group_visit
 
 LEAD, HEAD, HR, STAFF, ACCREDITOR = "lead", "head", "hr", "staff", "accreditor"
 ROLES = (LEAD, HEAD, HR, STAFF, ACCREDITOR)
@@ -22,8 +23,10 @@ ROLE_LABELS = {
 }
 ALL_MEMBERS = ROLES
 MANAGERS = (LEAD, HEAD)
+#: roles that must enrol a second factor in a school that requires it (School.require_two_factor)
+TWO_FACTOR_ROLES = (LEAD, HEAD, HR, ACCREDITOR)
 #: roles that see every item of the school; the others see the items assigned to them (tracking/visibility.py)
-SEES_EVERY_ITEM = (LEAD, HEAD, ACCREDITOR)
+SEES_EVERY_ITEM = (LEAD, HEAD, ACCREDITOR, GROUP_VISITOR)
 
 
 class School(UUIDPk, db.Model):
@@ -38,6 +41,12 @@ class School(UUIDPk, db.Model):
     timezone: Mapped[str] = mapped_column(String(64), default="UTC")
     #: first month (1-12) of the academic year
     year_start_month: Mapped[int] = mapped_column(Integer, default=8)
+    #: leads, heads, HR and accreditors must sign in with a second factor (TWO_FACTOR_ROLES)
+    require_two_factor: Mapped[bool] = mapped_column(Boolean, default=False)
+    #: the group (trust or network) the school belongs to, if any (group_access.py)
+    group_id: Mapped[uuid.UUID | None] = mapped_column(
+        Uuid, ForeignKey("school_groups.id", ondelete="SET NULL"), nullable=True, index=True
+    )
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
     __table_args__ = (CheckConstraint("year_start_month BETWEEN 1 AND 12", name="year_start_month_range"),)
@@ -53,6 +62,7 @@ class School(UUIDPk, db.Model):
             "country": self.country,
             "timezone": self.timezone,
             "year_start_month": self.year_start_month,
+            "require_two_factor": self.require_two_factor,
         }
 
 
@@ -137,7 +147,14 @@ def load_school(endpoint, values):
     # not a member of are the same 404
     membership = next((m for m in _all_memberships(current_user) if m.school.slug == slug), None)
     if membership is None or not membership.is_current():
-        abort(404)
+        # the second, explicit path: a group role in the school's group reads what views declare
+        # group-readable (access.school_roles(group=...)); anyone else gets the same 404
+        visit = group_visit(current_user, School, slug)
+        if visit is None:
+            abort(404)
+        g.school = visit.school
+        g.membership = visit
+        return
     g.school = membership.school
     g.membership = membership
 

@@ -29,10 +29,12 @@ def shot(page, folder, name):
     page.screenshot(path=str(folder / f"{name}-{page.viewport_size['width']}.png"), full_page=True)
 
 
-def own_school(live_flask, prefix, name, *, start_month=None):
-    """Create a school with a fresh slug `<prefix>-xxxxxx` through `flask schools create`; return the slug."""
+def own_school(live_flask, prefix, name, *, start_month=None, two_factor=False):
+    """Create a school with a fresh slug `<prefix>-xxxxxx` through `flask schools create`; return the slug.
+    Unless `two_factor`, it does not require two-factor sign-in (the demo password alone signs in)."""
     slug = f"{prefix}-{uuid.uuid4().hex[:6]}"
     args = ["schools", "create", "--slug", slug, "--name", name, "--timezone", "UTC"]
+    args.append("--require-two-factor" if two_factor else "--no-require-two-factor")
     if start_month is not None:
         args += ["--start-month", str(start_month)]
     live_flask(*args)

@@ -116,10 +116,11 @@ def test_hr_updates_a_check_adds_a_person_records_training_and_saves_its_item(li
     person_url = page.url
     _shot(page, "hr-person-added")
 
-    check = page.locator("li[id^=check-]").first
-    check.locator("summary", has_text="Update this check").click()
-    check.get_by_label("Stage").select_option("requested")
-    check.get_by_role("button", name="Save", exact=True).click()
+    # each check has a page of its own (status, date, document seen, evidence, risk assessment)
+    page.locator("li[id^=check-] a").first.click()
+    page.get_by_role("heading", name="Record this check").wait_for()
+    page.get_by_label("Stage").select_option("requested")
+    page.get_by_role("button", name="Save the check").click()
     assert re.search(r": Requested\.$", _flash(page))
     assert page.url.startswith(person_url)
 
@@ -147,27 +148,32 @@ def test_head_signs_a_risk_assessment_saves_an_item_and_opens_the_year_sign_off(
     _signed_in(hr, live_server, "hr@demo.example")
     hr.goto(f"{live_server}/s/demo/people/?filter=incomplete")
     hr.locator("table a[href*='/people/']").first.click()
-    person_url = hr.url
-    check = (
-        hr.locator("li[id^=check-]")
-        .filter(has=hr.locator("textarea[name=summary]"))
-        .filter(has_not=hr.locator(".notice"))
-        .first
-    )  # open, with no risk assessment yet
-    check_id = check.get_attribute("id")
-    check.locator("summary").click()
-    check.get_by_label("When this check cannot be obtained: risk assessment").fill(
+    hr.get_by_role("heading", name="Safer-recruitment checklist").wait_for()
+    links = [
+        hr.url.split("/s/")[0] + a
+        for a in hr.locator("li[id^=check-] a").evaluate_all(
+            "links => links.map(a => a.getAttribute('href'))"
+        )
+    ]
+    check_url = None
+    for url in links:  # an open check with no risk assessment yet
+        hr.goto(url)
+        if hr.locator("#risk textarea[name=summary]").count() and "None." in hr.locator("#risk").inner_text():
+            check_url = url
+            break
+    assert check_url, "an open check without a risk assessment on an incomplete person"
+    hr.locator("#risk textarea[name=summary]").fill(
         "The former employer has closed; two references followed up by telephone."
     )
-    check.get_by_role("button", name="Record the risk assessment").click()
+    hr.get_by_role("button", name="Record the risk assessment").click()
     assert _flash(hr) == "Risk assessment recorded. The head now needs to sign it."
     hr_context.close()
 
     _signed_in(page, live_server, "head@demo.example")
-    page.goto(person_url)
-    page.locator(f"#{check_id}").get_by_role("button", name="Sign the risk assessment").click()
+    page.goto(check_url)
+    page.locator("#risk").get_by_role("button", name="Sign the risk assessment").click()
     assert _flash(page) == "Risk assessment signed. The checklist shows it in place of the missing check."
-    assert "Signed by Harper Head" in page.locator(f"#{check_id}").inner_text()
+    assert "Signed by Harper Head" in page.locator("#risk").inner_text()
 
     _open_first(page, live_server, "status=not_started&framework=action-plan")
     page.get_by_label("Status").select_option("in_progress")
@@ -176,13 +182,16 @@ def test_head_signs_a_risk_assessment_saves_an_item_and_opens_the_year_sign_off(
     assert _flash(page) == "Saved."
 
     # the head may sign off the current year (the last is signed): the sign-off page shows what is still open
-    # and asks for a comment and the password; signing it is tests/browser/test_sign_off.py's, in a school of
+    # and asks for a comment (and the password, unless confirmed recently); signing it is
+    # tests/browser/test_sign_off.py's, in a school of
     # its own, so the demo year stays open for the other browser tests
     page.goto(f"{live_server}/s/demo/years")
     _shot(page, "head-years")
     page.get_by_role("link", name=re.compile(r"^Review and sign off ")).click()
     page.get_by_role("heading", name="What is still open").wait_for()  # is_visible() does not wait
-    assert page.get_by_label("Your password").is_visible()
+    # signed in minutes ago (step-up): no password is asked again; a stale confirmation asks for it
+    assert page.get_by_text("You confirmed it's you a few minutes ago").is_visible()
+    assert page.get_by_label("Your password").count() == 0
     assert page.get_by_role("button", name=re.compile(r"^Sign off ")).count() == 1
 
     # the head manages members, but not leads, and not their own role

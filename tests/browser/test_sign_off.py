@@ -1,7 +1,7 @@
 """A head signs off a year in Chromium: the sign-off page shows what is still open, the head adds a comment,
-ticks that they reviewed it, confirms with their password, watches the report being frozen and downloads the
-signed report, whose sign-off section carries the comment. The summary is also checked at phone width
-(390 px). The school is the test's own: the demo school's year is never signed off."""
+ticks that they reviewed it (just signed in, no password is asked again: step-up), watches the report being
+frozen and downloads the signed report, whose sign-off section carries the comment. The summary is also
+checked at phone width (390 px). The school is the test's own: the demo school's year is never signed off."""
 
 import io
 import re
@@ -11,7 +11,6 @@ from pathlib import Path
 import pytest
 from pypdf import PdfReader
 
-from .conftest import DEMO_PASSWORD
 from .helpers import DESKTOP, PHONE, accept_invitation, fits, invite, own_school, shot
 
 pytestmark = pytest.mark.browser
@@ -50,15 +49,14 @@ def test_a_head_reviews_what_is_open_comments_confirms_and_downloads_the_signed_
     shot(page, tmp_path, "1-summary")
     page.set_viewport_size(DESKTOP)
 
-    # nothing is signed without the password, nor without ticking the review
+    # nothing is signed without ticking the review; the head signed in minutes ago, so no password is asked
+    # (tests/test_step_up.py: after TRACKER_STEP_UP_MINUTES it is)
     page.get_by_label("Comment for the report (optional)").fill(COMMENT)
-    page.get_by_label("Your password").fill("not my password")
-    page.get_by_label("I have reviewed what is still open").check()
+    assert page.get_by_label("Your password").count() == 0
+    assert "no password or code is needed now" in page.locator("main").inner_text()
     page.get_by_role("button", name=re.compile("^Sign off ")).click()
-    assert "That is not your password" in page.locator(".error-summary").inner_text()
-    page.get_by_label("Your password").fill(DEMO_PASSWORD)
-    if not page.get_by_label("I have reviewed what is still open").is_checked():
-        page.get_by_label("I have reviewed what is still open").check()
+    assert "I have reviewed what is still open" in page.locator(".error-summary").inner_text()
+    page.get_by_label("I have reviewed what is still open").check()
     assert page.get_by_label("Comment for the report (optional)").input_value() == COMMENT
     page.get_by_role("button", name=re.compile("^Sign off ")).click()
 

@@ -34,6 +34,7 @@ def new_school():
                 country=form.country.data,
                 timezone=form.timezone.data,
                 year_start_month=form.year_start_month.data,
+                require_two_factor=form.require_two_factor.data,
             )
             issued = invite(school, email=form.lead_email.data, role=LEAD, invited_by=current_user)
             link = external_url("auth.accept_invitation", token=issued.token)  # e-mailed by invite()

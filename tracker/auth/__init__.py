@@ -29,4 +29,4 @@ def send_to_sign_in():
     return redirect(login_url(login_manager.login_view, next_url=request.url))
 
 
-from . import sessions_views, views  # noqa: E402,F401
+from . import oidc_views, passkey_views, sessions_views, two_factor_views, views  # noqa: E402,F401

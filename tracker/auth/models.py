@@ -63,6 +63,8 @@ class LoginSession(db.Model):
     remembered: Mapped[bool] = mapped_column(Boolean, default=False)
     user_agent: Mapped[str] = mapped_column(String(255), default="")
     ip: Mapped[str] = mapped_column(String(64), default="")
+    #: when this session last confirmed who it is (signing in, or the step-up page: auth/step_up.py)
+    confirmed_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
 
     user: Mapped[User] = relationship(lazy="joined")
 
@@ -77,6 +79,7 @@ class LoginSession(db.Model):
                 user_id=user.id,
                 created_at=now,
                 last_seen_at=now,
+                confirmed_at=now,
                 remembered=remembered,
                 ip=ip,
                 user_agent=user_agent[:255],

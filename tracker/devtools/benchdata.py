@@ -50,6 +50,7 @@ def generate_school(slug, *, staff, seed=1, lead_email=None):
         country="Thailand",
         timezone="Asia/Bangkok",
         year_start_month=8,
+        require_two_factor=False,
     )
     lead = User(email=lead_email or f"lead@{slug}.bench", name="Bench Lead", password_hash=_bench_hash())
     db.session.add(lead)

@@ -21,6 +21,7 @@ from ..tenancy import ACCREDITOR, HEAD, HR, LEAD, STAFF, Membership, School
 from ..tracking import services as tracking
 from ..tracking.models import DONE, IN_PROGRESS, NOT_APPLICABLE, Item, ItemKind, SchoolYear
 from .demo_files import tiny_pdf
+from .demo_groups import load_demo_groups
 from .demo_people import load_demo_people
 from .demo_policies import load_demo_policies
 from .demo_reminders import load_demo_reminders
@@ -72,7 +73,15 @@ def load_demo() -> tuple[str, bool]:
     for slug, name, country, tz, month in DEMO_SCHOOLS:
         school = db.session.execute(db.select(School).where(School.slug == slug)).scalar_one_or_none()
         if school is None:
-            school = create_school(slug=slug, name=name, country=country, timezone=tz, year_start_month=month)
+            # the demo accounts sign in with the password alone (README: how to require two-factor)
+            school = create_school(
+                slug=slug,
+                name=name,
+                country=country,
+                timezone=tz,
+                year_start_month=month,
+                require_two_factor=False,
+            )
             created = True
         schools[slug] = school
     for email, slug, role in DEMO_ACCOUNTS:
@@ -112,6 +121,7 @@ def load_demo() -> tuple[str, bool]:
     load_demo_reports(
         schools["demo"]
     )  # a signed-off previous year with its frozen report; accreditor queries
+    load_demo_groups(schools, password)  # both schools in one trust, with its group lead
     db.session.flush()
     return password, created
 

@@ -32,7 +32,7 @@ def _tag_filters():
 
 
 @bp.route("/")
-@school_roles(*ALL_MEMBERS)
+@school_roles(*ALL_MEMBERS, group="programme")
 def index():
     q = request.args.get("q", "").strip()[:200]
     section = request.args.get("section") or None
@@ -70,7 +70,7 @@ def index():
 
 
 @bp.route("/r/<key>")
-@school_roles(*ALL_MEMBERS)
+@school_roles(*ALL_MEMBERS, group="programme")
 def resource(key):
     item = queries.resource_by_key(g.school, key)
     if item is None:

@@ -6,4 +6,4 @@ from ..tenancy import init_school_blueprint
 
 bp = init_school_blueprint(Blueprint("people", __name__, url_prefix="/s/<school>/people"))
 
-from . import import_views, views, waiting  # noqa: E402,F401
+from . import check_views, import_views, register_views, views, waiting  # noqa: E402,F401

@@ -5,7 +5,7 @@ from ..db import db, utcnow
 from ..tracking.models import DONE, IN_PROGRESS, NOT_APPLICABLE, NOT_STARTED, Item
 from ..tracking.state import check_version, set_status
 from .errors import PeopleError
-from .models import CHECK_STATUSES, RiskAssessment
+from .models import CHECK_STATUSES, DOCUMENT_TYPES, CheckRecord, RiskAssessment
 
 #: how a check's stage shows in the item engine's status
 CHECK_TO_STATUS = {
@@ -27,15 +27,21 @@ def update_check(
     expires_on=None,
     notes=None,
     na_reason="",
+    document=None,
     user,
 ) -> None:
-    """Record a check's stage. Verified needs a date and records who verified it."""
+    """Record a check's stage. Verified needs a date and records who verified it.
+
+    `document` ({"document_type", "document_reference", "covers"}) records which document was seen (its type
+    and reference, never a copy); None leaves what was recorded."""
     check_version(item, version, {"check_status": check_status, "notes": notes})
     if check_status not in CHECK_STATUSES:
         raise PeopleError("Choose a stage from the list.")
     if check_status == "not_required" and not (na_reason or "").strip():
         raise PeopleError("Say why this check is not required for this person.")
-    before = item.audit_view()
+    if document is not None and document.get("document_type", "") not in DOCUMENT_TYPES:
+        raise PeopleError("Choose the kind of document from the list.")
+    before = {**item.audit_view(), **(record_of(school, item).audit_view() if document is not None else {})}
     item.check_status = check_status
     if check_status == "verified":
         item.verified_on = verified_on or school.today()
@@ -46,10 +52,31 @@ def update_check(
     item.expires_on = expires_on
     if notes is not None:
         item.notes = notes
-    old, new = audit.changes(before, item.audit_view())
+    after = item.audit_view()
+    if document is not None:
+        record = record_of(school, item, create=True)
+        for name in ("document_type", "document_reference", "covers"):
+            setattr(record, name, (document.get(name) or "").strip())
+        after.update(record.audit_view())
+    old, new = audit.changes(before, after)
     if new:
         db.session.flush()
         audit.record("check.changed", school=school, subject=item, before=old, after=new)
+
+
+def record_of(school, item: Item, *, create=False) -> CheckRecord:
+    """The check's record of the document seen (a blank one, not added, when there is none yet unless
+    `create`)."""
+    row = db.session.execute(
+        db.select(CheckRecord).where(CheckRecord.school_id == school.id, CheckRecord.item_id == item.id)
+    ).scalar_one_or_none()
+    if row is None:
+        row = CheckRecord(
+            school_id=school.id, item_id=item.id, document_type="", document_reference="", covers=""
+        )
+        if create:
+            db.session.add(row)
+    return row
 
 
 def record_risk_assessment(school, item: Item, *, summary, user) -> RiskAssessment:

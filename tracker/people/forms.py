@@ -1,14 +1,33 @@
 """Register forms: a person, a recruitment check, a risk assessment, a register import."""
 
 from flask_wtf.file import FileField
-from wtforms import DateField, HiddenField, SelectField, SelectMultipleField, StringField, TextAreaField
+from wtforms import (
+    DateField,
+    HiddenField,
+    MultipleFileField,
+    SelectField,
+    SelectMultipleField,
+    StringField,
+    TextAreaField,
+)
 from wtforms.validators import DataRequired, InputRequired, Length, Optional, ValidationError
 from wtforms.widgets import CheckboxInput, ListWidget
 
 from ..forms_common import Form, strip, version_field
 from ..validation import DatePolicy
 from . import countries
-from .models import CATEGORIES, CATEGORY_LABELS, CHECK_STATUS_LABELS, CHECK_STATUSES, GROUP_LABELS, GROUPS
+from .models import (
+    CATEGORIES,
+    CATEGORY_LABELS,
+    CHECK_STATUS_LABELS,
+    CHECK_STATUSES,
+    DOCUMENT_TYPE_LABELS,
+    DOCUMENT_TYPES,
+    GROUP_LABELS,
+    GROUPS,
+    LEAVE_REASON_LABELS,
+    LEAVE_REASONS,
+)
 
 NOTES_HINT = "Only what the check needs: dates, references, who saw the document. No case details."
 
@@ -45,8 +64,15 @@ class PersonForm(Form):
     def validate_countries(self, field):
         _, unknown = countries.parse_list(field.data)
         if unknown:
+            hints = [
+                f"{name}: did you mean {hint}?"
+                for name, hint in zip(unknown, map(countries.suggestion, unknown), strict=True)
+                if hint
+            ]
             raise ValidationError(
-                f"Not a country we know: {', '.join(unknown)}. Use the country's English name."
+                f"Not a country we know: {', '.join(unknown)}"
+                + (f" ({'; '.join(hints)})" if hints else "")
+                + ". Use the country's name in English or its own language, or its two-letter code."
             )
 
     def validate_email(self, field):
@@ -74,6 +100,62 @@ class CheckForm(Form):
     )
     na_reason = StringField("Why not required", filters=[strip], validators=[Length(max=500)])
     notes = TextAreaField("Notes", filters=[strip], validators=[Length(max=2000)], description=NOTES_HINT)
+
+
+class CheckPageForm(CheckForm):
+    """The one page of a check: its stage and dates, the document seen, evidence files, notes."""
+
+    document_type = SelectField(
+        "Document seen",
+        default="",
+        choices=[(d, DOCUMENT_TYPE_LABELS[d]) for d in DOCUMENT_TYPES],
+        description="The kind of document you saw. Keep only its type and reference, never a copy.",
+    )
+    document_reference = StringField(
+        "Document reference",
+        filters=[strip],
+        validators=[Length(max=200)],
+        description="E.g. the certificate number, or the last four digits of a passport number.",
+    )
+    covers = StringField(
+        "What it covers",
+        filters=[strip],
+        validators=[Length(max=500)],
+        description="For an agency's written confirmation: the checks it confirms and their dates.",
+    )
+    files = MultipleFileField("Evidence files", description="Optional. Added to the check's evidence.")
+
+    def validate_na_reason(self, field):
+        if self.check_status.data == "not_required" and not field.data:
+            raise ValidationError("Say why this check is not required for this person.")
+
+    def chosen_files(self):
+        return [f for f in (self.files.data or []) if getattr(f, "filename", "")]
+
+
+class LeaveForm(Form):
+    left_on = DateField(
+        "Leaving date", validators=[InputRequired("Give the leaving date."), DatePolicy("leave")]
+    )
+    leave_reason = SelectField(
+        "Reason",
+        choices=[("", "Choose a reason")] + [(r, LEAVE_REASON_LABELS[r]) for r in LEAVE_REASONS],
+        validators=[InputRequired("Choose why they left.")],
+    )
+    leave_note = StringField(
+        "In words",
+        filters=[strip],
+        validators=[Length(max=500)],
+        description="Required for “Other”. No case details.",
+    )
+
+    def validate_leave_reason(self, field):
+        if field.data not in LEAVE_REASONS:
+            raise ValidationError("Choose why they left from the list.")
+
+    def validate_leave_note(self, field):
+        if self.leave_reason.data == "other" and not field.data:
+            raise ValidationError("Say why they left.")
 
 
 class RiskAssessmentForm(Form):

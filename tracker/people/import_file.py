@@ -20,7 +20,12 @@ HEADER_ALIASES = {
     "leaving date": "leave_date",
     "countries lived or worked in": "countries",
     "country": "countries",
+    "group": "groups",
+    "training groups": "groups",
 }
+#: columns of the register's export that are derived from the rest: read past, never imported; so is every
+#: column after "Complete" (later features' columns, such as the acknowledgements)
+DERIVED = ("risk_assessments", "complete")
 MAX_ROWS = 5000
 #: lines read in all (empty ones too) before the file is refused
 MAX_LINES = 2 * MAX_ROWS
@@ -42,8 +47,11 @@ def _header(name):
     return key
 
 
-def read_table(filename: str, data: bytes) -> list[tuple[int, dict]]:
+def read_table(filename: str, data: bytes, check_header=None) -> list[tuple[int, dict]]:
     """(line number, {column: raw value}) for each non-empty row of a CSV or XLSX file.
+
+    `check_header(title)` names the columns beyond the person's (the export's per-check columns): a key for
+    the row's values, or None for an unknown column.
 
     Rows are read one at a time and reading stops as soon as the file is known to be refused: past MAX_ROWS
     rows with values (or MAX_LINES lines in all), or at a value longer than MAX_FIELD_CHARS. Values beyond the
@@ -58,7 +66,7 @@ def read_table(filename: str, data: bytes) -> list[tuple[int, dict]]:
         raise ImportFileError("Upload the register as a .csv or .xlsx file.")
     labels = []
     try:
-        return _read(rows, labels)
+        return _read(rows, labels, check_header)
     except _Oversized as exc:  # a value longer than the csv module reads: only its position is known
         index = exc.index
         column = (
@@ -79,23 +87,48 @@ class _Oversized(Exception):
         self.line, self.index = line, index
 
 
-def _read(rows, labels):
+def _headers(names, check_header):
+    """The key of each column ("" for a derived one, read past), and the unknown column names."""
+    header, unknown, derived = [], [], False
+    for name in names:
+        key = _header(name)
+        if key in COLUMNS and not derived:
+            header.append(key)
+        elif derived or key in DERIVED:
+            derived = derived or key == "complete"
+            header.append("")
+        elif not key:
+            header.append("")
+        else:
+            checked = check_header(str(name).strip()) if check_header else None
+            header.append(checked or key)
+            if checked is None:
+                unknown.append(key)
+    return header, unknown
+
+
+def _read(rows, labels, check_header=None):
     first = next(rows, None)
     if first is None:
         raise ImportFileError("The file is empty.")
     _, names = first
     _check_lengths(1, names, [f"column {i + 1} of the first row" for i in range(len(names))])
-    header = [_header(h) for h in names]
+    header, unknown = _headers(names, check_header)
     missing = [c for c in REQUIRED if c not in header]
     if missing:
         raise ImportFileError(
             f"The first row must name the columns; missing: {', '.join(missing)}. "
             f"Expected columns: {', '.join(COLUMNS)}."
         )
-    unknown = [h for h in header if h and h not in COLUMNS]
     if unknown:
-        raise ImportFileError(f"Unknown column(s): {', '.join(unknown)}. Expected: {', '.join(COLUMNS)}.")
-    labels.extend(h or f"column {i + 1}" for i, h in enumerate(header))
+        raise ImportFileError(
+            f"Unknown column(s): {', '.join(unknown)}. Expected: {', '.join(COLUMNS)}"
+            + (", and the register export's check columns." if check_header else ".")
+        )
+    labels.extend(
+        h if h in COLUMNS else (str(names[i] or "").strip() or f"column {i + 1}")
+        for i, h in enumerate(header)
+    )
     out = []
     for number, raw in rows:
         if number > MAX_LINES:

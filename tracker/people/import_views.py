@@ -9,9 +9,9 @@ from sqlalchemy.exc import IntegrityError
 from ..access import school_roles
 from ..db import get_for_school_or_404
 from ..transactions import saving
-from . import bp, jobs, services
+from . import bp, bulk_import, jobs
 from .forms import ConfirmImportForm, ImportForm
-from .importing import MAX_ROWS, ImportFileError, check_rows, read_table
+from .importing import MAX_ROWS, ImportFileError, check_rows, read_register
 from .models import CATEGORY_LABELS, IMPORT_DONE, ImportJob
 from .views import EDITORS
 
@@ -21,7 +21,7 @@ def _serializer():
 
 
 #: the keys of a checked row in the confirmation payload (importing.check_rows)
-ROW_KEYS = {"full_name", "email", "category", "start_on", "leave_on", "countries", "groups"}
+ROW_KEYS = {"full_name", "email", "category", "start_on", "leave_on", "countries", "groups", "checks"}
 
 
 def _payload_limit():
@@ -39,7 +39,7 @@ def import_people():
             form.file.errors.append("Choose a .csv or .xlsx file.")
         else:
             try:  # the preview only reads: nothing is written until the import is confirmed
-                rows = check_rows(read_table(upload.filename, upload.read()), today=g.school.today())
+                rows = check_rows(read_register(upload.filename, upload.read()), today=g.school.today())
             except ImportFileError as exc:
                 form.file.errors.append(str(exc))
             else:
@@ -105,7 +105,7 @@ def confirm_import():
         return redirect(url_for(".import_job", job_id=job.id), code=303)
     try:
         with saving():
-            report = services.import_rows(g.school, rows, skipped=bad)
+            report = bulk_import.import_rows(g.school, rows, skipped=bad)
     except IntegrityError:
         abort(409, jobs.CLASH)
     flash(

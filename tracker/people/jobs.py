@@ -26,8 +26,8 @@ from sqlalchemy.exc import IntegrityError
 from .. import audit
 from ..db import db, utcnow
 from ..tenancy import School
+from .bulk_import import ImportReport, import_rows
 from .models import IMPORT_DONE, IMPORT_FAILED, IMPORT_QUEUED, IMPORT_RUNNING, ImportJob
-from .services import ImportReport, import_rows
 
 log = logging.getLogger(__name__)
 

@@ -9,13 +9,52 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..db import SchoolScoped, UTCDateTime, db, utcnow
 
-CATEGORIES = ("teaching", "support", "volunteer", "contractor", "board")
+CATEGORIES = ("teaching", "support", "volunteer", "contractor", "board", "agency")
+#: the labels the pages show; the register import accepts them as well as the keys (one source for both)
 CATEGORY_LABELS = {
     "teaching": "Teaching staff",
     "support": "Support staff",
     "volunteer": "Volunteer",
     "contractor": "Contractor",
     "board": "Board member",
+    "agency": "Agency staff",
+}
+#: why a person left (the leaver form's select); "other" asks for the text
+LEAVE_REASONS = ("resigned", "contract_ended", "retired", "dismissed", "agency_ended", "other")
+LEAVE_REASON_LABELS = {
+    "resigned": "Resigned",
+    "contract_ended": "End of contract",
+    "retired": "Retired",
+    "dismissed": "Dismissed",
+    "agency_ended": "Agency placement ended",
+    "other": "Other",
+}
+#: the kinds of document seen for a check (only the type and its reference are kept, never a copy)
+DOCUMENT_TYPES = (
+    "",
+    "passport",
+    "national_id",
+    "driving_licence",
+    "visa_work_permit",
+    "police_certificate",
+    "qualification_certificate",
+    "reference_letter",
+    "agency_letter",
+    "signed_form",
+    "other",
+)
+DOCUMENT_TYPE_LABELS = {
+    "": "No document (or not yet seen)",
+    "passport": "Passport",
+    "national_id": "National identity card",
+    "driving_licence": "Driving licence",
+    "visa_work_permit": "Visa or work permit",
+    "police_certificate": "Police certificate",
+    "qualification_certificate": "Qualification certificate",
+    "reference_letter": "Written reference",
+    "agency_letter": "Agency's written confirmation",
+    "signed_form": "Signed form or declaration",
+    "other": "Other document",
 }
 GROUPS = ("leadership", "response_team")
 GROUP_LABELS = {"leadership": "Leadership", "response_team": "Safeguarding response team"}
@@ -42,6 +81,10 @@ class Person(SchoolScoped, db.Model):
     groups: Mapped[list] = mapped_column(JSON, default=list)
     start_on: Mapped[date] = mapped_column(Date)
     leave_on: Mapped[date | None] = mapped_column(Date, nullable=True)
+    #: why they left (LEAVE_REASONS), recorded by "Mark as left"; empty while they have not left
+    leave_reason: Mapped[str] = mapped_column(String(40), default="", server_default="")
+    #: the leaver form's free text: the reason in words, or what "other" means
+    leave_note: Mapped[str] = mapped_column(String(500), default="", server_default="")
     #: every country the person lived or worked in (one police check each)
     countries: Mapped[list] = mapped_column(JSON, default=list)
     #: the member account of this person, when they have one (they then see their own record)
@@ -69,7 +112,31 @@ class Person(SchoolScoped, db.Model):
             "groups": sorted(self.groups or []),
             "start_on": self.start_on.isoformat(),
             "leave_on": self.leave_on.isoformat() if self.leave_on else None,
+            "leave_reason": self.leave_reason or "",
             "countries": list(self.countries or []),
+        }
+
+
+class CheckRecord(SchoolScoped, db.Model):
+    """What a recruitment check (an item) saw beside its stage: the type and reference of the document
+    (never a copy of it) and, for an agency's confirmation, what it covers. One per check, made on first
+    save."""
+
+    __tablename__ = "check_records"
+
+    item_id: Mapped[uuid.UUID] = mapped_column(Uuid, ForeignKey("items.id", ondelete="CASCADE"), unique=True)
+    #: one of DOCUMENT_TYPES
+    document_type: Mapped[str] = mapped_column(String(40), default="", server_default="")
+    #: the document's number or reference (certificate number, passport number's last digits ...)
+    document_reference: Mapped[str] = mapped_column(String(200), default="", server_default="")
+    #: the checks the document covers (an agency's written confirmation lists them)
+    covers: Mapped[str] = mapped_column(String(500), default="", server_default="")
+
+    def audit_view(self):
+        return {
+            "document_type": self.document_type,
+            "document_reference": self.document_reference,
+            "covers": self.covers,
         }
 
 

@@ -1,19 +1,28 @@
-"""The recruitment register (Single Central Record layout): one row per person, one column per check.
+"""The recruitment register (Single Central Record): one row per person, one column per check.
 
-Three queries whatever the number of people: the people, their check items, their risk assessments.
+Three queries whatever the number of people (the people, their check items with who verified them, their risk
+assessments), plus the COUNT of a page and the later features' columns (`register_columns`).
+
+Views of it: the inspection view (the columns an inspector reads first), the full process order, or a custom
+set of columns; filters (the named ones, joiners since a date, gaps only) combine. The validator (`gaps`)
+lists every blank, overdue, expired or unexplained cell. The exports (`to_table`, `to_csv`, `to_xlsx`) have
+one column per check for status, date, expiry and who verified it; people/importing.py reads them back.
 """
 
 import csv
 import io
 from dataclasses import dataclass, field
-from datetime import timedelta
+from datetime import date, timedelta
 
+from flask import g, has_app_context
+
+from ..auth.models import User
 from ..db import db
 from ..pagination import paginate
 from ..signals import register_columns
-from ..tracking.models import OPEN_STATUSES, Item, ItemKind
-from .checklist import recruitment_framework
-from .models import CATEGORY_LABELS, CHECK_STATUS_LABELS, Person, RiskAssessment
+from ..tracking.models import NOT_APPLICABLE, OPEN_STATUSES, Item, ItemKind
+from .checklist import applies_to, recruitment_framework
+from .models import CATEGORY_LABELS, CHECK_STATUS_LABELS, GROUP_LABELS, Person, RiskAssessment
 
 FILTERS = {
     "incomplete": "Incomplete",
@@ -21,6 +30,35 @@ FILTERS = {
     "expiring": "Checks expiring in the next 30 days",
     "leavers": "Leavers",
 }
+
+#: the column sets of the register page
+VIEWS = {
+    "inspection": "Inspection view",
+    "process": "Every check, in process order",
+    "custom": "Choose columns",
+}
+#: what an inspector reads first, in this order (those the school's framework has)
+INSPECTION_KEYS = (
+    "identity-verified",
+    "right-to-work",
+    "qualifications-verified",
+    "police-check-host-country",
+    "police-check-country",
+    "self-disclosure",
+    "reference-current-employer",
+    "second-reference",
+    "references-followed-up",
+    "referee-asked-about-children",
+    "pending-check-declaration",
+)
+
+#: the export's per-check columns: header suffix -> field
+CHECK_FIELDS = {"status": "status", "date": "date", "expires": "expires", "verified by": "verified_by"}
+SEPARATOR = " — "
+#: the export's person columns, in order (the import reads the same names)
+PERSON_HEADERS = ("Name", "E-mail", "Category", "Start date", "Leave date", "Countries", "Groups")
+#: columns of the export that the import reads past (derived from the rest)
+DERIVED_HEADERS = ("Risk assessments", "Complete", "Gaps")
 
 
 @dataclass
@@ -63,15 +101,43 @@ class Row:
     cells: dict
     #: later features' columns (the `register_columns` signal): {column title: cell text}
     extra: dict = field(default_factory=dict)
+    #: whether every check is complete, when the cells hold only some columns (build(keys=...))
+    known_complete: bool | None = None
 
     @property
     def complete(self):
+        if self.known_complete is not None:
+            return self.known_complete
         return all(c.complete for c in self.cells.values() if c.items)
 
 
 def columns():
+    """The register's columns: the recruitment framework's checks, read once per request (or app context)."""
+    if has_app_context() and "register_columns" in g:
+        return g.register_columns
     framework = recruitment_framework()
-    return framework.requirements if framework else []
+    cols = framework.requirements if framework else []
+    if has_app_context():
+        g.register_columns = cols
+    return cols
+
+
+def column_set(view: str, chosen=()) -> list:
+    """The columns of a view: inspection (INSPECTION_KEYS order), process (the framework's order) or custom
+    (`chosen` keys, in the framework's order). Raises KeyError for an unknown view or column key."""
+    cols = columns()
+    if view == "process":
+        return cols
+    if view == "inspection":
+        by_key = {c.key: c for c in cols}
+        return [by_key[k] for k in INSPECTION_KEYS if k in by_key]
+    if view == "custom":
+        known = {c.key for c in cols}
+        unknown = [k for k in chosen if k not in known]
+        if unknown:
+            raise KeyError(unknown[0])
+        return [c for c in cols if c.key in set(chosen)]
+    raise KeyError(view)
 
 
 #: what a register cell (and the accreditation report's evidence index) reads of each check item
@@ -86,17 +152,66 @@ CHECK_COLUMNS = (
     Item.check_status,
     Item.verified_on,
     Item.expires_on,
+    Item.due_on,
+    Item.na_reason,
+    Item.verified_by_id,
 )
 
 #: people per page of the register: a row has a cell per check, so a page of 50 is already a big table
 PER_PAGE = 50
 
 
-def _people_query(school, filter_key):
-    """The register's people for a filter, as one SELECT (the incomplete filter included, so it can be
-    paged)."""
+def _gap_condition(school, today, keys):
+    """SQL for "this check item is a gap" (the same rule as `item_gap`, which says what is wrong)."""
+    covered = db.select(RiskAssessment.item_id).where(
+        RiskAssessment.school_id == school.id, RiskAssessment.signed_at.is_not(None)
+    )
+    return db.and_(
+        Item.school_id == school.id,
+        Item.kind == ItemKind.CHECK,
+        Item.requirement_key.in_(keys),
+        db.or_(
+            db.and_(Item.status.in_(OPEN_STATUSES), Item.id.not_in(covered)),
+            db.and_(Item.check_status == "verified", Item.verified_on.is_(None)),
+            db.and_(Item.status == NOT_APPLICABLE, Item.na_reason == ""),
+            db.and_(Item.expires_on.is_not(None), Item.expires_on <= today),
+        ),
+    )
+
+
+def _missing_conditions(school, keys) -> list:
+    """SQL for "the person's checklist lacks a check their category needs" (not per country), one condition
+    per category (the validator's "Missing from the person's checklist")."""
+    cols = [c for c in columns() if not c.per_country and c.key in keys]
+    conditions = []
+    for category in CATEGORY_LABELS:
+        keys = [c.key for c in cols if applies_to(c.key, category)]
+        if not keys:
+            continue
+        have = (
+            db.select(db.func.count(db.distinct(Item.requirement_key)))
+            .where(Item.school_id == school.id, Item.person_id == Person.id, Item.requirement_key.in_(keys))
+            .scalar_subquery()
+        )
+        conditions.append(db.and_(Person.category == category, have < len(keys)))
+    return conditions
+
+
+def _people_query(school, filter_key, since=None, gaps_only=False, gap_keys=None):
+    """The register's people for the filters, as one SELECT (the incomplete and gap filters included, so it
+    can be paged). The gap filter looks at the checks of `gap_keys` (default: every check)."""
     today = school.today()
     query = db.select(Person).where(Person.school_id == school.id).order_by(Person.full_name, Person.id)
+    if since is not None:
+        query = query.where(Person.start_on >= since)
+    if gaps_only:
+        gap_keys = list(gap_keys) if gap_keys is not None else _keys()
+        query = query.where(
+            db.or_(
+                Person.id.in_(db.select(Item.person_id).where(_gap_condition(school, today, gap_keys))),
+                *_missing_conditions(school, gap_keys),
+            )
+        )
     if filter_key == "leavers":
         return query.where(Person.leave_on.is_not(None), Person.leave_on < today)
     query = query.where((Person.leave_on.is_(None)) | (Person.leave_on >= today))
@@ -122,7 +237,7 @@ def _people_query(school, filter_key):
                     Item.school_id == school.id,
                     Item.kind == ItemKind.CHECK,
                     Item.status.in_(OPEN_STATUSES),
-                    Item.requirement_key.in_([c.key for c in columns()]),
+                    Item.requirement_key.in_(_keys()),
                     Item.id.not_in(covered),
                 )
             )
@@ -130,10 +245,47 @@ def _people_query(school, filter_key):
     return query
 
 
-def build(school, filter_key=None, paged=False):
+def _incomplete_people(school, chosen) -> set:
+    """The ids of `chosen` people with an open check not covered by a signed risk assessment (as
+    Cell.complete)."""
+    covered = db.select(RiskAssessment.item_id).where(
+        RiskAssessment.school_id == school.id, RiskAssessment.signed_at.is_not(None)
+    )
+    return set(
+        db.session.execute(
+            db.select(Item.person_id)
+            .distinct()
+            .where(
+                Item.school_id == school.id,
+                Item.person_id.in_(chosen),
+                Item.kind == ItemKind.CHECK,
+                Item.status.in_(OPEN_STATUSES),
+                Item.requirement_key.in_(_keys()),
+                Item.id.not_in(covered),
+            )
+        ).scalars()
+    )
+
+
+def _keys():
+    return [c.key for c in columns()]
+
+
+def build(
+    school,
+    filter_key=None,
+    paged=False,
+    *,
+    since: date | None = None,
+    gaps_only=False,
+    gap_keys=None,
+    keys=None,
+):
     """(columns, rows, page): every matching person, or one page of them when `paged` (page is then a
-    Page)."""
-    query = _people_query(school, filter_key)
+    Page). Every row has a cell for every check of the framework; with `keys`, only those cells are filled
+    (a view's columns: fewer rows to read), and whether the row is complete is read in one more query.
+    `gaps_only` keeps the people with a gap (`gaps`) in the checks of `gap_keys` (default: every check)."""
+    query = _people_query(school, filter_key, since, gaps_only, gap_keys)
     page = paginate(query, per_page=PER_PAGE) if paged else None
     people = page.items if page else db.session.execute(query).scalars().all()
     # A page names its (few) people; the whole register uses a sub-select, not thousands of bound ids.
@@ -141,8 +293,13 @@ def build(school, filter_key=None, paged=False):
     # Plain rows, not Item objects: a page holds about 1,300 checks, and the cells read only these columns.
     items = (
         db.session.execute(
-            db.select(*CHECK_COLUMNS)
+            db.select(
+                *CHECK_COLUMNS,
+                db.func.coalesce(db.func.nullif(User.name, ""), User.email).label("verified_by"),
+            )
+            .outerjoin(User, User.id == Item.verified_by_id)
             .where(Item.school_id == school.id, Item.person_id.in_(chosen), Item.kind == ItemKind.CHECK)
+            .where(Item.requirement_key.in_(keys) if keys is not None else db.true())
             .order_by(Item.country)
         ).all()
         if people
@@ -173,33 +330,133 @@ def build(school, filter_key=None, paged=False):
     extra = {}
     for _receiver, returned in register_columns.send(school, people=people):
         extra.update(returned or {})
-    rows = [Row(p, by_person[p.id], {t: cells.get(p.id, "—") for t, cells in extra.items()}) for p in people]
+    incomplete = _incomplete_people(school, chosen) if keys is not None and people else set()
+    rows = [
+        Row(
+            p,
+            by_person[p.id],
+            {t: cells.get(p.id, "—") for t, cells in extra.items()},
+            None if keys is None else p.id not in incomplete,
+        )
+        for p in people
+    ]
     return cols, rows, page
 
 
-def to_table(cols, rows) -> list[list[str]]:
+# --- the validator ------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Gap:
+    person: Person
+    column: object  # the framework requirement
+    item: object  # the check's row (None: the checklist lacks the check)
+    problem: str
+
+
+def _d(value: date) -> str:
+    return f"{value.day} {value:%b %Y}"
+
+
+def item_gap(item, risk: dict, today: date) -> str | None:
+    """What is wrong with one check of the register, or None when its cell is filled (the rule of the gap
+    filter's SQL). A check not required counts as filled when a reason is given; an open check covered by a
+    signed risk assessment too."""
+    status = item.check_status or "not_started"
+    if item.status in OPEN_STATUSES:
+        ra = risk.get(item.id)
+        if ra is None or ra.signed_at is None:
+            stage = CHECK_STATUS_LABELS.get(status, status)
+            if item.due_on and item.due_on < today:
+                return f"Overdue since {_d(item.due_on)} ({stage})"
+            due = f", due {_d(item.due_on)}" if item.due_on else ""
+            return f"Blank: {stage.lower()}{due}"
+    if status == "verified" and item.verified_on is None:
+        return "Verified, but the date is missing"
+    if item.status == NOT_APPLICABLE and not (item.na_reason or "").strip():
+        return "Not required, but no reason is given"
+    if item.expires_on is not None and item.expires_on <= today:
+        return f"Expired on {_d(item.expires_on)}"
+    return None
+
+
+def gaps(school, cols, rows) -> list[Gap]:
+    """Every blank, overdue, expired or unexplained cell of `rows` in `cols`, in register order; a check the
+    person's checklist lacks (not per country, and one their category needs) is a gap too."""
+    today = school.today()
+    found = []
+    for r in rows:
+        for c in cols:
+            cell = r.cells[c.key]
+            if not cell.items and not c.per_country and applies_to(c.key, r.person.category):
+                found.append(Gap(r.person, c, None, "Missing from the person's checklist"))
+            for item in cell.items:
+                problem = item_gap(item, cell.risk, today)
+                if problem:
+                    found.append(Gap(r.person, c, item, problem))
+    return found
+
+
+# --- exports ------------------------------------------------------------------------------------------------
+
+
+def slot_title(col, country: str) -> str:
+    return f"{col.title} ({country})" if country else col.title
+
+
+def _slots(cols, rows) -> list[tuple]:
+    """(column, country) of every check column the export needs: one per check, one per country of the
+    per-country checks that some row has."""
+    out = []
+    for c in cols:
+        countries = sorted({i.country for r in rows for i in r.cells[c.key].items})
+        if not c.per_country:
+            countries = [""] if "" in countries or not countries else countries
+        out.extend((c, country) for country in countries)
+    return out
+
+
+def to_table(cols, rows) -> list[list]:
+    """The export: the person's columns, then status, date, expiry and who verified for each check (dates as
+    dates), then derived columns and the later features' columns."""
+    slots = _slots(cols, rows)
     header = (
-        ["Name", "E-mail", "Category", "Start date", "Leave date", "Countries"]
-        + [c.title for c in cols]
-        + ["Complete"]
+        list(PERSON_HEADERS)
+        + [f"{slot_title(c, country)}{SEPARATOR}{suffix}" for c, country in slots for suffix in CHECK_FIELDS]
+        + list(DERIVED_HEADERS[:2])
         + list(rows[0].extra if rows else [])
     )
     out = [header]
     for r in rows:
         p = r.person
-        out.append(
-            [
-                p.full_name,
-                p.email or "",
-                CATEGORY_LABELS[p.category],
-                p.start_on.isoformat(),
-                p.leave_on.isoformat() if p.leave_on else "",
-                "; ".join(p.countries or []),
+        line = [
+            p.full_name,
+            p.email or "",
+            CATEGORY_LABELS.get(p.category, p.category),
+            p.start_on,
+            p.leave_on,
+            "; ".join(p.countries or []),
+            "; ".join(GROUP_LABELS.get(g, g) for g in p.groups or []),
+        ]
+        risks = []
+        for c, country in slots:
+            cell = r.cells[c.key]
+            item = next((i for i in cell.items if i.country == country), None)
+            if item is None:
+                line += ["", None, None, ""]
+                continue
+            status = item.check_status or "not_started"
+            line += [
+                CHECK_STATUS_LABELS.get(status, status),
+                item.verified_on,
+                item.expires_on,
+                item.verified_by or "",
             ]
-            + [r.cells[c.key].text() for c in cols]
-            + ["yes" if r.complete else "no"]
-            + list(r.extra.values())
-        )
+            ra = cell.risk.get(item.id)
+            if ra is not None and status != "verified":
+                state = "risk assessed, signed" if ra.signed_at else "risk assessment unsigned"
+                risks.append(f"{slot_title(c, country)}: {state}")
+        out.append(line + ["; ".join(risks), "yes" if r.complete else "no"] + list(r.extra.values()))
     return out
 
 
@@ -208,25 +465,49 @@ def _safe(value: str) -> str:
     return "'" + value if value[:1] in ("=", "+", "-", "@", "\t", "\r") else value
 
 
+def _text(value) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, date):
+        return value.isoformat()
+    return _safe(str(value))
+
+
 def to_csv(table) -> bytes:
     buf = io.StringIO()
     writer = csv.writer(buf)
     for row in table:
-        writer.writerow([_safe(str(v)) for v in row])
+        writer.writerow([_text(v) for v in row])
     return buf.getvalue().encode("utf-8-sig")
 
 
 def to_xlsx(table, title="Recruitment register") -> bytes:
+    """A workbook with real date cells, a bold frozen header (and name column) and a filter row."""
     from openpyxl import Workbook
     from openpyxl.styles import Font
+    from openpyxl.utils import get_column_letter
 
     wb = Workbook(write_only=False)
     ws = wb.active
     ws.title = title[:31]
+    dates = set()
     for row in table:
-        ws.append([_safe(str(v)) for v in row])
+        out = []
+        for n, v in enumerate(row):
+            if isinstance(v, date):
+                dates.add(n)
+                out.append(v)
+            else:
+                out.append(None if v is None else _safe(str(v)))
+        ws.append(out)
     for cell in ws[1]:
         cell.font = Font(bold=True)
+    for n in dates:
+        for (cell,) in ws.iter_rows(min_row=2, min_col=n + 1, max_col=n + 1):
+            if isinstance(cell.value, date):
+                cell.number_format = "yyyy-mm-dd"
+    width = len(table[0]) if table else 1
+    ws.auto_filter.ref = f"A1:{get_column_letter(max(width, 1))}{max(len(table), 1)}"
     ws.freeze_panes = "B2"
     buf = io.BytesIO()
     wb.save(buf)

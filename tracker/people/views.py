@@ -1,73 +1,24 @@
-"""Register and person pages: the register and its export, add and edit a person, update their checks and
-risk assessments. Import pages are in import_views.py. Writes go through `saving()`."""
+"""Person pages: add and edit a person, their page (checks summary, next action, leaving) and a member's own
+record. The register is in register_views.py, a check's page and leaving in check_views.py, import pages in
+import_views.py. Writes go through `saving()`."""
 
-from flask import Response, abort, flash, g, redirect, render_template, request, url_for
+from flask import flash, g, redirect, render_template, request, url_for
 from flask_login import current_user
 
-from .. import audit
 from ..access import school_roles
 from ..db import get_for_school_or_404
 from ..evidence.services import for_items
-from ..signals import page_values, person_page
+from ..signals import page_values
+from ..signals import person_page as person_page_signal
 from ..tenancy import ACCREDITOR, HEAD, HR, LEAD, STAFF
-from ..tracking.models import Item
-from ..tracking.services import EditConflict
 from ..transactions import saving
-from . import bp, queries, register, services
-from .forms import CheckForm, PersonForm, RiskAssessmentForm
-from .models import CATEGORY_LABELS, CHECK_STATUS_LABELS, GROUP_LABELS, Person
+from . import bp, leavers, queries, services
+from .due_dates import needed_before_day_one
+from .forms import LeaveForm, PersonForm
+from .models import CATEGORY_LABELS, CHECK_STATUS_LABELS, GROUP_LABELS, LEAVE_REASON_LABELS, Person
 
 READERS = (LEAD, HEAD, HR, ACCREDITOR)
 EDITORS = (LEAD, HR)
-CHECKERS = (LEAD, HEAD, HR)
-
-
-@bp.route("/")
-@school_roles(*READERS)
-def index():
-    filter_key = request.args.get("filter") or None
-    if filter_key and filter_key not in register.FILTERS:
-        abort(400, "Unknown filter.")
-    cols, rows, page = register.build(g.school, filter_key, paged=True)
-    return render_template(
-        "people/index.html",
-        cols=cols,
-        rows=rows,
-        page=page,
-        filter_key=filter_key,
-        filters=register.FILTERS,
-        labels=CHECK_STATUS_LABELS,
-        today=g.school.today(),
-    )
-
-
-@bp.route("/export.<fmt>")
-@school_roles(*READERS)
-def export(fmt):
-    if fmt not in ("csv", "xlsx"):
-        abort(404)
-    filter_key = request.args.get("filter") or None
-    if filter_key and filter_key not in register.FILTERS:
-        abort(400, "Unknown filter.")
-    cols, rows, _ = register.build(g.school, filter_key)
-    table = register.to_table(cols, rows)
-    name = f"recruitment-register-{g.school.slug}-{g.school.today().isoformat()}.{fmt}"
-    if g.membership.role == ACCREDITOR:  # every download an accreditor makes is in the audit trail
-        with saving():
-            audit.record(
-                "register.exported",
-                school=g.school,
-                subject=g.school,
-                after={"file": name, "filter": filter_key, "people": len(rows)},
-            )
-    if fmt == "csv":
-        body, mime = register.to_csv(table), "text/csv; charset=utf-8"
-    else:
-        body, mime = (
-            register.to_xlsx(table),
-            "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-        )
-    return Response(body, mimetype=mime, headers={"Content-Disposition": f'attachment; filename="{name}"'})
 
 
 def _form_values(form):
@@ -117,101 +68,33 @@ def edit(person_id):
 
 
 @bp.route("/<uuid:person_id>")
-@school_roles(*READERS)
+@school_roles(*READERS, group="registers")
 def person(person_id):
-    person = _person_or_404(person_id)
+    return person_page(_person_or_404(person_id))
+
+
+def person_page(person, *, leave_form=None, status=200):
+    """A person's page: their checks with a summary and the next action, their leaving, training and
+    documents; `leave_form` as submitted when "Mark as left" was refused."""
     items, risk = queries.checklist(g.school, person)
+    today = g.school.today()
     return render_template(
         "people/person.html",
         person=person,
         items=items,
         risk=risk,
+        summary=queries.summary(person, items, risk, today),
+        before_day_one={i.id for i in items if needed_before_day_one(i, person, today)},
         evidence=for_items(g.school, [i.id for i in items]),
-        **page_values(person_page, person, school=g.school, own=False),
+        leaving_tasks=leavers.leaving_tasks(g.school, person),
+        leave_form=leave_form or LeaveForm(formdata=None, left_on=today),
+        leave_reasons=LEAVE_REASON_LABELS,
+        **page_values(person_page_signal, person, school=g.school, own=False),
         labels=CHECK_STATUS_LABELS,
         categories=CATEGORY_LABELS,
         group_labels=GROUP_LABELS,
-        today=g.school.today(),
-        forms={i.id: _check_form(i) for i in items},
-        risk_form=RiskAssessmentForm(),
-    )
-
-
-def _check_form(item):
-    form = CheckForm(obj=item, prefix=f"c{item.id.hex[:8]}")
-    form.check_status.data = item.check_status or "not_started"
-    form.version.data = item.version
-    return form
-
-
-def _check_item(person, item_id):
-    item = get_for_school_or_404(Item, item_id, g.school)
-    if item.person_id != person.id:
-        abort(404)
-    return item
-
-
-@bp.route("/<uuid:person_id>/checks/<uuid:item_id>", methods=["POST"])
-@school_roles(*CHECKERS)
-def update_check(person_id, item_id):
-    person = _person_or_404(person_id)
-    item = _check_item(person, item_id)
-    form = CheckForm(prefix=f"c{item.id.hex[:8]}")
-    if form.validate_on_submit():
-        try:
-            with saving(prefix=f"{item.title}: ") as tx:
-                services.update_check(
-                    g.school,
-                    item,
-                    version=form.version.data,
-                    check_status=form.check_status.data,
-                    verified_on=form.verified_on.data,
-                    expires_on=form.expires_on.data,
-                    notes=form.notes.data,
-                    na_reason=form.na_reason.data,
-                    user=current_user,
-                )
-            if tx.ok:
-                flash(f"{item.title}: {CHECK_STATUS_LABELS[item.check_status]}.", "success")
-                return redirect(url_for(".person", person_id=person.id) + f"#check-{item.id}")
-        except EditConflict:
-            flash(
-                f"{item.title}: someone else changed this check while you were editing. Nothing was saved; "
-                "here is the current state.",
-                "error",
-            )
-            return redirect(url_for(".person", person_id=person.id) + f"#check-{item.id}"), 409
-    else:
-        flash(f"{item.title}: " + " ".join(e for errs in form.errors.values() for e in errs), "error")
-    return redirect(url_for(".person", person_id=person.id) + f"#check-{item.id}")
-
-
-@bp.route("/<uuid:person_id>/checks/<uuid:item_id>/risk", methods=["POST"])
-@school_roles(LEAD, HR)
-def risk(person_id, item_id):
-    person = _person_or_404(person_id)
-    item = _check_item(person, item_id)
-    form = RiskAssessmentForm()
-    if not form.validate_on_submit():
-        flash("Summarise the risk assessment before saving it.", "error")
-    else:
-        with saving() as tx:
-            services.record_risk_assessment(g.school, item, summary=form.summary.data, user=current_user)
-        if tx.ok:
-            flash("Risk assessment recorded. The head now needs to sign it.", "success")
-    return redirect(url_for(".person", person_id=person.id) + f"#check-{item.id}")
-
-
-@bp.route("/<uuid:person_id>/checks/<uuid:item_id>/risk/sign", methods=["POST"])
-@school_roles(HEAD)
-def sign_risk(person_id, item_id):
-    person = _person_or_404(person_id)
-    item = _check_item(person, item_id)
-    with saving() as tx:
-        services.sign_risk_assessment(g.school, item, user=current_user)
-    if tx.ok:
-        flash("Risk assessment signed. The checklist shows it in place of the missing check.", "success")
-    return redirect(url_for(".person", person_id=person.id) + f"#check-{item.id}")
+        today=today,
+    ), status
 
 
 @bp.route("/me")
@@ -228,5 +111,5 @@ def me():
         risk=risk,
         labels=CHECK_STATUS_LABELS,
         today=g.school.today(),
-        **page_values(person_page, person, school=g.school, own=True),
+        **page_values(person_page_signal, person, school=g.school, own=True),
     )

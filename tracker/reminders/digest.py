@@ -15,6 +15,7 @@ from functools import partial
 
 from flask import has_request_context
 from sqlalchemy import select, update
+from sqlalchemy.exc import OperationalError
 
 from ..db import db, new_id, utcnow
 from ..links import links_context
@@ -28,6 +29,8 @@ from .outbox import with_write_retries
 log = logging.getLogger(__name__)
 
 REMINDER_HOUR = 7
+#: schools whose digests are built in one transaction (one commit, each school in a savepoint of its own)
+DIGEST_BATCH = 25
 
 
 @dataclass
@@ -72,24 +75,53 @@ def run_daily_digests(now: datetime | None = None) -> RunReport:
             .order_by(School.slug)
         )
     ]
-    db.session.rollback()  # nothing is held open while schools are worked through one by one
+    db.session.rollback()  # nothing is held open between batches
+    due = [
+        school
+        for school, last in schools
+        if local_now(school, now).hour >= REMINDER_HOUR
+        and (last is None or last < local_now(school, now).date())
+    ]
     with links_context():  # every link on TRACKER_BASE_URL
-        for school, last in schools:
-            local = local_now(school, now)
-            if local.hour < REMINDER_HOUR or (last is not None and last >= local.date()):
-                continue
+        for start in range(0, len(due), DIGEST_BATCH):
+            batch = due[start : start + DIGEST_BATCH]
             try:
-                # built and committed; tried again while SQLite says another builder holds the lock
-                count = with_write_retries(partial(build_school_digests, school, now, activities))
-            except Exception:  # one school's problem must not stop the others' reminders
+                # built and committed together; tried again while SQLite says another writer holds the lock
+                results = with_write_retries(partial(_build_batch, batch, now, activities))
+            except Exception:  # noqa: BLE001  the batch's commit failed: each school on its own, as before
                 db.session.rollback()
-                log.exception("digests for %s failed", school.slug)
-                report.skipped.append(school.slug)
-                continue
-            if count is not None:
-                report.schools += 1
-                report.messages += count
+                results = []
+                for school in batch:
+                    try:
+                        results += with_write_retries(partial(_build_batch, [school], now, activities))
+                    except Exception:  # noqa: BLE001
+                        db.session.rollback()
+                        log.exception("digests for %s failed", school.slug)
+                        results.append((school, "failed"))
+            for school, count in results:
+                if count == "failed":
+                    report.skipped.append(school.slug)
+                elif count is not None:
+                    report.schools += 1
+                    report.messages += count
     return report
+
+
+def _build_batch(batch, now, activities) -> list:
+    """Build the digests of a batch of schools in one transaction, each school in a savepoint of its own:
+    one school's problem rolls back that school only. [(school, number of digests, or None when another
+    run built them, or "failed")]. A busy database (SQLite's lock) fails the whole batch, tried again."""
+    results = []
+    for school in batch:
+        try:
+            with db.session.begin_nested():
+                results.append((school, build_school_digests(school, now, activities)))
+        except OperationalError:
+            raise
+        except Exception:  # noqa: BLE001
+            log.exception("digests for %s failed", school.slug)
+            results.append((school, "failed"))
+    return results
 
 
 def _claim_day(school, today: date):

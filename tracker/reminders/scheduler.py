@@ -19,9 +19,10 @@ from apscheduler.triggers.interval import IntervalTrigger
 from werkzeug.serving import is_running_from_reloader
 
 from ..auth import services as auth_services
-from ..db import db
-from ..signals import digests_queued
+from ..db import db, refresh_planner_statistics
+from ..signals import digests_queued, scheduler_jobs
 from . import digest, outbox
+from .outbox import with_write_retries
 
 log = logging.getLogger(__name__)
 
@@ -76,6 +77,15 @@ def prune_sessions_job(app):
             db.session.remove()
 
 
+def planner_statistics_job(app):
+    """Fresh statistics for the query planner once a day (tracker/db.py refresh_planner_statistics)."""
+    with app.app_context():
+        try:
+            with_write_retries(refresh_planner_statistics)
+        finally:
+            db.session.remove()
+
+
 def add_jobs(scheduler, app, send_every_seconds=60):
     """The jobs, with fixed ids. Digests are checked every quarter hour, which meets 07:00 in every timezone
     (all UTC offsets are whole quarter hours); each school is built once a day, when its morning has come."""
@@ -109,6 +119,17 @@ def add_jobs(scheduler, app, send_every_seconds=60):
         replace_existing=True,
         **JOB_DEFAULTS,
     )
+    scheduler.add_job(
+        planner_statistics_job,
+        CronTrigger(hour=2, minute=20, timezone="UTC"),
+        args=[app],
+        id="db.planner_statistics",
+        name="Refresh the query planner's statistics",
+        replace_existing=True,
+        **JOB_DEFAULTS,
+    )
+    # the jobs of features above this one (the daily retention run)
+    scheduler_jobs.send(scheduler, app=app)
 
 
 def acquire_lock(app) -> bool:

@@ -16,7 +16,7 @@ REVIEWERS = (LEAD, HEAD, ACCREDITOR)
 
 
 @bp.route("/")
-@school_roles(*REVIEWERS)
+@school_roles(*REVIEWERS, group="programme")
 def index():
     state = request.args.get("state") or None
     if state is not None and state not in STATES:
@@ -49,7 +49,7 @@ def raise_query(item_id):
 
 
 @bp.route("/queries/<uuid:query_id>")
-@school_roles(*REVIEWERS)
+@school_roles(*REVIEWERS, group="programme")
 def thread(query_id):
     query = get_for_school_or_404(ReviewQuery, query_id, g.school)
     return render_template("review/thread.html", query=query, form=MessageForm(), state_labels=STATE_LABELS)

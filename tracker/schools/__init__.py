@@ -9,4 +9,4 @@ bp = init_school_blueprint(Blueprint("schools", __name__, url_prefix="/s/<school
 #: pages outside any school (the picker)
 picker_bp = Blueprint("picker", __name__)
 
-from . import invitations, views  # noqa: E402,F401
+from . import invitations, sign_in_views, views  # noqa: E402,F401

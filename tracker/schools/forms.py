@@ -3,7 +3,7 @@
 import zoneinfo
 from calendar import month_name
 
-from wtforms import DateField, SelectField, StringField
+from wtforms import BooleanField, DateField, SelectField, StringField
 from wtforms.validators import DataRequired, Length, Optional, Regexp
 
 from ..forms_common import Form, email_field, strip
@@ -67,6 +67,12 @@ class SchoolSettingsForm(Form):
         description="Due dates and reminders follow the school's local time.",
     )
     year_start_month = SelectField("Academic year starts in", choices=MONTH_CHOICES, coerce=int, default=8)
+    require_two_factor = BooleanField(
+        "Require two-factor sign-in for leads, heads, HR and accreditors",
+        default=True,
+        description="They confirm each sign-in with a code from an authenticator app or a passkey; anyone "
+        "without one is asked to set it up before they can open the school's pages. Staff are never asked.",
+    )
 
 
 class NewSchoolForm(SchoolSettingsForm):

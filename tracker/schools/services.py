@@ -24,7 +24,9 @@ class ServiceError(DomainError):
     """A request that cannot be carried out; the message is shown to the user, beside `field` when given."""
 
 
-def create_school(*, slug, name, country="", timezone="UTC", year_start_month=8, actor=None) -> School:
+def create_school(
+    *, slug, name, country="", timezone="UTC", year_start_month=8, require_two_factor=True, actor=None
+) -> School:
     slug = slug.strip().lower()
     if db.session.execute(db.select(School.id).where(School.slug == slug)).first():
         raise ServiceError(f"A school with the address “{slug}” already exists.")
@@ -34,6 +36,7 @@ def create_school(*, slug, name, country="", timezone="UTC", year_start_month=8,
         country=country.strip(),
         timezone=timezone,
         year_start_month=year_start_month,
+        require_two_factor=require_two_factor,
     )
     db.session.add(school)
     db.session.flush()

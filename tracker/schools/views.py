@@ -6,6 +6,8 @@ from flask_login import current_user
 
 from .. import audit
 from ..access import school_roles, signed_in
+from ..auth.second_factor import enrolled_methods, method_labels, reset_second_factor
+from ..auth.step_up import step_up_required
 from ..db import get_for_school_or_404
 from ..links import external_url
 from ..pagination import paginate
@@ -147,11 +149,14 @@ def _member_page(membership, form, *, status=200, remove_error=None):
         form=form,
         remove_error=remove_error,
         locked=refusal(g.membership, membership),
+        factors=method_labels(enrolled_methods(membership.user)),
+        own=membership.id == g.membership.id,
     ), status
 
 
 @bp.route("/members/<uuid:member_id>", methods=["GET", "POST"])
 @school_roles(*MANAGERS)
+@step_up_required("member.role", writes_only=True)
 def member(member_id):
     membership = get_for_school_or_404(Membership, member_id, g.school)
     form = _role_form(membership)
@@ -172,6 +177,7 @@ def member(member_id):
 
 @bp.route("/members/<uuid:member_id>/remove", methods=["POST"])
 @school_roles(*MANAGERS)
+@step_up_required("member.remove")
 def remove(member_id):
     membership = get_for_school_or_404(Membership, member_id, g.school)
     name = membership.user.display_name
@@ -186,6 +192,33 @@ def remove(member_id):
     return redirect(url_for(".members"))
 
 
+@bp.route("/members/<uuid:member_id>/second-factor/reset", methods=["POST"])
+@school_roles(LEAD)
+@step_up_required("member.second_factor_reset")
+def reset_factor(member_id):
+    """A lead removes a member's second factors (app, passkeys) and recovery codes, e.g. after a lost phone:
+    their next sign-in asks for the password only (and, where the school requires it, to enrol again)."""
+    membership = get_for_school_or_404(Membership, member_id, g.school)
+    user = membership.user
+    if membership.id == g.membership.id:
+        flash("Change your own second factor under Your account → Two-factor sign-in.", "error")
+        return redirect(url_for(".member", member_id=membership.id))
+    with saving():
+        had = reset_second_factor(user)
+        audit.record(
+            "auth.second_factor_reset", school=g.school, subject=user, after={"methods": had, "by": "lead"}
+        )
+    if had:
+        flash(
+            f"{user.display_name}'s second factor is removed, with their recovery codes. They sign in with "
+            "their password and set up a new one.",
+            "success",
+        )
+    else:
+        flash(f"{user.display_name} had no second factor; their recovery codes are removed.", "info")
+    return redirect(url_for(".member", member_id=membership.id))
+
+
 @bp.route("/settings", methods=["GET", "POST"])
 @school_roles(*MANAGERS)
 def settings():
@@ -198,11 +231,17 @@ def settings():
                 country=form.country.data,
                 timezone=form.timezone.data,
                 year_start_month=form.year_start_month.data,
+                # only a lead turns two-factor on or off (a head sees it, disabled)
+                require_two_factor=(
+                    form.require_two_factor.data if _leads_only() else g.school.require_two_factor
+                ),
             )
         if tx.ok:
             flash("Settings saved.", "success")
             return redirect(url_for(".settings"))
-    return render_template("schools/settings.html", form=form), 400 if form.errors else 200
+    return render_template(
+        "schools/settings.html", form=form, two_factor_editable=_leads_only()
+    ), 400 if form.errors else 200
 
 
 @bp.route("/audit")

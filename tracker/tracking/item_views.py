@@ -130,7 +130,7 @@ def _answer_form(**kwargs):
 
 
 @bp.route("/items/<uuid:item_id>", methods=["GET", "POST"])
-@school_roles(*ALL_MEMBERS)
+@school_roles(*ALL_MEMBERS, group="programme")
 def item(item_id):
     item = item_or_404(item_id)
     if request.method == "GET":

@@ -265,7 +265,7 @@ def _year():
 
 
 @bp.route("/items")
-@school_roles(*ALL_MEMBERS)
+@school_roles(*ALL_MEMBERS, group="programme")
 def items():
     year = year_or_404(request.args.get("year") and parse_uuid(request.args["year"]))
     if year is None:
@@ -350,7 +350,7 @@ def _back_to_list(year, f) -> str:
 
 
 @bp.route("/items/export.<fmt>")
-@school_roles(*ALL_MEMBERS)
+@school_roles(*ALL_MEMBERS, group="programme")
 def export_items(fmt):
     """Every item the list's filters find (not only one page), as CSV or XLSX (rows read in batches)."""
     if fmt not in ("csv", "xlsx"):

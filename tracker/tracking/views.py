@@ -27,7 +27,7 @@ def year_or_404(year_id=None):
 
 
 @bp.route("/")
-@school_roles(*ALL_MEMBERS)
+@school_roles(*ALL_MEMBERS, group="programme")
 def home():
     years = queries.years(g.school)
     if request.args.get("year"):
@@ -67,7 +67,7 @@ def _suggested_start():
 
 
 @bp.route("/years")
-@school_roles(*ALL_MEMBERS)
+@school_roles(*ALL_MEMBERS, group="programme")
 def years():
     return render_template(
         "tracking/years.html",

@@ -7,7 +7,7 @@ drill-down (`?activity=KEY&bucket=never`), the record form comes with those peop
 from flask import abort, current_app, flash, g, redirect, render_template, request, send_file, url_for
 from flask_login import current_user
 
-from .. import audit
+from .. import audit, pagecache
 from ..access import school_roles
 from ..db import get_for_school_or_404
 from ..evidence.checks import describe_accepted
@@ -25,15 +25,21 @@ RECORDERS = (LEAD, HR)
 
 
 @bp.route("/")
-@school_roles(*READERS)
+@school_roles(*READERS, group="programme")
 def index():
-    sessions = queries.recent_sessions(g.school)
+    role = g.membership.role if g.membership else "group"
+
+    def render():  # the coverage table and recent sessions: kept while the school's data stands still
+        return render_template(
+            "training/_coverage_body.html",
+            coverage=services.coverage(g.school),
+            sessions=queries.recent_sessions(g.school),
+        )
+
     return render_template(
         "training/index.html",
-        coverage=services.coverage(g.school),
-        sessions=sessions,
-        today=g.school.today(),
-        to_verify=self_service.waiting_for_role(g.school, g.membership.role),
+        body=pagecache.school_fragment(g.school, ("training", role), render),
+        to_verify=self_service.waiting_for_role(g.school, role),
     )
 
 
@@ -46,7 +52,7 @@ BUCKETS = {
 
 
 @bp.route("/activities/<activity_key>/<bucket>")
-@school_roles(*READERS)
+@school_roles(*READERS, group="registers")
 def who(activity_key, bucket):
     """The people behind one number of the coverage table, a page at a time."""
     if bucket not in BUCKETS:

@@ -1,0 +1,261 @@
+"""The group dashboard: one row per school of the group, read with a fixed number of queries whatever the
+number of schools (each figure is one grouped query over every school at once, never one per school)."""
+
+from dataclasses import dataclass, field
+from datetime import date, datetime
+
+from sqlalchemy import case, func, or_
+
+from ..dates import add_days
+from ..db import db
+from ..evidence.models import VERIFIED
+from ..frameworks.models import Framework
+from ..people.models import Person, RiskAssessment
+from ..review.models import CLOSED, ReviewQuery
+from ..tenancy import School
+from ..tracking.models import DONE, NOT_APPLICABLE, OPEN_STATUSES, Item, ItemKind, SchoolYear
+from ..training.coverage import activities, in_audience, state
+from ..training.models import TrainingAttendance, TrainingSession
+
+OWN_ITEMS = "School's own items"
+
+
+@dataclass
+class FrameworkProgress:
+    title: str
+    #: the framework's key, "own" for the school's own items (the items list's `framework` filter)
+    key: str = "own"
+    done: int = 0
+    countable: int = 0
+
+    @property
+    def percent(self) -> int:
+        return round(100 * self.done / self.countable) if self.countable else 100
+
+
+@dataclass
+class SchoolRow:
+    school: School
+    today: date
+    year: SchoolYear | None = None
+    frameworks: list = field(default_factory=list)
+    overdue: int = 0
+    open_queries: int = 0
+    register_gaps: int = 0
+    overdue_checks: int = 0
+    training_due: int = 0
+    training_total: int = 0
+    last_sign_off: datetime | None = None
+
+    @property
+    def progress(self) -> int:
+        countable = sum(f.countable for f in self.frameworks)
+        return round(100 * sum(f.done for f in self.frameworks) / countable) if countable else 100
+
+    @property
+    def training_percent(self) -> int:
+        if not self.training_total:
+            return 100
+        return round(100 * (self.training_total - self.training_due) / self.training_total)
+
+    @property
+    def needs_attention(self) -> bool:
+        return bool(self.overdue or self.register_gaps or self.overdue_checks or self.open_queries)
+
+
+def _current_years(rows, years):
+    """Each school's current year, as tracking.years.current_year picks it (latest started, else the next)."""
+    by_school = {}
+    for y in years:  # newest first
+        by_school.setdefault(y.school_id, []).append(y)
+    for row in rows:
+        mine = by_school.get(row.school.id, [])
+        row.year = next((y for y in mine if y.starts_on <= row.today), mine[-1] if mine else None)
+        signed = [y.signed_off_at for y in mine if y.signed_off_at is not None]
+        row.last_sign_off = max(signed) if signed else None
+
+
+def school_rows(group) -> list[SchoolRow]:
+    """One SchoolRow per school of `group`, by name."""
+    schools = (
+        db.session.execute(
+            db.select(School).where(School.group_id == group.id).order_by(School.name, School.id)
+        )
+        .scalars()
+        .all()
+    )
+    rows = [SchoolRow(school=s, today=s.today()) for s in schools]
+    if not rows:
+        return rows
+    ids = [s.id for s in schools]
+    by_id = {r.school.id: r for r in rows}
+    years = (
+        db.session.execute(
+            db.select(SchoolYear).where(SchoolYear.school_id.in_(ids)).order_by(SchoolYear.starts_on.desc())
+        )
+        .scalars()
+        .all()
+    )
+    _current_years(rows, years)
+    year_ids = [r.year.id for r in rows if r.year is not None]
+    latest_today = max(r.today for r in rows)
+    _progress(by_id, year_ids)
+    _overdue(by_id, year_ids, latest_today)
+    _queries(by_id, ids)
+    _register(by_id, ids)
+    _training(by_id, ids)
+    return rows
+
+
+def _progress(by_id, year_ids):
+    counts = db.session.execute(
+        db.select(Item.school_id, Framework.key, Framework.title, Item.status, func.count())
+        .select_from(Item)
+        .outerjoin(Framework, Framework.id == Item.framework_id)
+        .where(Item.year_id.in_(year_ids), Item.person_id.is_(None))
+        .group_by(Item.school_id, Framework.key, Framework.title, Item.status)
+    ).all()
+    progress = {}
+    for school_id, key, title, status, count in counts:
+        fp = progress.setdefault(
+            (school_id, title or OWN_ITEMS), FrameworkProgress(title or OWN_ITEMS, key or "own")
+        )
+        if status != NOT_APPLICABLE:
+            fp.countable += count
+        if status == DONE:
+            fp.done += count
+    for (school_id, _title), fp in sorted(progress.items(), key=lambda kv: (kv[0][1] == OWN_ITEMS, kv[0][1])):
+        by_id[school_id].frameworks.append(fp)
+
+
+def _overdue(by_id, year_ids, latest_today):
+    """Open items due before the school's today (dates before the latest today of any school, then each
+    school's own today in Python: the schools' time zones differ)."""
+    rows = db.session.execute(
+        db.select(Item.school_id, Item.due_on, func.count())
+        .where(
+            Item.year_id.in_(year_ids),
+            Item.person_id.is_(None),
+            Item.status.in_(OPEN_STATUSES),
+            Item.due_on < latest_today,
+        )
+        .group_by(Item.school_id, Item.due_on)
+    ).all()
+    for school_id, due_on, count in rows:
+        if due_on < by_id[school_id].today:
+            by_id[school_id].overdue += count
+
+
+def _queries(by_id, ids):
+    for school_id, count in db.session.execute(
+        db.select(ReviewQuery.school_id, func.count())
+        .where(ReviewQuery.school_id.in_(ids), ReviewQuery.state != CLOSED)
+        .group_by(ReviewQuery.school_id)
+    ).all():
+        by_id[school_id].open_queries = count
+
+
+def _today_of(by_id, school_id_column):
+    """Each school's own date, as a SQL expression of the row's school (CASE school_id WHEN ... THEN ...): the
+    schools of a group may be in different time zones, and every comparison with "today" is made in SQL."""
+    return case({school_id: row.today for school_id, row in by_id.items()}, value=school_id_column)
+
+
+def _register(by_id, ids):
+    """Gaps: people (not left) with an open recruitment check no signed risk assessment covers; overdue
+    checks: those open checks already past their due date. Counted in SQL, one row per school."""
+    today = _today_of(by_id, Item.school_id)
+    covered = db.select(RiskAssessment.item_id).where(
+        RiskAssessment.school_id.in_(ids), RiskAssessment.signed_at.is_not(None)
+    )
+    rows = db.session.execute(
+        db.select(
+            Item.school_id,
+            func.count(Item.person_id.distinct()),
+            func.sum(case((Item.due_on < today, 1), else_=0)),
+        )
+        .join(Person, Person.id == Item.person_id)
+        .where(
+            Item.school_id.in_(ids),
+            Item.kind == ItemKind.CHECK,
+            Item.status.in_(OPEN_STATUSES),
+            Item.id.not_in(covered),
+            or_(Person.leave_on.is_(None), Person.leave_on >= today),
+        )
+        .group_by(Item.school_id)
+    ).all()
+    for school_id, gaps, overdue in rows:
+        by_id[school_id].register_gaps = gaps
+        by_id[school_id].overdue_checks = int(overdue or 0)
+
+
+def _training(by_id, ids):
+    """Training coverage as training/coverage.py counts it: (person, activity) pairs of the people who have
+    not left, and how many are overdue or never done. Which activities a person's audience calls for is worked
+    out once per kind of person (category, groups, new or not), not once per person."""
+    people = db.session.execute(
+        db.select(
+            Person.school_id, Person.id, Person.category, Person.groups, Person.start_on, Person.leave_on
+        ).where(Person.school_id.in_(ids))
+    ).all()
+    done = {
+        (pid, key): held
+        for pid, key, held in db.session.execute(
+            db.select(
+                TrainingAttendance.person_id,
+                TrainingSession.requirement_key,
+                func.max(TrainingSession.held_on),
+            )
+            .join(TrainingSession, TrainingSession.id == TrainingAttendance.session_id)
+            .where(TrainingAttendance.school_id.in_(ids), TrainingSession.verification == VERIFIED)
+            .group_by(TrainingAttendance.person_id, TrainingSession.requirement_key)
+        ).all()
+    }
+    plan = activities()
+    # (school's today, category, groups, new?): what training/coverage.py's audience rules read of a person
+    applies = {}
+    for p in people:
+        row = by_id[p.school_id]
+        if p.leave_on is not None and p.leave_on < row.today:
+            continue
+        kind = (row.today, p.category, tuple(p.groups or ()), p.start_on >= add_days(row.today, -365))
+        if kind not in applies:
+            applies[kind] = [a for a in plan if in_audience(p, a.audience, row.today)]
+        for activity in applies[kind]:
+            row.training_total += 1
+            bucket, _ = state(done.get((p.id, activity.key)), activity.repeat, row.today)
+            if bucket in ("overdue", "never"):
+                row.training_due += 1
+
+
+SORTS = {
+    "name": (lambda r: r.school.name.lower(), False),
+    "progress": (lambda r: r.progress, False),
+    "overdue": (lambda r: r.overdue, True),
+    "queries": (lambda r: r.open_queries, True),
+    "gaps": (lambda r: r.register_gaps, True),
+    "checks": (lambda r: r.overdue_checks, True),
+    "training": (lambda r: r.training_percent, False),
+    "signoff": (lambda r: r.last_sign_off.isoformat() if r.last_sign_off else "", False),
+}
+SORT_LABELS = {
+    "name": "School name",
+    "progress": "Progress (lowest first)",
+    "overdue": "Overdue items (most first)",
+    "queries": "Open queries (most first)",
+    "gaps": "Register gaps (most first)",
+    "checks": "Overdue checks (most first)",
+    "training": "Training coverage (lowest first)",
+    "signoff": "Last sign-off (oldest first)",
+}
+
+
+def sort_and_filter(rows, *, sort="name", q="", attention=False):
+    if q:
+        rows = [r for r in rows if q.lower() in r.school.name.lower()]
+    if attention:
+        rows = [r for r in rows if r.needs_attention]
+    key, reverse = SORTS[sort]
+    return sorted(
+        rows, key=lambda r: (key(r), r.school.name.lower()) if not reverse else (key(r),), reverse=reverse
+    )
