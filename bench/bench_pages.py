@@ -129,7 +129,10 @@ def main():
     parser.add_argument("--duration", type=float, default=8)
     parser.add_argument("--connections", type=int, default=8)
     parser.add_argument(
-        "--schools", type=int, default=1000, help="schools in the database for the tenant-scale run"
+        "--schools",
+        type=int,
+        default=int(os.environ.get("BENCH_SCHOOLS", "1000")),
+        help="schools in the database for the tenant-scale run (BENCH_SCHOOLS)",
     )
     args = parser.parse_args()
     if not shutil.which("wrk"):

@@ -62,25 +62,37 @@ def _target_clause(by_target):
 
 def shared_counts(school, year, membership, refs=None) -> list[tuple]:
     """(referencing framework title, referencing section, due date, status, count) rows of the referenced
-    items the member sees, in the shape of dashboard.year_counts, to add to the progress bars."""
+    items the member sees, in the shape of dashboard.year_counts, to add to the progress bars.
+
+    The year's target frameworks are looked up first and the items filtered by their ids: joined to the
+    frameworks table, SQLite scanned every framework version and walked each one's items of every school
+    (24 ms on a 500-staff school's dashboard, against 6 ms this way; bench/profiling.md)."""
     refs = references(year) if refs is None else refs
     if not refs:
         return []
     by_target = _by_target(refs)
+    key_of = dict(
+        db.session.execute(
+            db.select(Framework.id, Framework.key)
+            .join(SchoolYearFramework, SchoolYearFramework.framework_id == Framework.id)
+            .where(SchoolYearFramework.year_id == year.id, Framework.key.in_({fk for fk, _ in by_target}))
+        ).all()
+    )
+    if not key_of:
+        return []
     rows = db.session.execute(
-        db.select(Framework.key, Item.requirement_key, Item.due_on, Item.status, func.count())
-        .select_from(Item)
-        .join(Framework, Framework.id == Item.framework_id)
-        .join(
-            SchoolYearFramework,
-            and_(SchoolYearFramework.framework_id == Framework.id, SchoolYearFramework.year_id == year.id),
+        db.select(Item.framework_id, Item.requirement_key, Item.due_on, Item.status, func.count())
+        .where(
+            *visible_criteria(school, membership),
+            Item.year_id == year.id,
+            Item.framework_id.in_(list(key_of)),
+            Item.requirement_key.in_({rk for _, rk in by_target}),
         )
-        .where(*visible_criteria(school, membership), Item.year_id == year.id, _target_clause(by_target))
-        .group_by(Framework.key, Item.requirement_key, Item.due_on, Item.status)
+        .group_by(Item.framework_id, Item.requirement_key, Item.due_on, Item.status)
     ).all()
     out = []
-    for fw_key, req_key, due_on, status, count in rows:
-        for ref in by_target.get((fw_key, req_key), ()):
+    for fw_id, req_key, due_on, status, count in rows:
+        for ref in by_target.get((key_of[fw_id], req_key), ()):
             out.append((ref.framework_title, ref.section_title, due_on, status, count))
     return out
 
