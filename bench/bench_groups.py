@@ -5,14 +5,21 @@ then requests /g/<group>/ through the whole app (session, group role, queries, t
 of wall and CPU time per request and the SQL statements per request, beside a group of 3 schools.
 Prints a markdown section; figures are reported, never asserted.
 Run: .venv/bin/python bench/bench_groups.py   (TRACKER_BENCH_DATABASE_URL, emptied, or SQLite in bench/out/)
+  --db URL: build into URL once, reuse it on later runs (a SQLite file, or a PostgreSQL database "*bench*")
+  --profile: also print cProfile's top functions over the 60-school requests (CPU, sorted by own time)
 """
 
+import argparse
+import cProfile
+import itertools
 import logging
 import os
+import pstats
 import statistics
 import sys
 import tempfile
 import time
+import uuid
 from pathlib import Path
 
 import sqlalchemy as sa
@@ -41,7 +48,35 @@ def _group(db, slug, schools):
     return lead.id
 
 
-def _measure(app, db, slug, user_id):
+def _toucher(app, db, slug):
+    """A change to one school of the group (an audit event, as every change writes), the next school each
+    call: the kept rows of the other schools serve, that school is counted again."""
+    from tracker import audit
+    from tracker.group_access import SchoolGroup
+    from tracker.tenancy import School
+
+    with app.app_context():
+        ids = (
+            db.session.execute(
+                sa.select(School.id)
+                .join(SchoolGroup, SchoolGroup.id == School.group_id)
+                .where(SchoolGroup.slug == slug)
+            )
+            .scalars()
+            .all()
+        )
+    turn = itertools.count()
+
+    def touch():
+        with app.app_context():
+            school = db.session.get(School, ids[next(turn) % len(ids)])
+            audit.record("bench.touched", school=school, subject=school)
+            db.session.commit()
+
+    return touch
+
+
+def _measure(app, db, slug, user_id, profile=False, touch=None):
     from tracker.auth.models import LoginSession, User
 
     client = app.test_client()
@@ -52,7 +87,9 @@ def _measure(app, db, slug, user_id):
         sess["_user_id"] = token
     path = f"/g/{slug}/"
     assert client.get(path).status_code == 200
+    touch = touch or (lambda: None)
     statements = []
+    touch()
     with app.app_context():
         listener = lambda *a: statements.append(1)  # noqa: E731
         sa.event.listen(db.engine, "before_cursor_execute", listener)
@@ -60,12 +97,21 @@ def _measure(app, db, slug, user_id):
         sa.event.remove(db.engine, "before_cursor_execute", listener)
     wall, cpu = [], []
     for _ in range(REQUESTS):
+        touch()
         t, c = time.perf_counter(), time.process_time()
         response = client.get(path)
         wall.append((time.perf_counter() - t) * 1000)
         cpu.append((time.process_time() - c) * 1000)
         assert response.status_code == 200
     wall.sort()
+    if profile:
+        profiler = cProfile.Profile()
+        profiler.enable()
+        for _ in range(10):
+            client.get(path)
+        profiler.disable()
+        pstats.Stats(profiler).sort_stats("tottime").print_stats(25)
+        pstats.Stats(profiler).sort_stats("cumulative").print_stats(40)
     return {
         "p50": statistics.median(wall),
         "p99": wall[int(len(wall) * 0.99) - 1],
@@ -74,9 +120,44 @@ def _measure(app, db, slug, user_id):
     }
 
 
+def _built(url):
+    """The lead ids of trust-3 and trust-60 when URL already holds them (an earlier --db run), else None."""
+    engine = sa.create_engine(url)
+    try:
+        with engine.connect() as conn:
+            rows = conn.exec_driver_sql(
+                "SELECT g.slug, m.user_id FROM school_groups g JOIN group_memberships m ON m.group_id = g.id"
+                " WHERE g.slug IN ('trust-3', 'trust-60')"
+            ).all()
+    except sa.exc.DBAPIError:
+        return None
+    finally:
+        engine.dispose()
+    found = {slug: uuid.UUID(str(user_id)) for slug, user_id in rows}
+    return (found["trust-3"], found["trust-60"]) if len(found) == 2 else None
+
+
 def main():
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--db", help="a database to build once and reuse (PostgreSQL: its name has 'bench')")
+    parser.add_argument("--profile", action="store_true")
+    args = parser.parse_args()
     tmp = Path(tempfile.mkdtemp(prefix="bench-groups-"))
-    os.environ["TRACKER_DATABASE_URL"] = url = database_url("groups.sqlite3")
+    reused = _built(args.db) if args.db else None
+    if reused is not None:
+        url = args.db
+    elif args.db and args.db.startswith("postgresql"):
+        os.environ["TRACKER_BENCH_DATABASE_URL"] = args.db  # emptied by database_url (which checks the name)
+        url = database_url()
+    elif args.db:
+        url = args.db
+        for suffix in ("", "-wal", "-shm"):
+            Path(f"{sa.engine.make_url(url).database}{suffix}").unlink(missing_ok=True)
+    else:
+        url = database_url("groups.sqlite3")
+    os.environ["TRACKER_DATABASE_URL"] = url
     from tracker import create_app
     from tracker.db import db
 
@@ -84,30 +165,41 @@ def main():
     app = create_app(
         {"INSTANCE_PATH": str(tmp), "SECRET_KEY": "bench", "TRACKER_EVIDENCE_DIR": str(tmp / "ev")}
     )
-    with app.app_context():
-        from flask_migrate import upgrade
+    if reused is not None:
+        small, big = reused
+        built = 0.0
+    else:
+        with app.app_context():
+            from flask_migrate import upgrade
 
-        from tracker.devtools.benchdata import generate_school
-        from tracker.seeding import seed_all
+            from tracker.devtools.benchdata import generate_school
+            from tracker.seeding import seed_all
 
-        upgrade()
-        seed_all(app.config["TRACKER_SEEDS_DIR"])
-        db.session.commit()
-        started = time.perf_counter()
-        schools = []
-        for n in range(1, SCHOOLS + 1):
-            schools.append(generate_school(f"member-{n}", staff=STAFF, seed=n))
+            upgrade()
+            seed_all(app.config["TRACKER_SEEDS_DIR"])
             db.session.commit()
-        built = time.perf_counter() - started
-        big = _group(db, "trust-60", schools)
-        small = _group(db, "trust-3", [generate_school(f"small-{n}", staff=STAFF, seed=n) for n in (1, 2, 3)])
-        db.session.commit()
-        from tracker.db import refresh_planner_statistics
+            started = time.perf_counter()
+            schools = []
+            for n in range(1, SCHOOLS + 1):
+                schools.append(generate_school(f"member-{n}", staff=STAFF, seed=n))
+                db.session.commit()
+            built = time.perf_counter() - started
+            big = _group(db, "trust-60", schools)
+            small = _group(
+                db, "trust-3", [generate_school(f"small-{n}", staff=STAFF, seed=n) for n in (1, 2, 3)]
+            )
+            db.session.commit()
+            from tracker.db import refresh_planner_statistics
 
-        refresh_planner_statistics()
-        db.session.commit()
+            refresh_planner_statistics()
+            db.session.commit()
     few = _measure(app, db, "trust-3", small)
-    many = _measure(app, db, "trust-60", big)
+    many = _measure(app, db, "trust-60", big, profile=args.profile)
+    one = _measure(app, db, "trust-60", big, touch=_toucher(app, db, "trust-60"))
+    cache = app.config["TRACKER_PAGE_CACHE"]
+    app.config["TRACKER_PAGE_CACHE"] = False
+    counted = _measure(app, db, "trust-60", big)
+    app.config["TRACKER_PAGE_CACHE"] = cache
     database = "PostgreSQL" if url.startswith("postgresql") else "SQLite"
     print(
         "\n".join(
@@ -122,6 +214,13 @@ def main():
                 f"| 3 schools | {few['p50']:.1f} | {few['p99']:.1f} | {few['cpu']:.1f} | {few['queries']} |",
                 f"| {SCHOOLS} schools | {many['p50']:.1f} | {many['p99']:.1f} | {many['cpu']:.1f} | "
                 f"{many['queries']} |",
+                f"| {SCHOOLS} schools, one changed before each request | {one['p50']:.1f} | {one['p99']:.1f} "
+                f"| {one['cpu']:.1f} | {one['queries']} |",
+                f"| {SCHOOLS} schools, page cache off (every school counted) | {counted['p50']:.1f} "
+                f"| {counted['p99']:.1f} | {counted['cpu']:.1f} | {counted['queries']} |",
+                "",
+                f"Page cache {'on' if cache else 'off'} (TRACKER_PAGE_CACHE) but in the last row: a school's "
+                "row is kept until its audit head moves.",
             ]
         )
     )

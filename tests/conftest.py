@@ -4,7 +4,9 @@ each test inside a transaction that is rolled back, factories for schools, users
 import os
 import smtplib
 import uuid
+from contextlib import contextmanager
 from datetime import date
+from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
@@ -97,17 +99,96 @@ def app(database_url, tmp_path_factory):
     return app
 
 
-@pytest.fixture(autouse=True)
-def _transaction(app):
-    """Run each test in a transaction that is rolled back; app commits become savepoint releases."""
+def _session_on(connection):
+    """A scoped session on `connection` whose commits are savepoint releases (the transaction stays open)."""
+    return sa.orm.scoped_session(
+        sa.orm.sessionmaker(bind=connection, join_transaction_mode="create_savepoint"),
+        scopefunc=_app_ctx_id,
+    )
+
+
+class _SharedRows:
+    """Rows a module builds once for its tests (see `shared_rows`): the connection they were built on, still
+    in its transaction, and the files they wrote (path -> bytes), put back after a test removed one."""
+
+    def __init__(self, connection, files):
+        self.connection = connection
+        self.files = files
+
+    def restore_files(self):
+        for path, data in self.files.items():
+            if not (path.is_file() and path.stat().st_size == len(data)):
+                path.parent.mkdir(parents=True, exist_ok=True)
+                path.write_bytes(data)
+
+
+#: fixture name -> the rows it shares, while its module runs (see `shared_rows`); one module at a time
+_SHARED = {}
+
+
+def _stored_files(app):
+    found = set()
+    for key in ("TRACKER_EVIDENCE_DIR", "TRACKER_ARCHIVE_DIR"):
+        root = Path(app.config[key])
+        if root.is_dir():
+            found.update(path for path in root.rglob("*") if path.is_file())
+    return found
+
+
+@contextmanager
+def shared_rows(app, name, build):
+    """For a module-scoped fixture called `name`: run `build()` once, commit, and yield what it returned.
+
+    Building the same rows for each of hundreds of tests was most of their time; instead each test of the
+    module from then on runs in a savepoint of the connection the rows were built on (not a connection of its
+    own), rolled back after the test, so each test sees the rows exactly as built, whatever the one before
+    did. The rows are gone when the module ends. Files the build stored (evidence, archives) are written
+    again after a test that removed them. ORM objects in the result are detached: `world.attached` loads a
+    world's rows in the test's own session."""
+    assert not _SHARED, "one module's shared rows at a time"
     with app.app_context():
         connection = db.engine.connect()
         outer = connection.begin()
         original = db.session
-        db.session = sa.orm.scoped_session(
-            sa.orm.sessionmaker(bind=connection, join_transaction_mode="create_savepoint"),
-            scopefunc=_app_ctx_id,
-        )
+        db.session = _session_on(connection)
+        before = _stored_files(app)
+        try:
+            built = build()
+            db.session.commit()
+        except BaseException:
+            db.session.remove()
+            db.session = original
+            outer.rollback()
+            connection.close()
+            raise
+        db.session.remove()
+        db.session = original
+        files = {path: path.read_bytes() for path in _stored_files(app) - before}
+    _SHARED[name] = _SharedRows(connection, files)
+    try:
+        yield built
+    finally:
+        del _SHARED[name]
+        outer.rollback()
+        connection.close()
+
+
+@pytest.fixture(autouse=True)
+def _transaction(app):
+    """Run each test in a transaction that is rolled back; app commits become savepoint releases.
+
+    While a module's shared rows exist (`shared_rows`), its tests run in a savepoint of their connection: one
+    connection writes (SQLite lets only one hold the write lock) and each test sees the rows as built."""
+    shared = next(iter(_SHARED.values()), None)
+    with app.app_context():
+        if shared is None:
+            connection = db.engine.connect()
+            outer = connection.begin()
+        else:
+            connection = shared.connection
+            outer = connection.begin_nested()
+        original = db.session
+        db.session = _session_on(connection)
         limiter.reset()
         try:
             yield
@@ -115,7 +196,28 @@ def _transaction(app):
             db.session.remove()
             db.session = original
             outer.rollback()
-            connection.close()
+            if shared is None:
+                connection.close()
+            else:
+                shared.restore_files()
+
+
+@pytest.fixture(scope="module")
+def shared_worlds(app):
+    """The two-school world (tests/world.py) built once for the module's tests that use `worlds`."""
+    from .world import build_worlds
+
+    with shared_rows(app, "shared_worlds", build_worlds) as built:
+        yield built
+
+
+@pytest.fixture
+def worlds(shared_worlds, _transaction):
+    """(A, B) as `world.build_worlds()` returns them, built once per module: each test gets them as built
+    (its changes are rolled back), their rows loaded in the test's session."""
+    from .world import attached
+
+    return tuple(attached(world) for world in shared_worlds)
 
 
 @pytest.fixture(autouse=True)

@@ -3,13 +3,16 @@ read-only school pages, group items, the weekly group digest, the group report (
 pages."""
 
 import io
+import re
 import statistics
 import time
 import uuid
-from datetime import date, timedelta
+from datetime import UTC, date, datetime, timedelta
 
+import time_machine
 from sqlalchemy import event
 
+from tracker import audit, pagecache
 from tracker.auth.models import User
 from tracker.extensions import db
 from tracker.frameworks.models import Framework
@@ -129,6 +132,74 @@ def test_the_dashboard_reads_with_a_fixed_number_of_queries_and_fast(app):
     wall_p50 = statistics.median(wall)
     print(f"group dashboard, 60 schools: {many} queries, p50 {p50:.1f} ms CPU, {wall_p50:.1f} ms wall")
     assert p50 < 100
+
+
+def test_each_schools_row_is_kept_until_its_audit_head_moves(app, monkeypatch):
+    """With the page cache on: the second read counts nothing again (fewer statements, the same rows, even a
+    change made behind the audit chain's back); one audit event of a school (every change writes one) and
+    the next read counts that school again, and only it; the statements are the same for 3 and 30 schools."""
+    monkeypatch.setitem(app.config, "TRACKER_PAGE_CACHE", True)
+    pagecache.fragments.clear()
+    try:
+        statements = {}
+        for n in (3, 30):
+            group, lead = _group_of(n)
+            client = sign_in(app.test_client(), lead)
+            url = f"/g/{group.slug}/"
+            counted, first = _count_queries(app, client, url)
+            kept, again = _count_queries(app, client, url)
+            assert kept < counted and again.get_data(as_text=True).count("<tr>") == n + 1
+            statements[n] = (counted, kept)
+        assert statements[3] == statements[30], statements
+        changed, untouched = (
+            db.session.execute(
+                db.select(School).where(School.group_id == group.id).order_by(School.name).limit(2)
+            )
+            .scalars()
+            .all()
+        )
+        cells = {s: f'<a href="/s/{s.slug}/review/">' for s in (changed, untouched)}
+        assert all(cell + "1</a>" in first.get_data(as_text=True) for cell in cells.values())
+        db.session.execute(
+            db.update(ReviewQuery)
+            .where(ReviewQuery.school_id.in_([changed.id, untouched.id]))
+            .values(state="closed")
+        )
+        db.session.commit()
+        body = client.get(url).get_data(as_text=True)
+        assert cells[changed] + "1</a>" in body and cells[untouched] + "1</a>" in body  # no audit event yet
+        audit.record("query.closed", school=changed, subject=changed)
+        db.session.commit()
+        recounted, response = _count_queries(app, client, url)
+        body = response.get_data(as_text=True)
+        assert cells[changed] + "0</a>" in body and cells[untouched] + "1</a>" in body
+        assert recounted == statements[30][0]
+    finally:
+        pagecache.fragments.clear()
+
+
+@time_machine.travel(datetime(2026, 11, 23, 12, 0, tzinfo=UTC), tick=False)
+def test_overdue_figures_use_each_schools_own_date(app):
+    """Noon UTC on 23 November is already the 24th at Kiritimati (UTC+14) and still the 23rd at Pago Pago
+    (UTC-11): an item and a check due on the 23rd are overdue in the first school only."""
+    group, lead = _group_of(2)
+    east, west = (
+        db.session.execute(db.select(School).where(School.group_id == group.id).order_by(School.name))
+        .scalars()
+        .all()
+    )
+    east.timezone, west.timezone = "Pacific/Kiritimati", "Pacific/Pago_Pago"
+    db.session.execute(
+        db.update(Item)
+        .where(Item.school_id.in_([east.id, west.id]), Item.title.in_(["Late", "Police check"]))
+        .values(due_on=date(2026, 11, 23))
+    )
+    db.session.commit()
+    body = sign_in(app.test_client(), lead).get(f"/g/{group.slug}/").get_data(as_text=True)
+    for school, overdue in ((east, 1), (west, 0)):
+        assert f'href="/s/{school.slug}/items?overdue=1">{overdue}</a>' in body, school.timezone
+        gaps_and_checks = re.findall(rf'href="/s/{school.slug}/people/\?filter=incomplete">(\d+)</a>', body)
+        assert gaps_and_checks == ["1", str(overdue)], school.timezone
 
 
 def test_dashboard_figures_sort_filter_and_links(app):

@@ -14,15 +14,15 @@ from tracker.library_files.models import ResourceFile
 from tracker.library_files.storage import path_of
 
 from .test_library import text_of
-from .world import build_worlds, sign_in
+from .world import sign_in
 
 PDF = b"%PDF-1.4\n1 0 obj << /Type /Catalog >> endobj\ntrailer << /Root 1 0 R >>\n%%EOF\n"
 KEY = "safer-recruitment-checklist"
 
 
 @pytest.fixture
-def worlds(app):
-    a, b = build_worlds()
+def worlds(app, worlds):
+    a, b = worlds  # conftest's: built once for the module, each test sees them as built
     admin_user = a.members["head"].user
     admin_user.is_platform_admin = True
     db.session.commit()

@@ -12,6 +12,8 @@ from tracker.extensions import db
 from tracker.people import register
 from tracker.people import services as people
 from tracker.people.models import Person, RiskAssessment
+from tracker.policies import services as policies
+from tracker.policies.services import register_acknowledgements
 from tracker.tracking.models import Item
 
 from .test_tracking_queries import counted_queries
@@ -314,3 +316,165 @@ def test_the_register_and_the_validator_use_the_same_number_of_queries_for_20_or
         assert response.status_code == 200
         counts.append(len(statements))
     assert counts[0] == counts[1], counts
+
+
+def test_a_row_has_a_cell_for_every_check_even_those_not_read_and_no_other(app, make_school):
+    school = make_school()
+    _many(school, 2)
+    cols, rows, _ = register.build(school, keys=["right-to-work"])
+    row = rows[0]
+    assert row.cells["right-to-work"].items
+    for c in cols:
+        if c.key != "right-to-work":
+            assert row.cells[c.key].items == [] and row.cells[c.key].risk == row.cells["right-to-work"].risk
+    with pytest.raises(KeyError):
+        row.cells["no-such-check"]
+
+
+@pytest.fixture
+def cache_on(app, monkeypatch):
+    from tracker import pagecache
+
+    monkeypatch.setitem(app.config, "TRACKER_PAGE_CACHE", True)
+    pagecache.fragments.clear()
+    yield
+    pagecache.fragments.clear()
+
+
+def _table(html):
+    """The register's table and what follows it (the page around it has a form token that changes)."""
+    return html[html.index("<table") : html.index("</main>")]
+
+
+def _reads_items(statements):
+    return any(re.search(r"\bFROM items\b", s) for s in statements)
+
+
+def test_the_register_is_kept_while_the_school_stands_still_per_query_and_a_change_shows(
+    app, make_school, make_member, cache_on
+):
+    school = make_school()
+    lead = make_member(school, "lead")
+    _many(school, 3)
+    client = sign_in(app.test_client(), lead.user)
+    url = f"/s/{school.slug}/people/"
+    with counted_queries() as cold:
+        first = client.get(url).get_data(as_text=True)
+    with counted_queries() as warm:
+        again = client.get(url).get_data(as_text=True)
+    assert _table(again) == _table(first) and "Many 0002" in first
+    assert _reads_items(cold) and not _reads_items(warm), "the second page was served from the cache"
+    assert len(warm) < len(cold)
+    process = client.get(url + "?view=process").get_data(as_text=True)
+    assert "Every gap in employment explained" in process and "Every gap" not in first  # that view's only
+    assert _table(client.get(url + "?view=process").get_data(as_text=True)) == _table(process)
+    for _ in range(2):  # the error is the request's, not the cached part's
+        response = client.get(url + "?since=2020-13-01")
+        assert response.status_code == 400 and "is not a date" in response.get_data(as_text=True)
+
+    people.add_person(  # writes an audit event: the school's data changed
+        school,
+        full_name="Aaron Added",
+        email=None,
+        category="teaching",
+        start_on=date(2025, 8, 1),
+        countries=["Kenya"],
+    )
+    db.session.commit()
+    with counted_queries() as after_change:
+        changed = client.get(url).get_data(as_text=True)
+    assert "Aaron Added" in changed and _reads_items(after_change)
+
+
+def test_the_acknowledged_column_of_any_few_people_is_what_coverage_says_of_them(
+    app, make_school, make_member
+):
+    school = make_school()
+    today = school.today()
+    lead, hr, staff = (make_member(school, role) for role in ("lead", "hr", "staff"))
+
+    def person(name, category, email=None, start_on=date(2024, 8, 1)):
+        return people.add_person(
+            school, full_name=name, email=email, category=category, start_on=start_on, countries=["Kenya"]
+        )
+
+    in_hr = person("Hana HR", "support", hr.user.email)  # in the first document's audience by their role
+    in_staff = person("Sam Staff", "teaching", staff.user.email)
+    teacher = person("Tara Teacher", "teaching")
+    starter = person("Nia New", "teaching", start_on=today + timedelta(days=40))
+    volunteer = person("Vic Volunteer", "volunteer")
+    leaver = person("Lee Leaver", "teaching")
+    db.session.execute(
+        sa.update(Person).where(Person.id == leaver.id).values(leave_on=today - timedelta(days=1))
+    )
+    db.session.commit()
+    first, second = (
+        policies.publish(
+            school,
+            title=title,
+            kind="child_protection",
+            roles=roles,
+            categories=categories,
+            button_text="",
+            label="v1",
+            body="Keep children safe.",
+            upload=None,
+            deadline=deadline,
+            user=lead.user,
+            stored=[],
+        )
+        for title, roles, categories, deadline in (
+            ("Child protection policy", ["hr"], ["teaching"], today + timedelta(days=10)),
+            ("Code of conduct", [], ["teaching", "volunteer"], today - timedelta(days=3)),
+        )
+    )
+    db.session.commit()
+    policies.acknowledge(school, first, user=staff.user, person=in_staff)
+    policies.acknowledge(school, second, user=staff.user, person=None)  # found by their account
+    policies.acknowledge(school, second, user=hr.user, person=None)  # not in its audience: not shown
+    policies.record_sheet(school, second, people=[teacher], signed_on=today, user=lead.user)
+    db.session.commit()
+
+    expected = {p.id: [] for p in (in_hr, in_staff, teacher, starter, volunteer, leaver)}
+    for cov in policies.coverage(school):
+        for e in cov.entries:
+            if e.reader.person_id in expected:
+                name = f"{cov.document.title} {cov.version.label}"
+                state = e.ack.signed_on.isoformat() if e.ack else f"{'overdue' if e.overdue else 'not yet'}"
+                expected[e.reader.person_id].append((name, state))
+    assert expected[leaver.id] == [] and len(expected[in_hr.id]) == 1 and len(expected[teacher.id]) == 2
+    assert [state for _, state in expected[in_staff.id]] == [today.isoformat()] * 2
+
+    def shown(text):
+        return [(part.split(": ")[0], part.split(": ")[1].split(" (due")[0]) for part in text.split("; ")]
+
+    everyone = register_acknowledgements(school, people=list(db.session.get(Person, pid) for pid in expected))
+    for pid, parts in expected.items():
+        one = register_acknowledgements(school, people=[db.session.get(Person, pid)])
+        column = one[policies.REGISTER_COLUMN][pid]
+        assert column == everyone[policies.REGISTER_COLUMN][pid]
+        assert (shown(column) if parts else column) == (parts or "—"), pid
+
+
+def test_the_kept_register_is_made_again_when_the_framework_file_changes(
+    app, make_school, make_member, cache_on
+):
+    from tracker.frameworks.models import Framework, Requirement
+
+    school = make_school()
+    lead = make_member(school, "lead")
+    _many(school, 2)
+    client = sign_in(app.test_client(), lead.user)
+    url = f"/s/{school.slug}/people/"
+    assert "Right to work confirmed" in client.get(url).get_data(as_text=True)
+    framework = people.recruitment_framework()
+    # what loading a changed file does (frameworks.services.load_framework): new titles, a new checksum
+    db.session.execute(
+        sa.update(Requirement)
+        .where(Requirement.framework_id == framework.id, Requirement.key == "right-to-work")
+        .values(title="Right to work checked")
+    )
+    db.session.execute(sa.update(Framework).where(Framework.id == framework.id).values(checksum="changed"))
+    db.session.commit()
+    page = client.get(url).get_data(as_text=True)
+    assert "Right to work checked" in page and "Right to work confirmed" not in page

@@ -5,7 +5,7 @@ from flask import url_for
 
 from tracker.extensions import db
 
-from .world import FORM_DATA, build_worlds, methods_of, sign_in, url_args
+from .world import FORM_DATA, methods_of, sign_in, url_args
 
 ALL = {"lead", "head", "hr", "staff", "accreditor"}
 MANAGERS = {"lead", "head"}
@@ -149,11 +149,11 @@ CASES = [
 @pytest.mark.parametrize(
     "endpoint,method,role,allowed", CASES, ids=[f"{e}-{m}-{r}-{'yes' if a else 'no'}" for e, m, r, a in CASES]
 )
-def test_role_matrix(app, endpoint, method, role, allowed):
+def test_role_matrix(app, worlds, endpoint, method, role, allowed):
     """Allowed roles get through (no 403/404, never a 5xx); every other role gets 403 and changes nothing."""
     from .conftest import audit_count
 
-    a, _ = build_worlds()
+    a, _ = worlds
     rule = next(r for r in app.url_map.iter_rules() if r.endpoint == endpoint and method in r.methods)
     with app.test_request_context():
         url = url_for(endpoint, **url_args(rule, a.school.slug, a))

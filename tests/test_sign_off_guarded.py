@@ -144,6 +144,34 @@ def test_the_summary_counts_open_items_queries_recruitment_and_training_gaps(app
     assert _url(a) in years and "Review and sign off" in years
 
 
+def test_the_recruitment_count_is_the_registers_incomplete_filter_and_leaves_out_leavers(app):
+    """The sign-off's "people with open recruitment checks" is read from the items (the semi-join over the
+    register's filter was a nested loop per person on PostgreSQL): still the register's incomplete people, so
+    a leaver with open checks drops out of it."""
+    from tracker.people import register
+    from tracker.people.models import Person
+
+    a, _ = build_worlds()
+    year = _year(a)
+
+    def recruitment():
+        return signing.open_counts(signing.open_work(a.school, year)).get("recruitment", 0)
+
+    def listed():
+        return len(db.session.execute(register._people_query(a.school, "incomplete")).scalars().all())
+
+    before = recruitment()
+    assert before == listed() >= 1
+    person_id = db.session.scalar(
+        sa.select(Item.person_id).where(
+            Item.school_id == a.school.id, Item.kind == ItemKind.CHECK, Item.status.in_(OPEN_STATUSES)
+        )
+    )
+    db.session.get(Person, person_id).leave_on = a.school.today() - timedelta(days=1)
+    db.session.commit()
+    assert recruitment() == listed() == before - 1
+
+
 # --- the comment, the password, the checkbox ---------------------------------------------------------------
 
 

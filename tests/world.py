@@ -8,6 +8,8 @@ import uuid
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 
+import sqlalchemy as sa
+
 from tracker.auth.models import LoginSession
 from tracker.extensions import db
 from tracker.library.services import add_school_resource
@@ -210,6 +212,23 @@ def build_worlds():
     b = _school("B", MARKER)
     db.session.commit()
     return a, b
+
+
+def attached(world):
+    """A copy of a world built in another session (a module's shared worlds: conftest's `worlds`) whose rows
+    are loaded in the current session, so a test can read and change them."""
+
+    def load(value):
+        if isinstance(value, dict):
+            return {key: load(item) for key, item in value.items()}
+        state = sa.inspect(value, raiseerr=False)
+        if isinstance(state, sa.orm.InstanceState):
+            return db.session.get(state.mapper.class_, state.identity)
+        return value
+
+    copy = SchoolWorld(world.school, world.members, world.target_member)
+    copy.__dict__.update({name: load(value) for name, value in vars(world).items()})
+    return copy
 
 
 def sign_in(client, user):

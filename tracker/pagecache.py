@@ -1,5 +1,8 @@
 """Rendered page parts kept per process, keyed by where the school's audit chain stands.
 
+What is kept: the dashboard's body, training coverage, the register's table (per query string) and each
+school's row of a group dashboard (tracker/groups/dashboard.py).
+
 Every change to a school's data writes an audit event (the audit tests check each service), so a part
 rendered for the same school, audit head, day, member and role is still right. Each worker keeps its own
 small LRU; each request reads the head from the database, so workers never serve each other's stale parts.

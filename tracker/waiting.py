@@ -39,10 +39,11 @@ _batch: ContextVar[dict | None] = ContextVar("waiting_batch", default=None)
 
 
 @contextmanager
-def batched():
+def batched(schools=None):
     """While this runs (the digest job), `per_school` computes each school-wide answer once and keeps it, so
-    the lines of a school's many members cost a few queries per school, not a few per member."""
-    token = _batch.set({})
+    the lines of a school's many members cost a few queries per school, not a few per member. `schools`
+    ({school id: its today}) are the schools the job builds together: `per_batch` reads them all at once."""
+    token = _batch.set({"schools": dict(schools or {}), "memo": {}})
     try:
         yield
     finally:
@@ -56,13 +57,32 @@ def is_batched() -> bool:
 
 def per_school(school, key, compute):
     """`compute()`, once per school and `key` while `batched()` runs; every time otherwise."""
-    memo = _batch.get()
-    if memo is None:
+    state = _batch.get()
+    if state is None:
         return compute()
+    memo = state["memo"]
     full = (school.id, key)
     if full not in memo:
         memo[full] = compute()
     return memo[full]
+
+
+def per_batch(school, key, today, compute, default):
+    """The school's answer from `compute(school_ids, today)` ({school id: answer}; `default` for a school it
+    leaves out). While `batched(schools)` runs with this school in it, `compute` runs once for every school of
+    the batch with the same `today` (one query per kind per batch, not per school); otherwise for this school
+    alone (once per school and `key` while `batched()` runs)."""
+    state = _batch.get()
+    if state is None:
+        return compute([school.id], today).get(school.id, default)
+    if state["schools"].get(school.id) != today:
+        return per_school(school, (key, today), lambda: compute([school.id], today).get(school.id, default))
+    memo = state["memo"]
+    full = ("batch", key, today)
+    if full not in memo:
+        ids = [sid for sid, day in state["schools"].items() if day == today]
+        memo[full] = compute(ids, today)
+    return memo[full].get(school.id, default)
 
 
 def lines_for(school, member, today: date) -> list[WaitingLine]:

@@ -5,13 +5,13 @@ Locally the browser tests skip when /usr/bin/chromium is missing; in CI (CI=true
 """
 
 import os
-import subprocess
 from pathlib import Path
 
 import pytest
 
 from ..databases import fresh_postgres
-from ..live_server import FLASK, ROOT, serving
+from ..live_server import serving
+from .flask_commands import FlaskCommands
 
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = [
@@ -43,8 +43,10 @@ def _live_database(tmp_path):
     return fresh_postgres(url, "_live")
 
 
-#: the live server's environment, for `live_flask` (set by the `live_server` fixture)
+#: the live server's environment (set by the `live_server` fixture)
 _LIVE_ENV = {}
+#: the process that runs `live_flask`'s commands while the live server is up
+_LIVE_COMMANDS = []
 
 
 @pytest.fixture(scope="session")
@@ -60,11 +62,19 @@ def live_server(tmp_path_factory):
         "TRACKER_EVIDENCE_DIR": str(tmp / "evidence"),
         "FLASK_APP": "tracker",
     }
-    for step in (["db", "upgrade"], ["seed"], ["demo", "load"]):
-        subprocess.run(FLASK + step, env=env, cwd=ROOT, check=True, capture_output=True, timeout=300)
-    _LIVE_ENV.update(env)
-    with serving(env, tmp / "server.log") as base:
-        yield base
+    commands = FlaskCommands(env, tmp / "commands.log")
+    try:
+        for step in (["db", "upgrade"], ["seed"], ["demo", "load"]):
+            done = commands.run(*step)
+            if done["code"] != 0:
+                raise RuntimeError(f"flask {' '.join(step)} failed: {done['stderr'][-3000:]}")
+        _LIVE_ENV.update(env)
+        _LIVE_COMMANDS.append(commands)
+        with serving(env, tmp / "server.log") as base:
+            yield base
+    finally:
+        _LIVE_COMMANDS.clear()
+        commands.close()
 
 
 @pytest.fixture
@@ -74,11 +84,9 @@ def live_flask(live_server):
     other browser tests on the same worker still find the demo school as `flask demo load` left it."""
 
     def run(*args):
-        done = subprocess.run(
-            FLASK + list(args), env=_LIVE_ENV, cwd=ROOT, capture_output=True, text=True, timeout=300
-        )
-        assert done.returncode == 0, done.stderr
-        return done.stdout
+        done = _LIVE_COMMANDS[0].run(*args)
+        assert done["code"] == 0, done["stderr"]
+        return done["stdout"]
 
     return run
 

@@ -1,9 +1,10 @@
 """Evidence pages of an item: add files or a link, download a file, remove one (URLs under the item's).
 
 A staff member's evidence for their own item is stored pending verification (evidence/verification.py); the
-lead or head verifies it from the item page or the "To verify" list (tracker/training/verify_views.py)."""
+lead or head verifies it from the item page, a recruitment check's page or the "To verify" list
+(tracker/training/verify_views.py). The removal sends the member back to the page it came from (`back`)."""
 
-from flask import Blueprint, abort, flash, g, redirect, send_file, url_for
+from flask import Blueprint, abort, flash, g, redirect, request, send_file, url_for
 from flask_login import current_user
 
 from .. import audit
@@ -103,4 +104,8 @@ def remove(item_id, evidence_id):
         services.remove(g.school, item, row)
         tx.after_commit(services.discard, g.school, [row])  # the file goes only once its removal is saved
     flash(f"“{row.name}” was removed from this item. Its record stays in the history.", "success")
+    if request.form.get("back") == "check" and item.person_id:  # the removal was on the check's page
+        return redirect(
+            url_for("people.update_check", person_id=item.person_id, item_id=item.id) + "#evidence"
+        )
     return redirect(url_for("tracking.item", item_id=item.id) + "#evidence")

@@ -47,53 +47,56 @@ def group(group_id):
     return _group_page(_group_or_404(group_id))
 
 
+def _change(group, change, *, form=None, field=None, form_name=None):
+    """Every change on a group's page: `change()` (it returns the message to flash) in one transaction once
+    `form`, if any, is valid, then back to the group page; else that page again (400) with the form's errors,
+    a refused change's message beside `field` (or flashed)."""
+    if form is None or form.validate_on_submit():
+        with saving(form, field) as tx:
+            message = change()
+        if tx.ok:
+            flash(message, "success")
+            return redirect(url_for(".group", group_id=group.id))
+    return _group_page(group, status=400, **({form_name: form} if form_name else {}))
+
+
 @admin_bp.route("/<uuid:group_id>/schools", methods=["POST"])
 @platform_admin
 def add_school(group_id):
-    group = _group_or_404(group_id)
-    form = AddSchoolForm()
-    if form.validate_on_submit():
-        with saving(form, "school") as tx:
-            school = services.add_school(group, form.school.data)
-        if tx.ok:
-            flash(f"{school.name} is now in {group.name}.", "success")
-            return redirect(url_for(".group", group_id=group.id))
-    return _group_page(group, school_form=form, status=400)
+    group, form = _group_or_404(group_id), AddSchoolForm()
+
+    def change():
+        return f"{services.add_school(group, form.school.data).name} is now in {group.name}."
+
+    return _change(group, change, form=form, field="school", form_name="school_form")
 
 
 @admin_bp.route("/<uuid:group_id>/schools/<uuid:school_uuid>/remove", methods=["POST"])
 @platform_admin
 def remove_school(group_id, school_uuid):
     group = _group_or_404(group_id)
-    with saving() as tx:
-        school = services.remove_school(group, school_uuid)
-    if tx.ok:
-        flash(f"{school.name} has left {group.name}.", "success")
-        return redirect(url_for(".group", group_id=group.id))
-    return _group_page(group, status=400)
+    return _change(group, lambda: f"{services.remove_school(group, school_uuid).name} has left {group.name}.")
 
 
 @admin_bp.route("/<uuid:group_id>/roles", methods=["POST"])
 @platform_admin
 def give_role(group_id):
-    group = _group_or_404(group_id)
-    form = GroupRoleForm()
-    if form.validate_on_submit():
-        with saving(form, "email") as tx:
-            services.give_role(group, email=form.email.data, role=form.role.data)
-        if tx.ok:
-            flash(f"{form.email.data} now holds a role in {group.name}.", "success")
-            return redirect(url_for(".group", group_id=group.id))
-    return _group_page(group, role_form=form, status=400)
+    group, form = _group_or_404(group_id), GroupRoleForm()
+
+    def change():
+        services.give_role(group, email=form.email.data, role=form.role.data)
+        return f"{form.email.data} now holds a role in {group.name}."
+
+    return _change(group, change, form=form, field="email", form_name="role_form")
 
 
 @admin_bp.route("/<uuid:group_id>/roles/<uuid:gm_id>/remove", methods=["POST"])
 @platform_admin
 def remove_role(group_id, gm_id):
     group = _group_or_404(group_id)
-    with saving() as tx:
+
+    def change():
         services.remove_role(group, gm_id)
-    if tx.ok:
-        flash("The group role was removed.", "success")
-        return redirect(url_for(".group", group_id=group.id))
-    return _group_page(group, status=400)
+        return "The group role was removed."
+
+    return _change(group, change)

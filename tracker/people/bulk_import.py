@@ -6,9 +6,12 @@ column given so that no default is computed row by row); the people already on t
 e-mail, or by name and start date when neither has an e-mail) are read once, their checks as plain rows, and
 only what the file changes is loaded and written. Importing the register's own export changes nothing.
 
-The audit trail gets one `people.imported` event per import (counts, and the id and name of every person
-added) instead of an event per person added; each change to a person already on the register, and to each of
-their checks, keeps its own event (`person.changed`, `check.changed`).
+The audit trail gets one `people.imported` event per import (counts, the id and name of every person added,
+and the id, name and changes of every person changed) instead of an event per person added or changed; each
+change to a check that the file makes keeps its own event (`check.changed`). When start dates move, the open
+checks of the people whose checks nothing else touches move together, a batch of people at a time
+(due_dates.move_open_checks_of); the rest (a person also in the file's check columns, or whose checklist
+changes) move at once, in the order update_person moves them, so the resulting data is the same.
 """
 
 from dataclasses import dataclass
@@ -19,9 +22,10 @@ from .. import audit
 from ..auth.models import User
 from ..db import db, new_id, utcnow
 from ..tenancy import Membership
-from ..tracking.models import DONE, NOT_APPLICABLE, Item
+from ..tracking.models import DONE, NOT_APPLICABLE, Item, ItemKind
 from . import checklist
 from .checks import CHECK_TO_STATUS, update_check
+from .due_dates import MOVE_BATCH, as_given, given_form, move_open_checks_of
 from .models import Person
 from .services import update_person
 
@@ -82,7 +86,7 @@ def _member_accounts(school) -> dict:
 
 #: the check columns an import compares with the file
 _CHECK_STATE = (
-    Item.person_id,
+    as_given(Item.person_id).label("person_id"),
     Item.requirement_key,
     Item.country,
     Item.check_status,
@@ -92,15 +96,19 @@ _CHECK_STATE = (
 
 
 def _check_states(school, person_ids) -> dict:
-    """{person id: {(requirement key, country): row}} of the checks of people on the register."""
+    """{person id: {(requirement key, country): row}} of the checks of people on the register (the items
+    sync_checklist reads). The ids are read as the driver gives them (a UUID made of each row's is most of
+    the work on SQLite) and matched with `person_ids` converted once."""
+    given = given_form(Item.person_id)
+    ids = {given(i): i for i in person_ids}
     out = {}
-    for chunk in _chunks(person_ids):
+    for chunk in _chunks(ids):
         for row in db.session.execute(
             db.select(*_CHECK_STATE).where(
-                Item.school_id == school.id, Item.person_id.in_(chunk), Item.requirement_key.is_not(None)
+                Item.school_id == school.id, as_given(Item.person_id).in_(chunk), Item.kind == ItemKind.CHECK
             )
         ):
-            out.setdefault(row.person_id, {})[(row.requirement_key, row.country)] = row
+            out.setdefault(ids[row.person_id], {})[(row.requirement_key, row.country)] = row
     return out
 
 
@@ -175,8 +183,15 @@ def import_rows(school, rows: list[dict], *, skipped=0, progress=None, actor=Non
     actor_id = actor.id if actor is not None else None
     now = utcnow()
     defaults = _item_defaults(now)
-    new_people, new_items, added = [], [], []
+    new_people, new_items, added, changed_people = [], [], [], []
     plans = {}  # checklists made once per (category, start date, countries), copied for each person
+    today = context["today"] if context is not None else school.today()
+    moves, seen, moved = {}, set(), 0  # {person id: new start date} of the open checks still to move
+
+    def move():
+        nonlocal moved
+        moved += move_open_checks_of(school, moves, today)
+        moves.clear()
 
     def write():
         if new_people:
@@ -223,17 +238,38 @@ def import_rows(school, rows: list[dict], *, skipped=0, progress=None, actor=Non
             added.append((person_id, values["full_name"], len(items)))
             report.added += 1
         else:
-            changed = update_person(school, person, email=r["email"], actor=actor, **values)
-            changed = _update_checks(school, person, checks, states.get(person.id, {}), actor) or changed
+            state = states.get(person.id, {})
+            checks = [c for c in checks if (c[0], c[1]) in state and _differs(state[(c[0], c[1])], c)]
+            email = (r["email"] or "").strip().lower() or None
+            if person.id in seen or email != person.email:  # rare: the general way, its own audit event
+                move()
+                changed = update_person(school, person, email=email, actor=actor, **values)
+            else:
+                change = _change_person(school, person, values, accounts)
+                changed = change is not None
+                if changed:
+                    changed_people.append([str(person.id), person.full_name, *change])
+                    resync = not _checklist_in_step(school, framework, context, plans, person, state)
+                    if "start_on" in change[1]:
+                        moves[person.id] = person.start_on
+                        if resync or checks:  # moved before the checklist or the checks change them
+                            move()
+                    if resync:
+                        checklist.sync_checklist(school, person, framework)
+            seen.add(person.id)
+            changed = _update_checks(school, person, checks, actor) or changed
             if changed:
                 report.changed += 1
             else:
                 report.unchanged += 1
         if len(new_people) >= IMPORT_BATCH:
             write()
+        if len(moves) >= MOVE_BATCH:
+            move()
         if progress is not None and (done % PROGRESS_EVERY == 0 or done == len(rows)):
             progress(done, len(rows))
     write()
+    move()
     del held
     audit.record(
         "people.imported",
@@ -247,46 +283,86 @@ def import_rows(school, rows: list[dict], *, skipped=0, progress=None, actor=Non
             "skipped": report.skipped,
             "checks_added": sum(n for _, _, n in added),
             "people_added": [[str(pid), name] for pid, name, _ in added],
+            "people_changed": changed_people,
+            "checks_moved": moved,
         },
     )
     return report
 
 
 def _insert_many(table, rows: list[dict]) -> None:
-    """INSERT `rows` (all with the same keys) in one executemany, each distinct value of a column converted
+    """INSERT `rows` (all with the same keys) in one statement, each distinct value of a column converted
     for the driver once: a checklist repeats its school, framework, requirement, person and dates over
-    thousands of rows, and SQLAlchemy would convert every one of them again (half an import's time)."""
+    thousands of rows, and SQLAlchemy would convert every one of them again (half an import's time).
+
+    On PostgreSQL (psycopg) the statement is one INSERT ... SELECT FROM unnest() of an array per column: the
+    server inserts every row in one go rather than executing a statement per row (executemany). Elsewhere it
+    is an executemany."""
     conn = db.session.connection()
     dialect = conn.dialect
     keys = list(rows[0])
+    if dialect.name == "postgresql" and dialect.driver == "psycopg":
+        _insert_unnest(conn, table, keys, rows)
+        return
     compiled = table.insert().compile(dialect=dialect, column_keys=keys)
     order = list(compiled.positiontup) if compiled.positional else keys
     if set(order) != set(keys):  # a dialect that names its parameters otherwise: the general way
         db.session.execute(table.insert(), rows)
         return
-    converters = []
-    for key in order:
+    values = zip(*_columns(table, order, rows, dialect), strict=True)
+    if not compiled.positional:
+        values = (dict(zip(order, row, strict=True)) for row in values)
+    conn.exec_driver_sql(compiled.string, list(values))
+
+
+def _insert_unnest(conn, table, keys, rows) -> None:
+    """_insert_many() on PostgreSQL: INSERT INTO t (a, b) SELECT * FROM unnest(CAST(%b AS a's type[]), ...)
+    with one list of values per column, sent in binary (%b: psycopg's text form of an array is made in
+    Python, value by value, and costs more than the executemany it replaces)."""
+    dialect = conn.dialect
+    quote = dialect.identifier_preparer.quote
+    columns = [table.c[k] for k in keys]
+    sql = (
+        f"INSERT INTO {dialect.identifier_preparer.format_table(table)} "
+        f"({', '.join(quote(c.name) for c in columns)}) SELECT * FROM unnest("
+        + ", ".join(f"CAST(%b AS {c.type.compile(dialect=dialect)}[])" for c in columns)
+        + ")"
+    )
+    conn.exec_driver_sql(sql, tuple(_columns(table, keys, rows, dialect)))
+
+
+def _columns(table, keys, rows, dialect) -> list[list]:
+    """The values of each of `keys` in `rows`, a list per column, converted for the driver: each value once
+    however many rows share it (the rows of a checklist share their school's, framework's, requirements',
+    person's and dates' objects; told apart by identity, as hashing a UUID costs more than converting it)."""
+    out = []
+    for key in keys:
+        values = [r[key] for r in rows]
         process = table.c[key].type._cached_bind_processor(dialect)
-        converters.append((key, process, {} if process is not None and key != "id" else None))
+        if process is not None:
+            ids = list(map(id, values))
+            done = {
+                k: None if v is None else process(v) for k, v in dict(zip(ids, values, strict=True)).items()
+            }
+            values = [done[k] for k in ids]
+        out.append(values)
+    return out
 
-    def convert(row):
-        out = []
-        for key, process, seen in converters:
-            value = row[key]
-            if process is None or value is None:
-                out.append(value)
-            elif seen is None:
-                out.append(process(value))
-            else:
-                try:
-                    out.append(seen[value])
-                except KeyError:
-                    out.append(seen.setdefault(value, process(value)))
-                except TypeError:  # unhashable (a JSON list)
-                    out.append(process(value))
-        return tuple(out) if compiled.positional else dict(zip(order, out, strict=True))
 
-    conn.exec_driver_sql(compiled.string, [convert(r) for r in rows])
+def _planned(school, framework, context, plans, values) -> list[dict]:
+    """The checklist of a person with these values (shared: not to be changed), made once per category, start
+    date, leave date and countries."""
+    key = (values["category"], values["start_on"], values["leave_on"], tuple(values["countries"]))
+    plan = plans.get(key)
+    if plan is None:
+        person = SimpleNamespace(
+            id=None,
+            email=None,
+            leave_reason="",
+            **{k: values[k] for k in ("category", "start_on", "leave_on", "countries")},
+        )
+        plan = plans[key] = checklist.missing_item_values(school, person, framework, context=context)
+    return plan
 
 
 def _plan(school, framework, context, plans, values, person_id) -> list[dict]:
@@ -294,17 +370,56 @@ def _plan(school, framework, context, plans, values, person_id) -> list[dict]:
     countries (and leave date: a leaver gets none), so it is made once per such group and copied."""
     if framework is None:
         return []
-    key = (values["category"], values["start_on"], values["leave_on"], tuple(values["countries"]))
-    plan = plans.get(key)
-    if plan is None:
-        person = SimpleNamespace(id=None, email=None, leave_reason="", **values)
-        plan = plans[key] = checklist.missing_item_values(school, person, framework, context=context)
-    return [{**item, "person_id": person_id} for item in plan]
+    return [{**item, "person_id": person_id} for item in _planned(school, framework, context, plans, values)]
 
 
-def _update_checks(school, person, checks, state: dict, actor) -> bool:
-    """Bring the person's checks to what the file says (each change audited); True if any changed."""
-    changed = [c for c in checks if (c[0], c[1]) in state and _differs(state[(c[0], c[1])], c)]
+def _change_person(school, person, values: dict, accounts: dict) -> tuple[dict, dict] | None:
+    """update_person() for a person whose e-mail stays, without its reads and its audit event (the import's
+    event lists the change), and without its checklist's upkeep (the caller's): (before, after) of what
+    changed, or None."""
+    before = person.audit_view()
+    for key, value in values.items():
+        setattr(person, key, list(value) if isinstance(value, (list, tuple)) else value)
+    old, new = audit.changes(before, person.audit_view())
+    if not new:
+        return None
+    person.user_id = accounts.get(person.email) if person.email else None  # services._link_account
+    return old, new
+
+
+def _checklist_in_step(school, framework, context, plans, person, state: dict) -> bool:
+    """True when checklist.sync_checklist would change nothing for `person`, whose checks are `state`
+    (_check_states): no check missing, none to mark not required."""
+    if framework is None:
+        return True
+    if not person.leave_reason:
+        values = {
+            "category": person.category,
+            "start_on": person.start_on,
+            "leave_on": person.leave_on,
+            "countries": list(person.countries or []),
+        }
+        if any(
+            (item["requirement_key"], item["country"]) not in state
+            for item in _planned(school, framework, context, plans, values)
+        ):
+            return False
+    for (key, country), row in state.items():
+        if row.check_status != "not_started":
+            continue
+        if country and (
+            country not in (person.countries or [])
+            or (country == context["host"] and key == checklist.COUNTRY_POLICE_CHECK)
+        ):
+            return False
+        if key and not checklist.applies_to(key, person.category):
+            return False
+    return True
+
+
+def _update_checks(school, person, changed, actor) -> bool:
+    """Bring the person's checks to what the file says (`changed`: the file's checks that differ from the
+    register; each change audited); True if any changed."""
     if not changed:
         return False
     keys = {(c[0], c[1]) for c in changed}

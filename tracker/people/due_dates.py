@@ -10,7 +10,12 @@ one" while the person has not started yet.
 from dataclasses import dataclass
 from datetime import date, timedelta
 
-from ..tracking.models import ItemKind
+from sqlalchemy import Uuid
+from sqlalchemy.orm.exc import StaleDataError
+
+from ..db import db, utcnow
+from ..frameworks.models import Requirement
+from ..tracking.models import OPEN_STATUSES, Item, ItemKind
 
 #: the offset of checks whose requirement carries no timing (or is gone): due on the start date
 DEFAULT_OFFSET = 0
@@ -20,7 +25,11 @@ def offset_of(requirement) -> int:
     """Days from the start date the requirement's check is due (negative = before the start)."""
     if requirement is None:
         return DEFAULT_OFFSET
-    return int((requirement.timing or {}).get("days_from_start", DEFAULT_OFFSET))
+    return _offset(requirement.timing)
+
+
+def _offset(timing) -> int:
+    return int((timing or {}).get("days_from_start", DEFAULT_OFFSET))
 
 
 @dataclass(frozen=True)
@@ -61,3 +70,129 @@ def move_open_checks(school, person, items, today: date) -> int:
             item.due_on, item.planned_due_on = due.on, due.planned
             moved += 1
     return moved
+
+
+#: people whose open checks move_open_checks_of reads and moves at once
+MOVE_BATCH = 500
+
+
+def move_open_checks_of(school, starts: dict, today: date) -> int:
+    """move_open_checks() for many people at once (imports): `starts` is {person id: new start date}. Their
+    open checks are read as plain rows, MOVE_BATCH people at a time, and the ones that move are written with
+    one UPDATE per batch (an executemany; on PostgreSQL, one statement of arrays), the version and updated_at
+    moving as a flush would move them; a check changed meanwhile fails the whole change (StaleDataError), as
+    the flush would. Checks of these people already loaded in the session are expired. Returns how many
+    moved.
+
+    Ids go to and from the driver as it gives them (as_given): on SQLite, making a UUID of every id read was
+    most of the work."""
+    table = Item.__table__
+    update = (
+        table.update()
+        .where(
+            table.c.id == db.bindparam("m_id", type_=UuidAsGiven()),
+            table.c.version == db.bindparam("m_version", type_=table.c.version.type),
+        )
+        .values(
+            due_on=db.bindparam("m_due_on", type_=table.c.due_on.type),
+            planned_due_on=db.bindparam("m_planned", type_=table.c.planned_due_on.type),
+            version=table.c.version + 1,
+            updated_at=db.bindparam("m_now", type_=table.c.updated_at.type),
+        )
+    )
+    people = set(starts)
+    dialect = db.session.connection().dialect
+    pg_arrays = dialect.name == "postgresql" and dialect.driver == "psycopg"
+    given = given_form(table.c.person_id)
+    starts = {given(pid): start_on for pid, start_on in starts.items()}
+    offsets, moved, ids = {}, 0, list(starts)
+    for start in range(0, len(ids), MOVE_BATCH):
+        chunk = ids[start : start + MOVE_BATCH]
+        rows = db.session.execute(
+            db.select(
+                as_given(Item.id),
+                as_given(Item.person_id),
+                as_given(Item.requirement_id),
+                Item.due_on,
+                Item.planned_due_on,
+                Item.version,
+            ).where(
+                Item.school_id == school.id,
+                as_given(Item.person_id).in_(chunk),
+                Item.status.in_(OPEN_STATUSES),
+                Item.kind == ItemKind.CHECK,
+            )
+        ).all()
+        wanted = {r[2] for r in rows if r[2] is not None} - offsets.keys()
+        if wanted:
+            offsets.update(
+                (rid, _offset(timing))
+                for rid, timing in db.session.execute(
+                    db.select(as_given(Requirement.id), Requirement.timing).where(
+                        as_given(Requirement.id).in_(wanted)
+                    )
+                )
+            )
+        now, params = utcnow(), []
+        for item_id, person_id, requirement_id, due_on, planned_due_on, version in rows:
+            due = due_for(starts[person_id], offsets.get(requirement_id, DEFAULT_OFFSET), today)
+            if (due_on, planned_due_on) != (due.on, due.planned):
+                params.append(
+                    dict(m_id=item_id, m_version=version, m_due_on=due.on, m_planned=due.planned, m_now=now)
+                )
+        if not params:
+            continue
+        if pg_arrays:  # one statement, not a statement per check
+            result = db.session.connection().exec_driver_sql(
+                _PG_UPDATE,
+                (
+                    given_form(table.c.updated_at)(now),
+                    *([p[k] for p in params] for k in ("m_id", "m_version", "m_due_on", "m_planned")),
+                ),
+            )
+        else:
+            result = db.session.execute(update, params)
+        if result.rowcount != len(params):
+            raise StaleDataError(
+                f"{len(params) - result.rowcount} of {len(params)} checks changed while their due dates moved"
+            )
+        moved += len(params)
+    for obj in list(db.session.identity_map.values()):
+        # read without loading: an expired item reloads anyway
+        if isinstance(obj, Item) and db.inspect(obj).dict.get("person_id") in people:
+            db.session.expire(obj)
+    return moved
+
+
+#: move_open_checks_of's UPDATE on PostgreSQL: the moves as arrays (sent in binary: psycopg makes the text
+#: form of an array in Python), one statement for a batch of people
+_PG_UPDATE = (
+    "UPDATE items SET due_on = m.due_on, planned_due_on = m.planned, version = items.version + 1, "
+    "updated_at = %b FROM unnest(CAST(%b AS UUID[]), CAST(%b AS INTEGER[]), CAST(%b AS DATE[]), "
+    "CAST(%b AS DATE[])) AS m(id, version, due_on, planned) "
+    "WHERE items.id = m.id AND items.version = m.version"
+)
+
+
+def given_form(column):
+    """A function giving a UUID (not None) in the form the driver gives `column`'s values (as_given)."""
+    process = column.type._cached_bind_processor(db.session.connection().dialect)
+    return process if process is not None else (lambda value: value)
+
+
+def as_given(column):
+    """A UUID column read as the driver gives it (imports read thousands of ids only to match them)."""
+    return db.type_coerce(column, UuidAsGiven())
+
+
+class UuidAsGiven(db.TypeDecorator):
+    """A UUID as the driver gives and takes it (on SQLite, 32 hex digits): no UUID made of each value read."""
+
+    impl = Uuid
+    cache_ok = True
+
+    def bind_processor(self, dialect):
+        return None
+
+    def result_processor(self, dialect, coltype):
+        return None

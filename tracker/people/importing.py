@@ -3,7 +3,8 @@ import_file.py, its rows are checked here.
 
 The import accepts what the register shows and exports: category, group and check-status labels as well as
 their keys, country names as people write them, and the export's per-check columns ("<check> — status",
-"— date", "— expires"; "— verified by" and the derived columns are read past).
+"— date", "— expires"; "— verified by", "— document seen", "— document reference" and the derived columns are
+read past).
 """
 
 from dataclasses import dataclass, field
@@ -28,7 +29,14 @@ __all__ = [
 ]
 
 #: the export's per-check column suffixes (people/register.py CHECK_FIELDS) -> what the import reads
-CHECK_SUFFIXES = {"status": "status", "date": "date", "expires": "expires", "verified by": ""}
+CHECK_SUFFIXES = {
+    "status": "status",
+    "date": "date",
+    "expires": "expires",
+    "verified by": "",
+    "document seen": "",
+    "document reference": "",
+}
 CHECK_PREFIX = "check|"
 
 

@@ -6,7 +6,8 @@ assessments), plus the COUNT of a page and the later features' columns (`registe
 Views of it: the inspection view (the columns an inspector reads first), the full process order, or a custom
 set of columns; filters (the named ones, joiners since a date, gaps only) combine. The validator (`gaps`)
 lists every blank, overdue, expired or unexplained cell. The exports (`to_table`, `to_csv`, `to_xlsx`) have
-one column per check for status, date, expiry and who verified it; people/importing.py reads them back.
+one column per check for status, date, expiry, who verified it and the document seen (type, reference);
+people/importing.py reads them back.
 """
 
 import csv
@@ -22,7 +23,15 @@ from ..pagination import paginate
 from ..signals import register_columns
 from ..tracking.models import NOT_APPLICABLE, OPEN_STATUSES, Item, ItemKind
 from .checklist import applies_to, recruitment_framework
-from .models import CATEGORY_LABELS, CHECK_STATUS_LABELS, GROUP_LABELS, Person, RiskAssessment
+from .models import (
+    CATEGORY_LABELS,
+    CHECK_STATUS_LABELS,
+    DOCUMENT_TYPE_LABELS,
+    GROUP_LABELS,
+    CheckRecord,
+    Person,
+    RiskAssessment,
+)
 
 FILTERS = {
     "incomplete": "Incomplete",
@@ -53,7 +62,14 @@ INSPECTION_KEYS = (
 )
 
 #: the export's per-check columns: header suffix -> field
-CHECK_FIELDS = {"status": "status", "date": "date", "expires": "expires", "verified by": "verified_by"}
+CHECK_FIELDS = {
+    "status": "status",
+    "date": "date",
+    "expires": "expires",
+    "verified by": "verified_by",
+    "document seen": "document_type",
+    "document reference": "document_reference",
+}
 SEPARATOR = " — "
 #: the export's person columns, in order (the import reads the same names)
 PERSON_HEADERS = ("Name", "E-mail", "Category", "Start date", "Leave date", "Countries", "Groups")
@@ -61,7 +77,7 @@ PERSON_HEADERS = ("Name", "E-mail", "Category", "Start date", "Leave date", "Cou
 DERIVED_HEADERS = ("Risk assessments", "Complete", "Gaps")
 
 
-@dataclass
+@dataclass(slots=True)
 class Cell:
     items: list = field(default_factory=list)
     risk: dict = field(default_factory=dict)  # item id -> RiskAssessment
@@ -95,6 +111,24 @@ class Cell:
         return "; ".join(parts) or "—"
 
 
+class Cells(dict):
+    """A row's cells by check key. A check with no item gets its (empty) cell when first asked for: a page of
+    50 people and 40 checks need not build 2,000 cells to fill a few hundred. Unknown keys are a KeyError."""
+
+    __slots__ = ("known", "risk")
+
+    def __init__(self, known, risk):
+        super().__init__()
+        self.known = known
+        self.risk = risk
+
+    def __missing__(self, key):
+        if key not in self.known:
+            raise KeyError(key)
+        cell = self[key] = Cell(risk=self.risk)
+        return cell
+
+
 @dataclass
 class Row:
     person: Person
@@ -111,15 +145,33 @@ class Row:
         return all(c.complete for c in self.cells.values() if c.items)
 
 
+def _framework():
+    """The recruitment framework (its newest version), read once per request (or app context)."""
+    if has_app_context() and "register_framework" in g:
+        return g.register_framework
+    framework = recruitment_framework()
+    if has_app_context():
+        g.register_framework = framework
+    return framework
+
+
 def columns():
     """The register's columns: the recruitment framework's checks, read once per request (or app context)."""
     if has_app_context() and "register_columns" in g:
         return g.register_columns
-    framework = recruitment_framework()
+    framework = _framework()
     cols = framework.requirements if framework else []
     if has_app_context():
         g.register_columns = cols
     return cols
+
+
+def columns_version():
+    """(id, checksum) of the framework version that gives the columns (None without one), without reading
+    the columns: a page kept for later is made again when it changes (a changed framework file reloads with a
+    new checksum)."""
+    framework = _framework()
+    return (framework.id, framework.checksum) if framework else None
 
 
 def column_set(view: str, chosen=()) -> list:
@@ -155,6 +207,18 @@ CHECK_COLUMNS = (
     Item.due_on,
     Item.na_reason,
     Item.verified_by_id,
+)
+
+#: what the register page reads of each check item (build(lean=True)): what its cells show
+PAGE_COLUMNS = (
+    Item.id,
+    Item.person_id,
+    Item.requirement_key,
+    Item.country,
+    Item.status,
+    Item.check_status,
+    Item.verified_on,
+    Item.expires_on,
 )
 
 #: people per page of the register: a row has a cell per check, so a page of 50 is already a big table
@@ -280,10 +344,12 @@ def build(
     gaps_only=False,
     gap_keys=None,
     keys=None,
+    lean=False,
 ):
     """(columns, rows, page): every matching person, or one page of them when `paged` (page is then a
     Page). Every row has a cell for every check of the framework; with `keys`, only those cells are filled
     (a view's columns: fewer rows to read), and whether the row is complete is read in one more query.
+    `lean`: the items hold only PAGE_COLUMNS (what the register page shows), not CHECK_COLUMNS.
     `gaps_only` keeps the people with a gap (`gaps`) in the checks of `gap_keys` (default: every check)."""
     query = _people_query(school, filter_key, since, gaps_only, gap_keys)
     page = paginate(query, per_page=PER_PAGE) if paged else None
@@ -294,7 +360,7 @@ def build(
     items = (
         db.session.execute(
             db.select(
-                *CHECK_COLUMNS,
+                *(PAGE_COLUMNS if lean else CHECK_COLUMNS),
                 db.func.coalesce(db.func.nullif(User.name, ""), User.email).label("verified_by"),
             )
             .outerjoin(User, User.id == Item.verified_by_id)
@@ -322,11 +388,11 @@ def build(
         else {}
     )
     cols = columns()
-    by_person = {p.id: {c.key: Cell(risk=risk) for c in cols} for p in people}
+    known = {c.key for c in cols}
+    by_person = {p.id: Cells(known, risk) for p in people}
     for item in items:
-        cell = by_person[item.person_id].get(item.requirement_key)
-        if cell is not None:
-            cell.items.append(item)
+        if item.requirement_key in known:
+            by_person[item.person_id][item.requirement_key].items.append(item)
     extra = {}
     for _receiver, returned in register_columns.send(school, people=people):
         extra.update(returned or {})
@@ -370,6 +436,8 @@ def item_gap(item, risk: dict, today: date) -> str | None:
             if item.due_on and item.due_on < today:
                 return f"Overdue since {_d(item.due_on)} ({stage})"
             due = f", due {_d(item.due_on)}" if item.due_on else ""
+            if status in ("requested", "received"):  # under way, not yet verified: not blank
+                return f"Not done yet: {stage.lower()}{due}"
             return f"Blank: {stage.lower()}{due}"
     if status == "verified" and item.verified_on is None:
         return "Verified, but the date is missing"
@@ -397,6 +465,15 @@ def gaps(school, cols, rows) -> list[Gap]:
     return found
 
 
+def gaps_by_person(found: list[Gap]) -> list[tuple[Person, list[Gap]]]:
+    """The validator's gaps grouped by person: (person, their gaps), in the order of `found` (register order,
+    each person's gaps in column order)."""
+    groups: dict = {}
+    for gap in found:
+        groups.setdefault(gap.person.id, (gap.person, []))[1].append(gap)
+    return list(groups.values())
+
+
 # --- exports ------------------------------------------------------------------------------------------------
 
 
@@ -416,9 +493,26 @@ def _slots(cols, rows) -> list[tuple]:
     return out
 
 
-def to_table(cols, rows) -> list[list]:
-    """The export: the person's columns, then status, date, expiry and who verified for each check (dates as
-    dates), then derived columns and the later features' columns."""
+def documents_seen(school) -> dict:
+    """{item id: (document type label, reference)} of the school's checks that name the document seen (one
+    query; the export's "document seen" and "document reference" columns)."""
+    found = db.session.execute(
+        db.select(CheckRecord.item_id, CheckRecord.document_type, CheckRecord.document_reference).where(
+            CheckRecord.school_id == school.id,
+            (CheckRecord.document_type != "") | (CheckRecord.document_reference != ""),
+        )
+    )
+    return {
+        item_id: (DOCUMENT_TYPE_LABELS.get(kind, kind) if kind else "", reference or "")
+        for item_id, kind, reference in found
+    }
+
+
+def to_table(cols, rows, documents=None) -> list[list]:
+    """The export: the person's columns, then status, date, expiry, who verified and the document seen (type
+    and reference, from `documents`: documents_seen()) for each check (dates as dates), then derived columns
+    and the later features' columns."""
+    documents = documents or {}
     slots = _slots(cols, rows)
     header = (
         list(PERSON_HEADERS)
@@ -443,7 +537,7 @@ def to_table(cols, rows) -> list[list]:
             cell = r.cells[c.key]
             item = next((i for i in cell.items if i.country == country), None)
             if item is None:
-                line += ["", None, None, ""]
+                line += ["", None, None, "", "", ""]
                 continue
             status = item.check_status or "not_started"
             line += [
@@ -451,6 +545,7 @@ def to_table(cols, rows) -> list[list]:
                 item.verified_on,
                 item.expires_on,
                 item.verified_by or "",
+                *documents.get(item.id, ("", "")),
             ]
             ra = cell.risk.get(item.id)
             if ra is not None and status != "verified":

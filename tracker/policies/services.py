@@ -17,9 +17,9 @@ from ..evidence.checks import check_upload
 from ..evidence.storage import EvidenceStore
 from ..people.models import CATEGORIES
 from ..signals import person_page, register_columns, waiting_for
-from ..tenancy import HEAD, HR, LEAD, STAFF
+from ..tenancy import ACCREDITOR, HEAD, HR, LEAD, STAFF, Membership
 from ..transactions import DomainError
-from ..waiting import WaitingLine, per_school
+from ..waiting import WaitingLine, is_batched, per_batch, per_school
 from .coverage import (
     INDUCTION_DAYS,
     Coverage,
@@ -360,10 +360,21 @@ def _plural(n, one, many):
     return f"{n} {one if n == 1 else many}"
 
 
+def _with_documents(school_ids, _today) -> dict:
+    """{school id: True} of the schools that have any read-and-sign document: one query for a batch of schools
+    (the digest job, through `waiting.per_batch`), so that a school without any costs nothing more."""
+    rows = db.session.execute(
+        db.select(PolicyDocument.school_id).where(PolicyDocument.school_id.in_(school_ids)).distinct()
+    )
+    return {school_id: True for (school_id,) in rows}
+
+
 @waiting_for.connect
 def waiting_lines(school, *, member, today) -> list[WaitingLine]:
     """ "N documents to read and sign" for a member with unacknowledged current versions; for the lead, a line
     per document that people have not acknowledged."""
+    if is_batched() and not per_batch(school, "policies.any", today, _with_documents, False):
+        return []
     lines = []
     if member.role in AUDIENCE_ROLES:
         todo = [a for a in asked_of(school, member=member, today=today) if a.ack is None]
@@ -409,24 +420,61 @@ REGISTER_COLUMN = "Acknowledged at induction"
 @register_columns.connect
 def register_acknowledgements(school, *, people) -> dict:
     """The register's "Acknowledged at induction" column: for each person, each current document their
-    audience calls for, with the date they acknowledged it (or "not yet" / "overdue")."""
+    audience calls for, with the date they acknowledged it (or "not yet" / "overdue"). Reads only what the
+    given people need (a page of the register: their memberships and acknowledgements), as `coverage` would
+    for the whole school; nothing more than the documents when the school has none."""
     if not people:
         return {}
-    covs = coverage(school)
-    if not covs:
+    current = [(doc, v) for doc in documents(school) if (v := doc.current_version()) is not None]
+    if not current:
         return {}
-    wanted = {p.id for p in people}
-    cells = {pid: [] for pid in wanted}
-    for cov in covs:
-        for e in cov.entries:
-            pid = e.reader.person_id
-            if pid not in wanted:
+    today = school.today()
+    cells = {p.id: [] for p in people}
+    readers = [p for p in people if p.leave_on is None or p.leave_on >= today]  # as coverage's Population
+    user_ids = {p.user_id for p in readers if p.user_id}
+    role_of = {}
+    if user_ids:
+        for m in db.session.execute(
+            db.select(Membership).where(
+                Membership.school_id == school.id,
+                Membership.role != ACCREDITOR,
+                Membership.user_id.in_(user_ids),
+            )
+        ).scalars():
+            if m.is_current():
+                role_of[m.user_id] = m.role
+    person_ids = [p.id for p in readers]
+    acks = (
+        db.session.execute(
+            db.select(PolicyAcknowledgement, PolicyVersion.round)
+            .join(PolicyVersion, PolicyVersion.id == PolicyAcknowledgement.version_id)
+            .where(
+                PolicyAcknowledgement.school_id == school.id,
+                PolicyVersion.school_id == school.id,
+                PolicyAcknowledgement.document_id.in_([doc.id for doc, _v in current]),
+                PolicyAcknowledgement.person_id.in_(person_ids) | PolicyAcknowledgement.user_id.in_(user_ids),
+            )
+            .order_by(PolicyAcknowledgement.acknowledged_at, PolicyAcknowledgement.id)
+        ).all()
+        if readers
+        else []
+    )
+    for doc, version in current:
+        roles = set(doc.audience_roles or [])
+        categories = set(doc.audience_categories or [])
+        by_person, by_user = first_in_round(acks, doc.id, version.round)
+        name = f"{doc.title} {version.label}"
+        for p in readers:
+            role = role_of.get(p.user_id)
+            if p.category not in categories and role not in roles:
                 continue
-            name = f"{cov.document.title} {cov.version.label}"
-            if e.ack is not None:
-                cells[pid].append(f"{name}: {e.ack.signed_on.isoformat()}")
+            reader = Reader(p.full_name, p.id, p.user_id, p.category, role or "", p.start_on)
+            ack = find_ack(reader, by_person, by_user)
+            if ack is not None:
+                cells[p.id].append(f"{name}: {ack.signed_on.isoformat()}")
             else:
-                cells[pid].append(
-                    f"{name}: {'overdue' if e.overdue else 'not yet'} (due {e.due_on.isoformat()})"
+                due = due_on(reader, version)
+                cells[p.id].append(
+                    f"{name}: {'overdue' if due < today else 'not yet'} (due {due.isoformat()})"
                 )
     return {REGISTER_COLUMN: {pid: "; ".join(parts) or "—" for pid, parts in cells.items()}}

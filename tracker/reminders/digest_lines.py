@@ -1,8 +1,8 @@
 """What a digest says: the reminder days, and the lines each member of a school is sent (digest.py builds and
 queues the digests; digest_mail.py writes them as e-mail).
 
-`load_school_data` reads everything a school's digests need in four queries; `collect_lines` is then pure.
-Items of a signed-off year are left out: the year is closed, nothing in it is waiting any more.
+`load_schools_data` reads everything a batch of schools' digests need in four queries; `collect_lines` is
+then pure. Items of a signed-off year are left out: the year is closed, nothing in it is waiting any more.
 """
 
 from collections import defaultdict
@@ -11,17 +11,19 @@ from datetime import date, timedelta
 from functools import lru_cache
 
 from flask import current_app
-from sqlalchemy import or_, select
+from sqlalchemy import func, or_, select
 
 from ..access import policy_of
 from ..auth.models import User
 from ..db import db
+from ..evidence.models import VERIFIED
 from ..frameworks.models import Framework
 from ..people.models import Person
 from ..tenancy import ACCREDITOR, HR, LEAD, Membership
 from ..tracking.models import OPEN_STATUSES, Item, SchoolYear
 from ..tracking.visibility import sees_unassigned
 from ..training import services as training
+from ..training.models import TrainingAttendance, TrainingSession
 from .models import DAILY, ReminderSetting
 
 #: an open item is mentioned this many days before it is due, and on the day
@@ -70,7 +72,9 @@ def _d(days):
 
 def reminded(days_before, target: date, since: date, today: date) -> bool:
     """True when one of `target - k` (k in days_before) falls in [since, today]."""
-    return any(since <= target - _d(k) <= today for k in days_before)
+    # since <= target - k <= today, as whole days: no date arithmetic per k (called for every item and person)
+    nearest, furthest = (target - today).days, (target - since).days
+    return any(nearest <= k <= furthest for k in days_before)
 
 
 def overdue_reminded(due: date, since: date, today: date) -> bool:
@@ -110,8 +114,30 @@ def training_activities() -> list[Activity]:
 
 def load_school_data(school, today: date) -> dict:
     """Everything a school's digests need, in four queries whatever the number of items or people."""
+    return load_schools_data({school.id: today})[school.id]
+
+
+def _in(column, school_ids):
+    return column == school_ids[0] if len(school_ids) == 1 else column.in_(school_ids)
+
+
+def load_schools_data(todays: dict) -> dict:
+    """{school id: what `load_school_data` gives} for many schools ({school id: its today}): four queries for
+    the schools that share a date (a batch of the digest job), whatever the number of schools, items or
+    people."""
+    by_day = defaultdict(list)
+    for school_id, today in todays.items():
+        by_day[today].append(school_id)
+    out = {}
+    for today, school_ids in by_day.items():
+        out.update(_load(school_ids, today))
+    return out
+
+
+def _load(school_ids, today):
     members = db.session.execute(
         select(
+            Membership.school_id,
             Membership.user_id,
             Membership.role,
             Membership.access_until,
@@ -126,15 +152,17 @@ def load_school_data(school, today: date) -> dict:
             (ReminderSetting.school_id == Membership.school_id)
             & (ReminderSetting.user_id == Membership.user_id),
         )
-        .where(Membership.school_id == school.id)
+        .where(_in(Membership.school_id, school_ids))
     ).all()
-    recipients = {
-        m.user_id: Recipient(m.user_id, m.email, m.name or m.email, m.role, m.frequency or DAILY)
-        for m in members
-        if m.active and m.role != ACCREDITOR and (m.access_until is None or today <= m.access_until)
-    }
+    out = {sid: {"recipients": {}, "items": [], "people": [], "completions": {}} for sid in school_ids}
+    for m in members:
+        if m.active and m.role != ACCREDITOR and (m.access_until is None or today <= m.access_until):
+            out[m.school_id]["recipients"][m.user_id] = Recipient(
+                m.user_id, m.email, m.name or m.email, m.role, m.frequency or DAILY
+            )
     items = db.session.execute(
         select(
+            Item.school_id,
             Item.id,
             Item.title,
             Item.kind,
@@ -153,24 +181,50 @@ def load_school_data(school, today: date) -> dict:
         .outerjoin(Framework, Framework.id == Item.framework_id)
         .outerjoin(SchoolYear, SchoolYear.id == Item.year_id)
         .where(
-            Item.school_id == school.id,
+            _in(Item.school_id, school_ids),
             Item.status.in_(OPEN_STATUSES),
             Item.due_on <= today + _d(14),
             _year_open(),
         )
         .order_by(Item.due_on, Item.title)
     ).all()
-    people = (
-        db.session.execute(
-            select(Person)
-            .where(Person.school_id == school.id, or_(Person.leave_on.is_(None), Person.leave_on >= today))
-            .order_by(Person.full_name)
+    for row in items:
+        out[row.school_id]["items"].append(row)
+    # plain rows, not Person objects: what the training lines read of a person (and its audience rules)
+    people = db.session.execute(
+        select(
+            Person.school_id,
+            Person.id,
+            Person.full_name,
+            Person.category,
+            Person.groups,
+            Person.start_on,
+            Person.user_id,
         )
-        .scalars()
-        .all()
-    )
-    completions = training.latest_completions(school) if people else {}
-    return {"recipients": recipients, "items": items, "people": people, "completions": completions}
+        .where(_in(Person.school_id, school_ids), or_(Person.leave_on.is_(None), Person.leave_on >= today))
+        .order_by(Person.full_name)
+    ).all()
+    for row in people:
+        out[row.school_id]["people"].append(row)
+    with_people = [sid for sid in school_ids if out[sid]["people"]]
+    if with_people:
+        # what training.latest_completions reads of each school, for the batch's schools at once
+        completions = db.session.execute(
+            select(
+                TrainingAttendance.school_id,
+                TrainingAttendance.person_id,
+                TrainingSession.requirement_key,
+                func.max(TrainingSession.held_on),
+            )
+            .join(TrainingSession, TrainingSession.id == TrainingAttendance.session_id)
+            .where(_in(TrainingAttendance.school_id, with_people), TrainingSession.verification == VERIFIED)
+            .group_by(
+                TrainingAttendance.school_id, TrainingAttendance.person_id, TrainingSession.requirement_key
+            )
+        ).all()
+        for school_id, person_id, key, held in completions:
+            out[school_id]["completions"][(person_id, key)] = held
+    return out
 
 
 def _year_open():
@@ -270,28 +324,39 @@ def _training_lines(data, since, today, activities, lead_and_hr, recipients, out
     # of the activities (the 1,000-school profile found the full cross product was most of the job).
     people = {p.id: p for p in data["people"]}
     by_key = {a.key: a for a in activities}
+    expiring = {}  # (date done, activity key): the expiry date if reminded of in [since, today], else None
     for (person_id, key), done in data["completions"].items():
         person, activity = people.get(person_id), by_key.get(key)
         if person is None or activity is None or done is None:
             continue
-        expires = training.expiry(done, activity.repeat)
-        if expires is None or expires < today or not reminded(TRAINING_DAYS_BEFORE, expires, since, today):
+        if (done, key) in expiring:  # a school's people share a few session dates
+            expires = expiring[(done, key)]
+        else:
+            expires = training.expiry(done, activity.repeat)
+            if (
+                expires is None
+                or expires < today
+                or not reminded(TRAINING_DAYS_BEFORE, expires, since, today)
+            ):
+                expires = None
+            expiring[(done, key)] = expires
+        if expires is None:
             continue
         if not training.in_audience(person, activity.audience, today):
             continue
-        for uid in lead_and_hr:
-            out[uid].add(
-                Line(
-                    "training",
-                    activity.title,
-                    f"{person.full_name}: expires {_day(expires)}",
-                    expires,
-                    "people.person",
-                    (("person_id", person.id),),
-                    group=activity.title,
-                    group_key=activity.key,
-                )
+        if lead_and_hr:
+            line = Line(
+                "training",
+                activity.title,
+                f"{person.full_name}: expires {_day(expires)}",
+                expires,
+                "people.person",
+                (("person_id", person.id),),
+                group=activity.title,
+                group_key=activity.key,
             )
+            for uid in lead_and_hr:
+                out[uid].add(line)
         if person.user_id in recipients and person.user_id not in lead_and_hr:
             out[person.user_id].add(
                 Line("training", activity.title, f"Yours: expires {_day(expires)}", expires, "people.me", ())

@@ -7,22 +7,42 @@ from sqlalchemy import func
 from ..db import db
 from ..signals import waiting_for
 from ..tenancy import ACCREDITOR, HEAD, LEAD
-from ..waiting import WaitingLine, per_school
+from ..waiting import WaitingLine, per_batch
 from .models import ANSWERED, OPEN, ReviewQuery
 
 #: who answers a query for the school (the review pages let them reply)
 ANSWERERS = (LEAD, HEAD)
 
 
-def _waiting(school, state):
-    """(how many of the school's queries are in `state`, the id of the oldest): one query."""
-    row = db.session.execute(
-        db.select(ReviewQuery.id, func.count().over())
-        .where(ReviewQuery.school_id == school.id, ReviewQuery.state == state)
-        .order_by(ReviewQuery.updated_at, ReviewQuery.id)
-        .limit(1)
-    ).first()
-    return (row[1], row[0]) if row else (0, None)
+def _waiting(school_ids, state):
+    """{school id: (how many of the school's queries are in `state`, the id of the oldest)}, for the schools
+    that have any: one query."""
+    ranked = (
+        db.select(
+            ReviewQuery.school_id.label("school_id"),
+            ReviewQuery.id.label("id"),
+            func.count().over(partition_by=ReviewQuery.school_id).label("n"),
+            func.row_number()
+            .over(partition_by=ReviewQuery.school_id, order_by=(ReviewQuery.updated_at, ReviewQuery.id))
+            .label("rank"),
+        )
+        .where(
+            ReviewQuery.school_id == school_ids[0]
+            if len(school_ids) == 1
+            else ReviewQuery.school_id.in_(school_ids),
+            ReviewQuery.state == state,
+        )
+        .subquery()
+    )
+    rows = db.session.execute(
+        db.select(ranked.c.school_id, ranked.c.n, ranked.c.id).where(ranked.c.rank == 1)
+    ).all()
+    return {school_id: (n, first) for school_id, n, first in rows}
+
+
+def _waiting_in(state):
+    """`_waiting` for `waiting.per_batch` (which gives the schools and their date)."""
+    return lambda school_ids, _today: _waiting(school_ids, state)
 
 
 def _line(school, kind, count, first_id, text, state):
@@ -37,12 +57,12 @@ def _line(school, kind, count, first_id, text, state):
 def query_lines(school, member, today, **_):
     """Leads and heads: the queries to answer; an accreditor: the answers to read."""
     if member.role in ANSWERERS:
-        count, first = per_school(school, ("review", OPEN), lambda: _waiting(school, OPEN))
+        count, first = per_batch(school, ("review", OPEN), today, _waiting_in(OPEN), (0, None))
         if count:
             text = f"{count} accreditor {'query' if count == 1 else 'queries'} to answer"
             return [_line(school, "queries", count, first, text, OPEN)]
     elif member.role == ACCREDITOR:
-        count, first = per_school(school, ("review", ANSWERED), lambda: _waiting(school, ANSWERED))
+        count, first = per_batch(school, ("review", ANSWERED), today, _waiting_in(ANSWERED), (0, None))
         if count:
             text = f"{count} {'query' if count == 1 else 'queries'} answered by the school, to read or close"
             return [_line(school, "queries_answered", count, first, text, ANSWERED)]

@@ -19,6 +19,7 @@ from .dashboard import (  # noqa: F401 (re-exported)
     SHORT_LIST_SIZES,
     Progress,
     dashboard,
+    list_row_options,
     progress,
     progress_from,
     short_lists,

@@ -60,7 +60,7 @@ def _target_clause(by_target):
     return or_(*(and_(Framework.key == fk, Item.requirement_key == rk) for fk, rk in by_target))
 
 
-def shared_counts(school, year, membership, refs=None) -> list[tuple]:
+def shared_counts(school, year, membership, refs=None, frameworks=None) -> list[tuple]:
     """(referencing framework title, referencing section, due date, status, count) rows of the referenced
     items the member sees, in the shape of dashboard.year_counts, to add to the progress bars.
 
@@ -71,13 +71,17 @@ def shared_counts(school, year, membership, refs=None) -> list[tuple]:
     if not refs:
         return []
     by_target = _by_target(refs)
-    key_of = dict(
-        db.session.execute(
-            db.select(Framework.id, Framework.key)
-            .join(SchoolYearFramework, SchoolYearFramework.framework_id == Framework.id)
-            .where(SchoolYearFramework.year_id == year.id, Framework.key.in_({fk for fk, _ in by_target}))
-        ).all()
-    )
+    targets = {fk for fk, _ in by_target}
+    if frameworks is not None:  # the year's frameworks, already loaded
+        key_of = {f.id: f.key for f in frameworks if f.key in targets}
+    else:
+        key_of = dict(
+            db.session.execute(
+                db.select(Framework.id, Framework.key)
+                .join(SchoolYearFramework, SchoolYearFramework.framework_id == Framework.id)
+                .where(SchoolYearFramework.year_id == year.id, Framework.key.in_(targets))
+            ).all()
+        )
     if not key_of:
         return []
     rows = db.session.execute(

@@ -10,7 +10,7 @@ from sqlalchemy import case, func
 from ..db import db
 from ..signals import waiting_for
 from ..tenancy import ACCREDITOR, HEAD
-from ..waiting import WaitingLine, is_batched, per_school
+from ..waiting import WaitingLine, is_batched, per_batch
 from .models import OPEN_STATUSES, Item, ItemKind, SchoolYear
 
 #: an own item is waiting once it is due within this many days (the item list's "due in the next 30 days")
@@ -26,18 +26,24 @@ def _not_signed(query):
     return query
 
 
-def _own_items(school, today, user_id=None):
-    """{owner id: [(year id, year label, overdue?, count, earliest due)]} of the open items (recruitment
-    checks aside: they wait on the register) of years not signed off that are overdue or due within SOON_DAYS;
-    for one owner, or for every owner of the school at once. One grouped query."""
+def _own_items(school_ids, today, user_id=None):
+    """{school id: {owner id: [(year id, year label, overdue?, count, earliest due)]}} of the open items
+    (recruitment checks aside: they wait on the register) of years not signed off that are overdue or due
+    within SOON_DAYS; for one owner, or for every owner of the schools at once. One grouped query."""
     overdue = case((Item.due_on < today, True), else_=False).label("overdue")
     query = _not_signed(
         db.select(
-            Item.owner_id, SchoolYear.id, SchoolYear.label, overdue, func.count(), func.min(Item.due_on)
+            Item.school_id,
+            Item.owner_id,
+            SchoolYear.id,
+            SchoolYear.label,
+            overdue,
+            func.count(),
+            func.min(Item.due_on),
         )
         .join(SchoolYear, SchoolYear.id == Item.year_id)
         .where(
-            Item.school_id == school.id,
+            _school_in(Item.school_id, school_ids),
             Item.status.in_(OPEN_STATUSES),
             Item.kind != ItemKind.CHECK,
             Item.due_on <= today + timedelta(days=SOON_DAYS),
@@ -49,42 +55,56 @@ def _own_items(school, today, user_id=None):
         else query.where(Item.owner_id.is_not(None))
     )
     rows = db.session.execute(
-        query.group_by(Item.owner_id, SchoolYear.id, SchoolYear.label, overdue).order_by(SchoolYear.label)
+        query.group_by(Item.school_id, Item.owner_id, SchoolYear.id, SchoolYear.label, overdue).order_by(
+            SchoolYear.label
+        )
     ).all()
     out = {}
-    for owner_id, year_id, label, is_overdue, count, first in rows:
-        out.setdefault(owner_id, []).append((year_id, label, bool(is_overdue), count, first))
+    for school_id, owner_id, year_id, label, is_overdue, count, first in rows:
+        out.setdefault(school_id, {}).setdefault(owner_id, []).append(
+            (year_id, label, bool(is_overdue), count, first)
+        )
     return out
 
 
-def _ready_years(school, today):
-    """[(year id, label)] of the years not signed off that have ended, or whose every item is done or not
-    applicable: one query."""
+def _school_in(column, school_ids):
+    """Criterion: `column` is one of the schools (an equality for one: the plan a page's query always had)."""
+    return column == school_ids[0] if len(school_ids) == 1 else column.in_(school_ids)
+
+
+def _ready_years(school_ids, today):
+    """{school id: [(year id, label)]} of the years not signed off that have ended, or whose every item is
+    done or not applicable: one query."""
     open_count = func.count(Item.id).filter(Item.status.in_(OPEN_STATUSES))
     rows = db.session.execute(
         _not_signed(
-            db.select(SchoolYear.id, SchoolYear.label, SchoolYear.ends_on, func.count(Item.id), open_count)
+            db.select(
+                SchoolYear.school_id,
+                SchoolYear.id,
+                SchoolYear.label,
+                SchoolYear.ends_on,
+                func.count(Item.id),
+                open_count,
+            )
             # school_id in the join: the (school_id, year_id, ...) indexes serve it (none starts with year_id)
             .outerjoin(Item, (Item.school_id == SchoolYear.school_id) & (Item.year_id == SchoolYear.id))
-            .where(SchoolYear.school_id == school.id)
+            .where(_school_in(SchoolYear.school_id, school_ids))
         )
-        .group_by(SchoolYear.id, SchoolYear.label, SchoolYear.ends_on)
+        .group_by(SchoolYear.school_id, SchoolYear.id, SchoolYear.label, SchoolYear.ends_on)
         .order_by(SchoolYear.ends_on)
     ).all()
-    return [
-        (y, label)
-        for y, label, ends_on, total, still_open in rows
-        if ends_on < today or (total and not still_open)
-    ]
+    out = {}
+    for school_id, y, label, ends_on, total, still_open in rows:
+        if ends_on < today or (total and not still_open):
+            out.setdefault(school_id, []).append((y, label))
+    return out
 
 
 def _own_lines(school, member, today):
     if is_batched():
-        mine = per_school(school, ("tracking", "own"), lambda: _own_items(school, today)).get(
-            member.user_id, []
-        )
+        mine = per_batch(school, "tracking.own", today, _own_items, {}).get(member.user_id, [])
     else:
-        mine = _own_items(school, today, member.user_id).get(member.user_id, [])
+        mine = _own_items([school.id], today, member.user_id).get(school.id, {}).get(member.user_id, [])
     years = {year_id for year_id, *_ in mine}
     lines = []
     for year_id, label, overdue, count, first in mine:
@@ -108,7 +128,7 @@ def year_lines(school, member, today, **_):
         return []
     lines = _own_lines(school, member, today)
     if member.role == SIGNER:
-        for _year_id, label in per_school(school, ("tracking", "ready"), lambda: _ready_years(school, today)):
+        for _year_id, label in per_batch(school, "tracking.ready", today, _ready_years, []):
             lines.append(
                 WaitingLine(
                     kind="year_sign_off",

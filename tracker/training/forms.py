@@ -59,8 +59,9 @@ class CertificateForm(Form):
     certificate = FileField("Certificate")
 
 
-#: where a verification form sends the verifier back to: the "To verify" list or the item page
-BACK_TO = ("list", "item")
+#: where a verification form sends the verifier back to: the "To verify" list, the item page or (evidence of a
+#: recruitment check) the check's page
+BACK_TO = ("list", "item", "check")
 
 
 class ReviewForm(Form):

@@ -24,7 +24,7 @@ from ..signals import person_page, waiting_for
 from ..tenancy import HEAD, HR, LEAD
 from ..tracking.models import Item
 from ..transactions import DomainError
-from ..waiting import WaitingLine, per_school
+from ..waiting import WaitingLine, per_batch, per_school
 from .coverage import activities, in_audience
 from .models import TrainingAttendance, TrainingSession
 
@@ -213,12 +213,43 @@ def _relative_url(endpoint, **values) -> str:
     return current_app.url_map.bind("localhost").build(endpoint, values)
 
 
+def _pending_by_school(school_ids, _today) -> dict:
+    """{school id: {"certificates": n, "evidence": n}} of the schools with uploads waiting: one query for a
+    batch of schools (the digest job, through `waiting.per_batch`)."""
+    one = len(school_ids) == 1
+    certificates = (
+        db.select(TrainingSession.school_id, db.literal_column("'certificates'"), db.func.count())
+        .where(
+            TrainingSession.school_id == school_ids[0] if one else TrainingSession.school_id.in_(school_ids),
+            TrainingSession.verification == PENDING,
+        )
+        .group_by(TrainingSession.school_id)
+    )
+    evidence = (
+        db.select(Evidence.school_id, db.literal_column("'evidence'"), db.func.count())
+        .where(
+            Evidence.school_id == school_ids[0] if one else Evidence.school_id.in_(school_ids),
+            Evidence.verification == PENDING,
+        )
+        .group_by(Evidence.school_id)
+    )
+    out = {}
+    for school_id, kind, count in db.session.execute(db.union_all(certificates, evidence)).all():
+        out.setdefault(school_id, {"certificates": 0, "evidence": 0})[kind] = count
+    return out
+
+
 @waiting_for.connect
 def uploads_to_verify(school, *, member, today) -> list[WaitingLine]:
     """HR and the lead: "N uploads to verify" (certificates for both, item evidence for the lead)."""
     if member.role not in NOTIFIED:
         return []
-    count = waiting_for_role(school, member.role)
+    counts = per_batch(
+        school, "training.pending_counts", today, _pending_by_school, {"certificates": 0, "evidence": 0}
+    )
+    count = (counts["certificates"] if member.role in CERTIFICATE_VERIFIERS else 0) + (
+        counts["evidence"] if member.role in EVIDENCE_VERIFIERS else 0
+    )
     if not count:
         return []
     return [

@@ -12,6 +12,7 @@ from ..evidence.checks import describe_accepted
 from ..evidence.models import Evidence
 from ..evidence.verification import reject_evidence as reject_evidence_row
 from ..evidence.verification import verify_evidence as verify_evidence_row
+from ..people.check_views import check_page
 from ..people.queries import person_of
 from ..tenancy import HEAD, HR, LEAD, STAFF
 from ..tracking.item_views import item_or_404, item_page
@@ -90,7 +91,14 @@ def _list_page(reject_form=None, rejecting=None, status=200):
 
 
 def _back_to_item(form):
-    return form.back.data == "item"
+    """Whether the form came from a page of the item (the item page or a recruitment check's page), not the
+    list: its errors are flashed at the top of that page."""
+    return form.back.data in ("item", "check")
+
+
+def _check_person(item, form):
+    """The person of a recruitment check whose page the form came from (else None: the item page)."""
+    return item.person if form.back.data == "check" and item.person_id else None
 
 
 @bp.route("/to-verify/certificates/<uuid:session_id>/verify", methods=["POST"])
@@ -133,12 +141,18 @@ def _evidence_or_404(item_id, evidence_id):
 
 def _after_evidence(item, form, message):
     flash(message, "success")
+    person = _check_person(item, form)
+    if person is not None:
+        return redirect(url_for("people.update_check", person_id=person.id, item_id=item.id) + "#evidence")
     if _back_to_item(form):
         return redirect(url_for("tracking.item", item_id=item.id) + "#evidence")
     return redirect(url_for(".to_verify"))
 
 
 def _evidence_failed(item, form, row):
+    person = _check_person(item, form)
+    if person is not None:
+        return check_page(person, item_or_404(item.id), status=400)  # the error is flashed at the top
     if _back_to_item(form):
         return item_page(item_or_404(item.id), status=400)  # the error is flashed at the top of the page
     return _list_page(
