@@ -52,6 +52,30 @@ class UTCDateTime(db.TypeDecorator):
         return value.replace(tzinfo=UTC) if value is not None else None
 
 
+def given_form(column):
+    """A function giving a UUID (not None) in the form the driver gives `column`'s values (as_given)."""
+    process = column.type._cached_bind_processor(db.session.connection().dialect)
+    return process if process is not None else (lambda value: value)
+
+
+def as_given(column):
+    """A UUID column read as the driver gives it (bulk reads that only match ids: the staff import)."""
+    return db.type_coerce(column, UuidAsGiven())
+
+
+class UuidAsGiven(db.TypeDecorator):
+    """A UUID as the driver gives and takes it (on SQLite, 32 hex digits): no UUID made of each value read."""
+
+    impl = Uuid
+    cache_ok = True
+
+    def bind_processor(self, dialect):
+        return None
+
+    def result_processor(self, dialect, coltype):
+        return None
+
+
 def new_id() -> uuid.UUID:
     return uuid.uuid4()
 

@@ -20,12 +20,12 @@ from types import SimpleNamespace
 
 from .. import audit
 from ..auth.models import User
-from ..db import db, new_id, utcnow
+from ..db import as_given, db, given_form, new_id, utcnow
 from ..tenancy import Membership
 from ..tracking.models import DONE, NOT_APPLICABLE, Item, ItemKind
 from . import checklist
 from .checks import CHECK_TO_STATUS, update_check
-from .due_dates import MOVE_BATCH, as_given, given_form, move_open_checks_of
+from .due_dates import MOVE_BATCH, move_open_checks_of
 from .models import Person
 from .services import update_person
 

@@ -10,10 +10,9 @@ one" while the person has not started yet.
 from dataclasses import dataclass
 from datetime import date, timedelta
 
-from sqlalchemy import Uuid
 from sqlalchemy.orm.exc import StaleDataError
 
-from ..db import db, utcnow
+from ..db import UuidAsGiven, as_given, db, given_form, utcnow
 from ..frameworks.models import Requirement
 from ..tracking.models import OPEN_STATUSES, Item, ItemKind
 
@@ -172,27 +171,3 @@ _PG_UPDATE = (
     "CAST(%b AS DATE[])) AS m(id, version, due_on, planned) "
     "WHERE items.id = m.id AND items.version = m.version"
 )
-
-
-def given_form(column):
-    """A function giving a UUID (not None) in the form the driver gives `column`'s values (as_given)."""
-    process = column.type._cached_bind_processor(db.session.connection().dialect)
-    return process if process is not None else (lambda value: value)
-
-
-def as_given(column):
-    """A UUID column read as the driver gives it (imports read thousands of ids only to match them)."""
-    return db.type_coerce(column, UuidAsGiven())
-
-
-class UuidAsGiven(db.TypeDecorator):
-    """A UUID as the driver gives and takes it (on SQLite, 32 hex digits): no UUID made of each value read."""
-
-    impl = Uuid
-    cache_ok = True
-
-    def bind_processor(self, dialect):
-        return None
-
-    def result_processor(self, dialect, coltype):
-        return None
