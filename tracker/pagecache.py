@@ -1,7 +1,9 @@
 """Rendered page parts kept per process, keyed by where the school's audit chain stands.
 
-What is kept: the dashboard's body, training coverage, the register's table (per query string) and each
-school's row of a group dashboard (tracker/groups/dashboard.py).
+What is kept: the dashboard's body, training coverage, the register's table (per query string), each
+school's row of a group dashboard (tracker/groups/dashboard.py) and the item list's content (per member, role
+and query string, which with the school's data and the day also decide the year shown; cut round the bulk
+form's CSRF token, which is each request's own: tracker/tracking/list_views.py).
 
 Every change to a school's data writes an audit event (the audit tests check each service), so a part
 rendered for the same school, audit head, day, member and role is still right. Each worker keeps its own
@@ -54,13 +56,20 @@ def enabled() -> bool:
     return bool(current_app.config.get("TRACKER_PAGE_CACHE", True))
 
 
+def school_value(school, key: tuple, make):
+    """`make()`'s value (immutable: HTML, or a tuple of HTML parts) for this school and key, made again only
+    when the school's data has changed. A value of None is not kept."""
+    if not enabled():
+        return make()
+    full = (school.id, audit.school_stamp(school), school.today(), *key)
+    value = fragments.get(full)
+    if value is None:
+        value = make()
+        if value is not None:
+            fragments.put(full, value)
+    return value
+
+
 def school_fragment(school, key: tuple, render) -> Markup:
     """`render()`'s HTML for this school and key, made again only when the school's data has changed."""
-    if not enabled():
-        return Markup(render())
-    full = (school.id, audit.school_stamp(school), school.today(), *key)
-    html = fragments.get(full)
-    if html is None:
-        html = Markup(render())
-        fragments.put(full, html)
-    return html
+    return school_value(school, key, lambda: Markup(render()))

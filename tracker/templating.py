@@ -2,8 +2,9 @@
 
 from urllib.parse import quote
 
-from flask import current_app, g, url_for
+from flask import current_app, g, request, url_for
 from flask_login import current_user
+from markupsafe import Markup
 
 from .access import policy_allows
 from .group_access import current_group_visit, groups_for
@@ -14,6 +15,7 @@ def register_templating(app):
     app.add_template_filter(lambda values, mapping: [mapping.get(v, v) for v in values], "labels")
     app.add_template_global(url_pattern)  # a global, so that imported macros see it too
     app.add_template_global(can)
+    app.add_template_global(school_nav)
 
     @app.context_processor
     def globals_():
@@ -40,9 +42,60 @@ def can(endpoint, method="GET"):
     """Whether the current user, in the school of this page, may use `endpoint` with `method`: the view's own
     stated policy (tracker/access.py), so a template shows a link, button or form only to those its view lets
     through. `{% if can('people.add') %}`, `{% if can('tracking.comment', 'POST') %}`."""
-    if endpoint not in current_app.view_functions:
+    app = current_app._get_current_object()
+    if endpoint not in app.view_functions:
         raise LookupError(f"can(): there is no endpoint {endpoint!r}")
-    return policy_allows(current_app, endpoint, method, current_user, getattr(g, "membership", None))
+    user = current_user._get_current_object()
+    membership = getattr(g, "membership", None)
+    # the answer depends on nothing else (access.policy_allows), so each is worked out once per process
+    key = (
+        endpoint,
+        method,
+        bool(user is not None and user.is_authenticated),
+        bool(getattr(user, "is_platform_admin", False)),
+        type(membership).__name__,
+        getattr(membership, "role", None),
+        getattr(membership, "group_role", None),
+        getattr(g, "group_role", None),
+    )
+    answers = app.extensions.setdefault("tracker.can", {})
+    allowed = answers.get(key)
+    if allowed is None:
+        allowed = answers[key] = policy_allows(app, endpoint, method, user, membership)
+    return allowed
+
+
+#: how many school navigations a process keeps (school x role x page); when full it starts over
+SCHOOL_NAV_KEPT = 4096
+
+
+def school_nav():
+    """The links of a school page's navigation (templates/_schoolnav.html), rendered once per process for each
+    key below and kept: building them (a dozen `can` and `url_for`) was a fifth of a cached page's time.
+
+    The key holds all the links depend on: the school's address (url_for through g.school.slug, under the
+    script root), the caller's role in the school (or, for a group reader, the group role: `can`), whether
+    they are a platform admin (`can` of an admin-only page), and the page (which link is current). The
+    school's name and the role badge are drawn by base.html itself, each time."""
+    app = current_app._get_current_object()
+    membership = g.membership
+    key = (
+        request.script_root,
+        g.school.slug,
+        type(membership).__name__,
+        membership.role,
+        getattr(membership, "group_role", None),
+        bool(current_user.is_authenticated and current_user.is_platform_admin),
+        request.endpoint,
+    )
+    kept = app.extensions.setdefault("tracker.school_nav", {})
+    html = kept.get(key)
+    if html is None:
+        html = Markup(app.jinja_env.get_template("_schoolnav.html").render())
+        if len(kept) >= SCHOOL_NAV_KEPT:
+            kept.clear()
+        kept[key] = html
+    return html
 
 
 _SLOT = "__URL_SLOT__"

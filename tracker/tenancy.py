@@ -3,11 +3,22 @@
 import uuid
 import zoneinfo
 from datetime import date, datetime
+from functools import cache
 
 from flask import abort, g, has_request_context
 from flask_login import current_user
-from sqlalchemy import Boolean, CheckConstraint, Date, ForeignKey, Integer, String, UniqueConstraint, Uuid
-from sqlalchemy.orm import Mapped, contains_eager, mapped_column, relationship
+from sqlalchemy import (
+    Boolean,
+    CheckConstraint,
+    Date,
+    ForeignKey,
+    Integer,
+    String,
+    UniqueConstraint,
+    Uuid,
+    bindparam,
+)
+from sqlalchemy.orm import Mapped, contains_eager, lazyload, mapped_column, relationship
 
 from .db import SchoolScoped, UTCDateTime, UUIDPk, db, utcnow
 from .group_access import GROUP_VISITOR, group_visit
@@ -106,23 +117,27 @@ class Membership(SchoolScoped, db.Model):
         }
 
 
+@cache
+def _memberships_statement():
+    """Every membership of a user with its school, built once (building it was half the cost of running it;
+    not at import, as its options need every model mapped). Membership.user is not joined in: it is the user
+    asked about, whom the session already holds, so `membership.user` finds them there without a query."""
+    return (
+        db.select(Membership)
+        .join(School)
+        .options(contains_eager(Membership.school), lazyload(Membership.user))
+        .where(Membership.user_id == bindparam("user_id"))
+        .order_by(School.name, School.id)
+    )
+
+
 def _all_memberships(user) -> list[Membership]:
     """Every membership of the user with its school, schools by name: one query, kept for the request (the
     school pages look up theirs in it, and the school switcher lists the current ones)."""
     cached = g.get("_memberships") if has_request_context() else None
     if cached is not None and cached[0] == user.id:
         return cached[1]
-    rows = (
-        db.session.execute(
-            db.select(Membership)
-            .join(School)
-            .options(contains_eager(Membership.school))
-            .where(Membership.user_id == user.id)
-            .order_by(School.name, School.id)
-        )
-        .scalars()
-        .all()
-    )
+    rows = db.session.execute(_memberships_statement(), {"user_id": user.id}).scalars().all()
     if has_request_context():
         g._memberships = (user.id, rows)
     return rows

@@ -8,12 +8,14 @@ import hashlib
 import logging
 import uuid
 from datetime import timedelta
+from functools import cache
 
 from flask import current_app, flash, g, has_request_context, request, session
 from flask_login import login_user, logout_user
 from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
-from sqlalchemy import and_, or_
+from sqlalchemy import and_, bindparam, or_, select
 from sqlalchemy.exc import OperationalError
+from sqlalchemy.orm.util import identity_key
 
 from .. import audit
 from ..db import db, utcnow
@@ -78,11 +80,26 @@ def session_expired(row: LoginSession, now) -> bool:
     return now - row.last_seen_at >= (remembered_idle if row.remembered else idle)
 
 
+@cache
+def _session_row_statement():
+    """The session row and its user (LoginSession.user is joined), built once: Session.get builds its
+    statement anew on every call."""
+    return select(LoginSession).where(LoginSession.token_hash == bindparam("token_hash"))
+
+
+def _session_row(digest: str) -> LoginSession | None:
+    """What `db.session.get(LoginSession, digest)` gives, for less: a row this session already holds is the
+    one returned (through Session.get, as before); otherwise one SELECT by primary key."""
+    if identity_key(LoginSession, digest) in db.session.identity_map:
+        return db.session.get(LoginSession, digest)
+    return db.session.execute(_session_row_statement(), {"token_hash": digest}).scalar_one_or_none()
+
+
 def load_session_user(token: str) -> User | None:
     """Flask-Login loader (session cookie and remember cookie alike): the user behind a live session token,
     else None. An aged session is deleted and refused; a live one has its last-seen time moved on, at most
     every TOUCH_EVERY."""
-    row = db.session.get(LoginSession, token_digest(token))
+    row = _session_row(token_digest(token))
     if row is None or not row.user.active:
         return None
     now = utcnow()

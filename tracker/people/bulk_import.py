@@ -14,6 +14,7 @@ checks of the people whose checks nothing else touches move together, a batch of
 changes) move at once, in the order update_person moves them, so the resulting data is the same.
 """
 
+import os
 from dataclasses import dataclass
 from datetime import date
 from types import SimpleNamespace
@@ -197,7 +198,7 @@ def import_rows(school, rows: list[dict], *, skipped=0, progress=None, actor=Non
         if new_people:
             db.session.execute(Person.__table__.insert(), new_people)  # Core: one executemany per batch
         if new_items:
-            _insert_many(Item.__table__, new_items)
+            _insert_many(Item.__table__, new_items, new_ids=True)
         new_people.clear()
         new_items.clear()
 
@@ -230,7 +231,7 @@ def import_rows(school, rows: list[dict], *, skipped=0, progress=None, actor=Non
             items = _plan(school, framework, context, plans, values, person_id)
             wanted = {(c[0], c[1]): c for c in checks}
             for item in items:
-                full = {**defaults, **item, "id": new_id()}
+                full = {**defaults, **item}  # its id given by _insert_many
                 check = wanted.get((item["requirement_key"], item["country"]))
                 if check is not None:
                     _apply_to_values(full, check, actor_id)
@@ -290,53 +291,83 @@ def import_rows(school, rows: list[dict], *, skipped=0, progress=None, actor=Non
     return report
 
 
-def _insert_many(table, rows: list[dict]) -> None:
+def _insert_many(table, rows: list[dict], *, new_ids=False) -> None:
     """INSERT `rows` (all with the same keys) in one statement, each distinct value of a column converted
     for the driver once: a checklist repeats its school, framework, requirement, person and dates over
     thousands of rows, and SQLAlchemy would convert every one of them again (half an import's time).
 
     On PostgreSQL (psycopg) the statement is one INSERT ... SELECT FROM unnest() of an array per column: the
     server inserts every row in one go rather than executing a statement per row (executemany). Elsewhere it
-    is an executemany."""
+    is an executemany.
+
+    `new_ids`: the rows have no id; each gets a new random one (UUID version 4, as db.new_id makes), made by
+    the server on PostgreSQL (gen_random_uuid()), else made in the driver's form at once."""
     conn = db.session.connection()
     dialect = conn.dialect
     keys = list(rows[0])
     if dialect.name == "postgresql" and dialect.driver == "psycopg":
-        _insert_unnest(conn, table, keys, rows)
+        _insert_unnest(conn, table, keys, rows, new_ids=new_ids)
         return
-    compiled = table.insert().compile(dialect=dialect, column_keys=keys)
-    order = list(compiled.positiontup) if compiled.positional else keys
-    if set(order) != set(keys):  # a dialect that names its parameters otherwise: the general way
-        db.session.execute(table.insert(), rows)
+    compiled = table.insert().compile(dialect=dialect, column_keys=keys + (["id"] if new_ids else []))
+    order = list(compiled.positiontup) if compiled.positional else keys + ["id"] * new_ids
+    given = {"id": _hex_ids(len(rows))} if new_ids and _ids_given_as_hex(table, dialect) else None
+    if set(order) != set(keys) | ({"id"} if new_ids else set()) or (new_ids and given is None):
+        # a dialect that names its parameters otherwise, or keeps UUIDs otherwise: the general way
+        db.session.execute(table.insert(), [{**r, "id": new_id()} for r in rows] if new_ids else rows)
         return
-    values = zip(*_columns(table, order, rows, dialect), strict=True)
+    values = zip(*_columns(table, order, rows, dialect, given), strict=True)
     if not compiled.positional:
         values = (dict(zip(order, row, strict=True)) for row in values)
     conn.exec_driver_sql(compiled.string, list(values))
 
 
-def _insert_unnest(conn, table, keys, rows) -> None:
+def _ids_given_as_hex(table, dialect) -> bool:
+    """True when the driver takes `table`'s ids as 32 hex digits (SQLite: Uuid stored as CHAR(32))."""
+    process = table.c.id.type._cached_bind_processor(dialect)
+    sample = new_id()
+    return process is not None and process(sample) == sample.hex
+
+
+def _hex_ids(n) -> list[str]:
+    """`n` new random ids as 32 hex digits, each what uuid.uuid4().hex gives (version 4, RFC 4122 variant)."""
+    raw = os.urandom(16 * n).hex()
+    return [
+        f"{raw[i : i + 12]}4{raw[i + 13 : i + 16]}{_VARIANT[raw[i + 16]]}{raw[i + 17 : i + 32]}"
+        for i in range(0, 32 * n, 32)
+    ]
+
+
+#: the first hex digit of a UUID's clock_seq_hi_and_reserved with its variant bits set to 10 (RFC 4122)
+_VARIANT = {d: "89ab"[int(d, 16) & 3] for d in "0123456789abcdef"}
+
+
+def _insert_unnest(conn, table, keys, rows, *, new_ids=False) -> None:
     """_insert_many() on PostgreSQL: INSERT INTO t (a, b) SELECT * FROM unnest(CAST(%b AS a's type[]), ...)
     with one list of values per column, sent in binary (%b: psycopg's text form of an array is made in
     Python, value by value, and costs more than the executemany it replaces)."""
     dialect = conn.dialect
     quote = dialect.identifier_preparer.quote
     columns = [table.c[k] for k in keys]
+    names = ["id"] * new_ids + [c.name for c in columns]
     sql = (
         f"INSERT INTO {dialect.identifier_preparer.format_table(table)} "
-        f"({', '.join(quote(c.name) for c in columns)}) SELECT * FROM unnest("
+        f"({', '.join(quote(n) for n in names)}) SELECT {'gen_random_uuid(), ' * new_ids}* FROM unnest("
         + ", ".join(f"CAST(%b AS {c.type.compile(dialect=dialect)}[])" for c in columns)
         + ")"
     )
     conn.exec_driver_sql(sql, tuple(_columns(table, keys, rows, dialect)))
 
 
-def _columns(table, keys, rows, dialect) -> list[list]:
+def _columns(table, keys, rows, dialect, given=None) -> list[list]:
     """The values of each of `keys` in `rows`, a list per column, converted for the driver: each value once
     however many rows share it (the rows of a checklist share their school's, framework's, requirements',
-    person's and dates' objects; told apart by identity, as hashing a UUID costs more than converting it)."""
+    person's and dates' objects; told apart by identity, as hashing a UUID costs more than converting it).
+    `given`: {key: values already in the driver's form} of columns the rows do not hold."""
     out = []
     for key in keys:
+        if given and key in given:
+            out.append(given[key])
+            continue
         values = [r[key] for r in rows]
         process = table.c[key].type._cached_bind_processor(dialect)
         if process is not None:

@@ -28,6 +28,7 @@ from .coverage import (
     Reader,
     acknowledgements,
     coverage,
+    coverage_of,
     documents,
     due_on,
     find_ack,
@@ -321,11 +322,13 @@ def _in_audience(doc, reader):
     return reader.category in (doc.audience_categories or []) or reader.role in (doc.audience_roles or [])
 
 
-def asked_of(school, *, member=None, person=None, today=None) -> list[Asked]:
+def asked_of(school, *, member=None, person=None, today=None, state=None) -> list[Asked]:
     """The current documents whose audience includes the member (or register entry), with their deadline and
-    acknowledgement."""
+    acknowledgement. `state`: the school's `_school_state` on `today` when the caller has read it already."""
     today = today or school.today()
-    docs, population, acks = per_school(school, ("policies", today), lambda: _school_state(school, today))
+    if state is None:
+        state = per_school(school, ("policies", today), lambda: _school_state(school, today))
+    docs, population, acks = state
     if not docs:
         return []
     if person is not None and member is None:
@@ -369,15 +372,26 @@ def _with_documents(school_ids, _today) -> dict:
     return {school_id: True for (school_id,) in rows}
 
 
+def _coverage_from(school, today, state) -> list[Coverage]:
+    """`coverage(school)` from the `_school_state` of `today` already read (no second read of the documents,
+    the 500-person population and the acknowledgements); read afresh if `today` is not the school's."""
+    if today != school.today():
+        return coverage(school)
+    docs, population, acks = state
+    return [coverage_of(doc, doc.current_version(), population, acks) for doc in docs]
+
+
 @waiting_for.connect
 def waiting_lines(school, *, member, today) -> list[WaitingLine]:
     """ "N documents to read and sign" for a member with unacknowledged current versions; for the lead, a line
     per document that people have not acknowledged."""
     if is_batched() and not per_batch(school, "policies.any", today, _with_documents, False):
         return []
+    # a page (not the digest job): the documents, population and acknowledgements read once for both lines
+    state = _school_state(school, today) if not is_batched() and member.role in AUDIENCE_ROLES else None
     lines = []
     if member.role in AUDIENCE_ROLES:
-        todo = [a for a in asked_of(school, member=member, today=today) if a.ack is None]
+        todo = [a for a in asked_of(school, member=member, today=today, state=state) if a.ack is None]
         if todo:
             lines.append(
                 WaitingLine(
@@ -389,7 +403,11 @@ def waiting_lines(school, *, member, today) -> list[WaitingLine]:
                 )
             )
     if member.role == LEAD:
-        for cov in per_school(school, ("policies-coverage", today), lambda: coverage(school)):
+        if state is not None:
+            covered = _coverage_from(school, today, state)
+        else:
+            covered = per_school(school, ("policies-coverage", today), lambda: coverage(school))
+        for cov in covered:
             missing = cov.missing
             if not missing:
                 continue

@@ -10,6 +10,7 @@ at once (`prepare`, and `waiting.batched()` for the receivers of `waiting_for`):
 import gc
 import logging
 import zoneinfo
+from collections import defaultdict
 from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
@@ -171,24 +172,120 @@ def prepare(batch, now) -> Prepared:
 
 
 def _build_batch(batch, now, activities) -> list:
-    """Build the digests of a batch of schools in one transaction, each school in a savepoint of its own:
-    one school's problem rolls back that school only. What they read is read for the batch at once
-    (`prepare`, and `waiting.batched` for the "Waiting for you" lines). [(school, number of digests, or None
-    when another run built them, or "failed")]. A busy database (SQLite's lock) fails the whole batch, tried
-    again."""
-    results = []
+    """Build the digests of a batch of schools in one transaction. What they read is read for the batch at
+    once (`prepare`, and `waiting.batched` for the "Waiting for you" lines); each school's digests are then
+    written in memory, and the days of the schools whose digests could be written are claimed, and their
+    digests queued, with a few statements for the whole batch (`_queue`). [(school, number of digests, or
+    None when another run built them, or "failed")]: a school whose digests cannot be written is not claimed
+    (the next run tries it again) and the others are queued as if it were not there. A busy database
+    (SQLite's lock) fails the whole batch, tried again."""
     prepared = prepare(batch, now)
+    outcome, built = {}, {}
     with batched(prepared.todays):
         for school in batch:
+            previous = prepared.states.get(school.id, _NO_ROW)
+            if previous not in (_NO_ROW, None) and previous >= prepared.todays[school.id]:
+                outcome[school.id] = None  # built already (by another run since this one listed it)
+                continue
             try:
-                with db.session.begin_nested():
-                    results.append((school, build_school_digests(school, now, activities, prepared)))
+                built[school.id] = _digest_rows(
+                    school, now, activities, prepared, None if previous is _NO_ROW else previous
+                )
             except OperationalError:
                 raise
             except Exception:  # noqa: BLE001
                 log.exception("digests for %s failed", school.slug)
-                results.append((school, "failed"))
-    return results
+                outcome[school.id] = "failed"
+        if built:
+            outcome.update(_queue([s for s in batch if s.id in built], now, activities, prepared, built))
+    return [(school, outcome[school.id]) for school in batch]
+
+
+def _queue(schools, now, activities, prepared, built) -> dict:
+    """Claim the day of each of `schools` and queue the digests `built` for it ({school id: rows}), in a
+    savepoint: one INSERT for the schools that have no digest state yet, one compare-and-set UPDATE per
+    (last date, today) among the others, one INSERT of every claimed school's digests. A school another run
+    claimed meanwhile gets nothing queued (None); one whose state row another run inserted meanwhile is built
+    again on its own (`build_school_digests`), from that row. Should the batch's statements fail (a digest
+    the database refuses), the savepoint is rolled back and each school is claimed and queued on its own, in
+    a savepoint of its own, as before batching: the school at fault fails alone. {school id: outcome}"""
+    try:
+        with db.session.begin_nested():
+            claimed, contested = _claim_days(schools, prepared)
+            rows = [row for school in schools if school.id in claimed for row in built[school.id]]
+            if rows:
+                db.session.execute(
+                    _insert(OutboxMessage).on_conflict_do_nothing(
+                        index_elements=["school_id", "idempotency_key"]
+                    ),
+                    rows,
+                )
+    except OperationalError:
+        raise
+    except Exception:  # noqa: BLE001  each school on its own: the one at fault fails alone
+        log.warning("a batch's digests could not be queued together; queued school by school", exc_info=True)
+        contested, claimed = {school.id for school in schools}, set()
+    outcome = {school.id: len(built[school.id]) if school.id in claimed else None for school in schools}
+    for school in schools:
+        if school.id not in contested:
+            continue
+        try:
+            with db.session.begin_nested():
+                outcome[school.id] = build_school_digests(school, now, activities, prepared, _UNREAD)
+        except OperationalError:
+            raise
+        except Exception:  # noqa: BLE001
+            log.exception("digests for %s failed", school.slug)
+            outcome[school.id] = "failed"
+    return outcome
+
+
+def _claim_days(schools, prepared) -> tuple[set, set]:
+    """Record today as built for each school whose last digest date is still the one `prepare` read
+    (compare-and-set, so two runs at once cannot both claim a day): (ids claimed, ids whose state row another
+    run inserted since `prepare` read there was none)."""
+    stamp = utcnow()
+    new, known = [], defaultdict(list)
+    for school in schools:
+        previous = prepared.states.get(school.id, _NO_ROW)
+        if previous is _NO_ROW:
+            new.append(school.id)
+        else:
+            known[(previous, prepared.todays[school.id])].append(school.id)
+    claimed = set()
+    if new:
+        claimed.update(
+            db.session.execute(
+                _insert(DigestState)
+                .values(
+                    [
+                        dict(
+                            id=new_id(), school_id=sid, last_digest_on=prepared.todays[sid], updated_at=stamp
+                        )
+                        for sid in new
+                    ]
+                )
+                .on_conflict_do_nothing(index_elements=["school_id"])
+                .returning(DigestState.school_id)
+            ).scalars()
+        )
+    contested = set(new) - claimed
+    for (previous, today), ids in known.items():
+        same = (
+            DigestState.last_digest_on.is_(None)
+            if previous is None
+            else DigestState.last_digest_on == previous
+        )
+        claimed.update(
+            db.session.execute(
+                update(DigestState)
+                .where(DigestState.school_id.in_(ids), same)
+                .values(last_digest_on=today, updated_at=stamp)
+                .returning(DigestState.school_id)
+                .execution_options(synchronize_session=False)
+            ).scalars()
+        )
+    return claimed, contested
 
 
 _UNREAD = object()
@@ -233,18 +330,35 @@ def _claim_day(school, today: date, known=_UNREAD):
 
 
 def build_school_digests(
-    school, now: datetime, activities=None, prepared: Prepared | None = None
+    school, now: datetime, activities=None, prepared: Prepared | None = None, known=None
 ) -> int | None:
     """Claim the school's day and queue its digests; None when another run already built them. Flushes
-    only. `prepared`: what the school's batch read at once (else it is read for this school alone)."""
+    only. `prepared`: what the school's batch read at once (else it is read for this school alone); `known`
+    (`_UNREAD`): read the school's last digest date again rather than take the one `prepared` read."""
     if prepared is None:
         prepared = prepare([school], now)
         with batched(prepared.todays):
             return build_school_digests(school, now, activities, prepared)
     today = prepared.todays[school.id]
-    claimed, previous = _claim_day(school, today, prepared.states.get(school.id, _NO_ROW))
+    if known is None:
+        known = prepared.states.get(school.id, _NO_ROW)
+    claimed, previous = _claim_day(school, today, known)
     if not claimed:
         return None
+    rows = _digest_rows(school, now, activities, prepared, previous)
+    if rows:
+        db.session.execute(
+            _insert(OutboxMessage).on_conflict_do_nothing(index_elements=["school_id", "idempotency_key"]),
+            rows,
+        )
+    return len(rows)
+
+
+def _digest_rows(school, now: datetime, activities, prepared: Prepared, previous) -> list[dict]:
+    """The outbox rows of the school's digests for its today, covering the days since `previous` (its last
+    digest date, None for none): no statement of its own (what it reads, `prepared` and `waiting.batched`
+    read for the batch)."""
+    today = prepared.todays[school.id]
     week_back = today - timedelta(days=CATCH_UP_DAYS)
     since = today if previous is None else max(previous + timedelta(days=1), week_back)
     if activities is None:
@@ -281,9 +395,4 @@ def build_school_digests(
                     "digest for %s in %s could not be written", recipient.user_id, school.slug, exc_info=exc
                 )
                 rows.append(unwritten_message(school, recipient, today, now, exc))
-    if rows:
-        db.session.execute(
-            _insert(OutboxMessage).on_conflict_do_nothing(index_elements=["school_id", "idempotency_key"]),
-            rows,
-        )
-    return len(rows)
+    return rows

@@ -10,6 +10,7 @@ can really stop it.
 import logging
 import multiprocessing
 import pickle
+import threading
 import time
 import zlib
 from dataclasses import dataclass, field
@@ -133,6 +134,25 @@ def _render_here(html: str, title: str, on_progress=None, served=None) -> Render
     return Rendered(pdf, len(document.pages), fetcher.refused)
 
 
+#: Held while the parent warms WeasyPrint up and while it forks, so that no child is forked from the middle
+#: of the warm-up (a lock held by another thread at the fork would stay locked in the child).
+_FORK_LOCK = threading.Lock()
+_warmed_up = False
+
+
+def _warm_up(served):
+    """Render a one-line PDF in this (parent) process, once: what WeasyPrint sets up on its first render
+    (cffi's parsing of the C types it uses, fontconfig's configuration, Pango's font map) then happens here
+    and every forked child inherits it instead of paying it again (0.1 to 0.13 s of CPU a report)."""
+    global _warmed_up
+    if not _warmed_up:
+        _warmed_up = True
+        try:
+            _render_here("<!doctype html><html lang=en><p>Warm-up.</p></html>", "warm-up", served=served)
+        except Exception:  # noqa: BLE001 - only a head start: the child renders (and reports failures) anyway
+            log.exception("PDF renderer warm-up failed")
+
+
 def _child(conn, html, title, served):
     try:
         result = _render_here(html, title, lambda pct, stage: conn.send(("progress", pct, stage)), served)
@@ -162,7 +182,9 @@ def render_pdf(
     ctx = multiprocessing.get_context("fork")
     parent, child = ctx.Pipe(duplex=False)
     proc = ctx.Process(target=_child, args=(child, html, title, served), daemon=True)
-    proc.start()
+    with _FORK_LOCK:
+        _warm_up(served)
+        proc.start()
     child.close()
     deadline = time.monotonic() + timeout
     try:

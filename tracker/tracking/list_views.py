@@ -8,6 +8,7 @@ export links and the bulk form's address all carry it, so a change keeps the lis
 import uuid
 from datetime import date
 from functools import lru_cache
+from types import SimpleNamespace
 
 from flask import Response, abort, flash, g, redirect, render_template, request, url_for
 from flask_login import current_user
@@ -16,7 +17,7 @@ from sqlalchemy.orm.exc import StaleDataError
 from wtforms import DateField, IntegerField, SelectField, SelectMultipleField, StringField
 from wtforms.validators import Length, NumberRange, Optional
 
-from .. import audit
+from .. import audit, pagecache
 from ..access import school_roles
 from ..forms_common import Form, strip
 from ..pagination import page_after_change, paginate
@@ -239,14 +240,39 @@ def _empty_bulk_actions(owners: tuple) -> Markup:
     return _bulk_actions(BulkForm(formdata=None, owner_choices=owners))
 
 
-def _render_list(year, f, *, form=None, status=200, error=None, failing=None, selected=None):
+#: the bulk form of a plain list, as its template reads it (nothing sent, so no errors)
+_UNSENT = SimpleNamespace(errors={})
+#: where the bulk form's CSRF token goes in the list's HTML (cut there, so a cached part holds no token)
+_CSRF_SLOT = Markup(f"<!--csrf-{uuid.uuid4().hex}-->")
+
+
+def _member_key() -> tuple:
+    """What the list's HTML depends on about who asks: the member and their role (visibility, "owned by me",
+    the bulk form, the links `can()` shows), and whether they visit as a group reader."""
+    m = g.membership
+    return (type(m).__name__, str(current_user.id), m.role, getattr(m, "group_role", None))
+
+
+def _render_list(year, f, *, form, status, error=None, failing=None, selected=None):
+    """The list page with the bulk form sent back (its errors, its selection): never from the page cache."""
+    parts = _list_parts(year, f, form=form, error=error, failing=failing, selected=selected)
+    return render_template("tracking/items.html", parts=parts), status
+
+
+def _list_parts(year, f, **body) -> tuple:
+    """The list's HTML cut where the bulk form's CSRF token goes (one part when there is no bulk form)."""
+    return tuple(Markup(part) for part in _list_body(year, f, **body).split(_CSRF_SLOT))
+
+
+def _list_body(year, f, *, form=None, error=None, failing=None, selected=None) -> str:
+    """The list's HTML with _CSRF_SLOT where the bulk form's token goes."""
     query = queries.item_query(g.school, year, g.membership, current_user.id, f, g.school.today())
     page = paginate(query.options(*queries.list_row_options(with_framework=True)), per_page=PER_PAGE)
     owners = queries.owner_choices(g.school) if _sees_all() else []
     manage = g.membership.role in MANAGERS
     bulk_actions = None
     if manage and form is None:
-        form = BulkForm(formdata=None, owner_choices=owners)
+        form = _UNSENT  # its fields come ready made (_empty_bulk_actions): no form is built for a plain list
         bulk_actions = _empty_bulk_actions(tuple(owners))
     elif manage:
         bulk_actions = _bulk_actions(form)
@@ -254,7 +280,7 @@ def _render_list(year, f, *, form=None, status=200, error=None, failing=None, se
         selected = {str(i.id) for i in page.items} if request.args.get("select") == "page" else set()
     args = list_args(year, f)
     return render_template(
-        "tracking/items.html",
+        "tracking/_items_body.html",
         year=year,
         page=page,
         f=f,
@@ -273,7 +299,8 @@ def _render_list(year, f, *, form=None, status=200, error=None, failing=None, se
         selected=selected,
         bulk_error=error,
         failing=failing,
-    ), status
+        csrf_input=_CSRF_SLOT,
+    )
 
 
 def _year():
@@ -286,10 +313,20 @@ def _year():
 @bp.route("/items")
 @school_roles(*ALL_MEMBERS, group="programme")
 def items():
-    year = year_or_404(request.args.get("year") and parse_uuid(request.args["year"]))
-    if year is None:
+    """The list. Its content is kept in the page cache for this member and query string while the school's
+    data and the day stand still (they decide the year shown, too); only the CSRF token is each request's.
+    A request served from the cache reads neither the year nor the items."""
+
+    def render():  # None: the school has no year yet (not kept)
+        year = year_or_404(request.args.get("year") and parse_uuid(request.args["year"]))
+        if year is None:
+            return None
+        return _list_parts(year, _filters())
+
+    parts = pagecache.school_value(g.school, ("items", _member_key(), request.query_string), render)
+    if parts is None:
         return redirect(url_for(".home"))
-    return _render_list(year, _filters())
+    return render_template("tracking/items.html", parts=parts)
 
 
 @bp.route("/items/bulk", methods=["POST"])

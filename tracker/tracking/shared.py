@@ -64,9 +64,13 @@ def shared_counts(school, year, membership, refs=None, frameworks=None) -> list[
     """(referencing framework title, referencing section, due date, status, count) rows of the referenced
     items the member sees, in the shape of dashboard.year_counts, to add to the progress bars.
 
-    The year's target frameworks are looked up first and the items filtered by their ids: joined to the
-    frameworks table, SQLite scanned every framework version and walked each one's items of every school
-    (24 ms on a 500-staff school's dashboard, against 6 ms this way; bench/profiling.md)."""
+    The year's target frameworks are looked up first and the items' framework checked here, not in SQL:
+    joined to the frameworks table, SQLite scanned every framework version and walked each one's items of
+    every school (24 ms on a 500-staff school's dashboard, against 6 ms this way; bench/profiling.md); with
+    `framework_id IN (...)` in the WHERE, statistics taken while the database held one school (a framework's
+    items as few as a school's year's) led it to the framework_id index, which walks the framework's items of
+    every school: 0.3 ms with 1 school, 17 ms with 300 (issue 21's tenant scale). Without it, only the
+    school's own indexes can serve the query, whatever the statistics say."""
     refs = references(year) if refs is None else refs
     if not refs:
         return []
@@ -89,13 +93,14 @@ def shared_counts(school, year, membership, refs=None, frameworks=None) -> list[
         .where(
             *visible_criteria(school, membership),
             Item.year_id == year.id,
-            Item.framework_id.in_(list(key_of)),
             Item.requirement_key.in_({rk for _, rk in by_target}),
         )
         .group_by(Item.framework_id, Item.requirement_key, Item.due_on, Item.status)
     ).all()
     out = []
     for fw_id, req_key, due_on, status, count in rows:
+        if fw_id not in key_of:  # the same requirement key in a framework that is not a target
+            continue
         for ref in by_target.get((key_of[fw_id], req_key), ()):
             out.append((ref.framework_title, ref.section_title, due_on, status, count))
     return out
