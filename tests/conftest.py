@@ -310,3 +310,14 @@ def audit_count():
     from tracker.audit import AuditEvent
 
     return db.session.scalar(sa.select(sa.func.count()).select_from(AuditEvent))
+
+
+@pytest.fixture
+def page_cache_on(app, monkeypatch):
+    """The page cache on (tests run with it off), empty before and after the test."""
+    from tracker import pagecache
+
+    monkeypatch.setitem(app.config, "TRACKER_PAGE_CACHE", True)
+    pagecache.fragments.clear()
+    yield
+    pagecache.fragments.clear()

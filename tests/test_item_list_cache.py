@@ -42,12 +42,7 @@ class World:
     pass
 
 
-@pytest.fixture(autouse=True)
-def cache_on(app, monkeypatch):
-    monkeypatch.setitem(app.config, "TRACKER_PAGE_CACHE", True)
-    pagecache.fragments.clear()
-    yield
-    pagecache.fragments.clear()
+pytestmark = pytest.mark.usefixtures("page_cache_on")
 
 
 @pytest.fixture

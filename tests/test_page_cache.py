@@ -22,12 +22,7 @@ from .world import sign_in
 NOW = datetime(2026, 11, 23, 3, 0, tzinfo=UTC)  # 10:00 in Bangkok
 
 
-@pytest.fixture(autouse=True)
-def cache_on(app, monkeypatch):
-    monkeypatch.setitem(app.config, "TRACKER_PAGE_CACHE", True)
-    pagecache.fragments.clear()
-    yield
-    pagecache.fragments.clear()
+pytestmark = pytest.mark.usefixtures("page_cache_on")
 
 
 def _dashboard(client, school):

@@ -331,16 +331,6 @@ def test_a_row_has_a_cell_for_every_check_even_those_not_read_and_no_other(app, 
         row.cells["no-such-check"]
 
 
-@pytest.fixture
-def cache_on(app, monkeypatch):
-    from tracker import pagecache
-
-    monkeypatch.setitem(app.config, "TRACKER_PAGE_CACHE", True)
-    pagecache.fragments.clear()
-    yield
-    pagecache.fragments.clear()
-
-
 def _table(html):
     """The register's table and what follows it (the page around it has a form token that changes)."""
     return html[html.index("<table") : html.index("</main>")]
@@ -351,7 +341,7 @@ def _reads_items(statements):
 
 
 def test_the_register_is_kept_while_the_school_stands_still_per_query_and_a_change_shows(
-    app, make_school, make_member, cache_on
+    app, make_school, make_member, page_cache_on
 ):
     school = make_school()
     lead = make_member(school, "lead")
@@ -457,7 +447,7 @@ def test_the_acknowledged_column_of_any_few_people_is_what_coverage_says_of_them
 
 
 def test_the_kept_register_is_made_again_when_the_framework_file_changes(
-    app, make_school, make_member, cache_on
+    app, make_school, make_member, page_cache_on
 ):
     from tracker.frameworks.models import Framework, Requirement
 
