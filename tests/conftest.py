@@ -321,3 +321,16 @@ def page_cache_on(app, monkeypatch):
     pagecache.fragments.clear()
     yield
     pagecache.fragments.clear()
+
+
+@pytest.fixture
+def statements(app):
+    """Every SQL statement the engine runs while the test does, whitespace collapsed (a list, in order)."""
+    seen = []
+
+    def listen(conn, cursor, statement, *args):
+        seen.append(" ".join(statement.split()))
+
+    sa.event.listen(db.engine, "before_cursor_execute", listen)
+    yield seen
+    sa.event.remove(db.engine, "before_cursor_execute", listen)

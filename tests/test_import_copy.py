@@ -2,7 +2,6 @@
 PostgreSQL, in the driver's form elsewhere)."""
 
 import uuid
-from datetime import date
 
 import pytest
 import sqlalchemy as sa
@@ -11,31 +10,14 @@ from sqlalchemy.exc import IntegrityError
 from tracker.audit import AuditEvent
 from tracker.extensions import db
 from tracker.people import bulk_import, checklist
-from tracker.people.importing import check_rows
 from tracker.people.models import Person
 from tracker.tracking.models import Item
 
-TODAY = date(2026, 11, 23)
+from .import_rows import checked_rows
 
 
 def _rows(n):
-    raw = [
-        (
-            i + 2,
-            {
-                "full_name": f"Copy Person {i:04d}",
-                "email": f"copy{i}@example.org" if i % 3 else "",
-                "category": ["Teaching staff", "Support staff", "Volunteer", "Contractor"][i % 4],
-                "start_date": f"2026-0{1 + i % 9}-01",
-                "countries": "Kenya; France" if i % 2 else "",
-                "groups": "",
-            },
-        )
-        for i in range(n)
-    ]
-    checked = check_rows(raw, today=TODAY)
-    assert all(r.ok for r in checked), [r.errors for r in checked if not r.ok][:3]
-    return [r.values for r in checked]
+    return checked_rows(n, label="Copy Person")
 
 
 def _postgresql():

@@ -143,6 +143,19 @@ def _all_memberships(user) -> list[Membership]:
     return rows
 
 
+def wants_memberships() -> bool:
+    """Whether this request is a school page (load_school has its <school>): it reads every membership of the
+    caller, so the session loader reads them along with the session row, one statement for both
+    (auth.services.load_session_user), and hands them over with `keep_memberships`."""
+    return has_request_context() and g.get("_school_page", False)
+
+
+def keep_memberships(user_id, rows: list[Membership]) -> None:
+    """Keep `rows` (every membership of the user `user_id` with its school, schools by name, read as
+    `_memberships_statement` reads them) for this request, for `_all_memberships`."""
+    g._memberships = (user_id, rows)
+
+
 def memberships_for(user) -> list[Membership]:
     """Return the user's current memberships, schools by name."""
     return [m for m in _all_memberships(user) if m.is_current()]
@@ -155,6 +168,7 @@ def load_school(endpoint, values):
     g.membership = None
     if slug is None:
         return
+    g._school_page = True  # before the user is loaded: see wants_memberships
     if not current_user.is_authenticated:
         # the access decorator sends anonymous callers to sign in, whether or not the school exists
         return

@@ -11,6 +11,9 @@ from contextvars import ContextVar
 from dataclasses import dataclass
 from datetime import date
 
+from sqlalchemy import Date, bindparam
+
+from .db import db
 from .signals import waiting_for
 
 
@@ -83,6 +86,37 @@ def per_batch(school, key, today, compute, default):
         ids = [sid for sid, day in state["schools"].items() if day == today]
         memo[full] = compute(ids, today)
     return memo[full].get(school.id, default)
+
+
+def school_in(column, shape):
+    """Criterion for a statement of `prepared`: `column` is the school (`shape` "one": an equality, the plan a
+    page's query always had, the id given as the `school_id` parameter) or one of the schools ("many": the
+    `school_ids` parameter)."""
+    if shape == "one":
+        return column == bindparam("school_id")
+    return column.in_(bindparam("school_ids", expanding=True))
+
+
+#: statements built once per process: {(name, "one" or "many"): select with bind parameters}
+_statements: dict = {}
+
+
+def prepared(name, build, school_ids, today, **params):
+    """The rows of `build(shape, today)`'s statement for `school_ids` on `today` (plus `params`): the
+    statement is built once per process for one school and once for many (`shape` "one" or "many", for
+    `school_in`), the ids, the date (`today`, a bind parameter) and `params` given at each run. Building a
+    select and its cache key afresh cost each receiver ten times what running it did (the dashboard of the
+    500-staff school, issue #21). `name` must say everything `build` depends on besides the shape."""
+    shape = "one" if len(school_ids) == 1 else "many"
+    statement = _statements.get((name, shape))
+    if statement is None:
+        statement = _statements[(name, shape)] = build(shape, bindparam("today", type_=Date))
+    params["today"] = today
+    if shape == "one":
+        params["school_id"] = school_ids[0]
+    else:
+        params["school_ids"] = list(school_ids)
+    return db.session.execute(statement, params).all()
 
 
 def lines_for(school, member, today: date) -> list[WaitingLine]:

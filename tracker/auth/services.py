@@ -15,6 +15,7 @@ from flask_login import login_user, logout_user
 from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
 from sqlalchemy import and_, bindparam, or_, select
 from sqlalchemy.exc import OperationalError
+from sqlalchemy.orm import contains_eager, lazyload
 from sqlalchemy.orm.util import identity_key
 
 from .. import audit
@@ -22,6 +23,7 @@ from ..db import db, utcnow
 from ..links import external_url
 from ..mail import queue_mail
 from ..passwords import check_password, hash_password
+from ..tenancy import Membership, School, keep_memberships, wants_memberships
 from .models import LoginSession, User, token_digest
 
 log = logging.getLogger(__name__)
@@ -87,19 +89,41 @@ def _session_row_statement():
     return select(LoginSession).where(LoginSession.token_hash == bindparam("token_hash"))
 
 
-def _session_row(digest: str) -> LoginSession | None:
+@cache
+def _session_row_and_memberships_statement():
+    """The session row and its user, with every membership of that user and its school (schools by name, as
+    tenancy reads them; none, one row with no membership): a school page's first statement, built once."""
+    return (
+        select(LoginSession, Membership)
+        .outerjoin(Membership, Membership.user_id == LoginSession.user_id)
+        .outerjoin(School, School.id == Membership.school_id)
+        .options(contains_eager(Membership.school), lazyload(Membership.user))
+        .where(LoginSession.token_hash == bindparam("token_hash"))
+        .order_by(School.name, School.id)
+    )
+
+
+def _session_row(digest: str) -> tuple[LoginSession | None, list | None]:
     """What `db.session.get(LoginSession, digest)` gives, for less: a row this session already holds is the
-    one returned (through Session.get, as before); otherwise one SELECT by primary key."""
+    one returned (through Session.get, as before); otherwise one SELECT by primary key. On a school page the
+    same SELECT reads the user's memberships too, which the page reads next (tenancy.load_school): returned
+    second (None when not read)."""
     if identity_key(LoginSession, digest) in db.session.identity_map:
-        return db.session.get(LoginSession, digest)
-    return db.session.execute(_session_row_statement(), {"token_hash": digest}).scalar_one_or_none()
+        return db.session.get(LoginSession, digest), None
+    if not wants_memberships():
+        return db.session.execute(_session_row_statement(), {"token_hash": digest}).scalar_one_or_none(), None
+    rows = db.session.execute(_session_row_and_memberships_statement(), {"token_hash": digest}).all()
+    if not rows:
+        return None, None
+    return rows[0][0], [membership for _, membership in rows if membership is not None]
 
 
 def load_session_user(token: str) -> User | None:
     """Flask-Login loader (session cookie and remember cookie alike): the user behind a live session token,
     else None. An aged session is deleted and refused; a live one has its last-seen time moved on, at most
-    every TOUCH_EVERY."""
-    row = _session_row(token_digest(token))
+    every TOUCH_EVERY. The memberships read with the session row are kept for the request
+    (tenancy.keep_memberships), unless that write committed (and so expired them)."""
+    row, memberships = _session_row(token_digest(token))
     if row is None or not row.user.active:
         return None
     now = utcnow()
@@ -109,6 +133,8 @@ def load_session_user(token: str) -> User | None:
     user = row.user
     if now - row.last_seen_at >= TOUCH_EVERY and _nothing_else_pending(row):
         _write_quietly("last-seen time", lambda: setattr(row, "last_seen_at", now))
+    elif memberships is not None:
+        keep_memberships(user.id, memberships)
     user.session_token = token
     return user
 

@@ -4,7 +4,9 @@ seconds. The caller commits once: an import is saved whole or not at all.
 New people and their checklists are inserted a batch at a time (one statement per kind per batch, every
 column given so that no default is computed row by row); the people already on the register (matched by
 e-mail, or by name and start date when neither has an e-mail) are read once, their checks as plain rows, and
-only what the file changes is loaded and written. Importing the register's own export changes nothing.
+only what the file changes is loaded and written. Importing the register's own export changes nothing. On
+PostgreSQL a batch's checks are inserted while the next batch is made (psycopg's pipeline mode on the
+session's connection: _Pending), in the same transaction.
 
 The audit trail gets one `people.imported` event per import (counts, the id and name of every person added,
 and the id, name and changes of every person changed) instead of an event per person added or changed; each
@@ -15,6 +17,7 @@ changes) move at once, in the order update_person moves them, so the resulting d
 """
 
 import os
+import select
 from dataclasses import dataclass
 from datetime import date
 from types import SimpleNamespace
@@ -103,14 +106,38 @@ def _check_states(school, person_ids) -> dict:
     given = given_form(Item.person_id)
     ids = {given(i): i for i in person_ids}
     out = {}
+    conn = db.session.connection()
+    pg_arrays = conn.dialect.name == "postgresql" and conn.dialect.driver == "psycopg"
+    school_id = given_form(Item.school_id)(school.id)
     for chunk in _chunks(ids):
-        for row in db.session.execute(
-            db.select(*_CHECK_STATE).where(
-                Item.school_id == school.id, as_given(Item.person_id).in_(chunk), Item.kind == ItemKind.CHECK
+        if pg_arrays:
+            rows = conn.exec_driver_sql(_PG_CHECK_STATES, (chunk, school_id)).all()  # all: not row by row
+        else:
+            rows = db.session.execute(
+                db.select(*_CHECK_STATE).where(
+                    Item.school_id == school.id,
+                    as_given(Item.person_id).in_(chunk),
+                    Item.kind == ItemKind.CHECK,
+                )
             )
-        ):
+        for row in rows:
             out.setdefault(ids[row.person_id], {})[(row.requirement_key, row.country)] = row
     return out
+
+
+#: _check_states' query on PostgreSQL, driven by the people: for each id, its items found through
+#: ix_items_person_id (a parameterized index scan on person_id alone, the only index that can serve it: the
+#: subquery's OFFSET 0 keeps the school and kind conditions outside it). Without it, right after a large
+#: import (no planner statistics yet), the planner took ix_items_school_id_kind_status_person_id_due_on for
+#: "school_id = ? AND kind = ?" (estimated as one row) and compared every check of the school with each of
+#: the 500 ids: 1.7 s of server CPU per 500 people.
+_PG_CHECK_STATES = (
+    "SELECT i.person_id, i.requirement_key, i.country, i.check_status, i.verified_on, i.expires_on "
+    "FROM unnest(CAST(%b AS UUID[])) AS p(id) CROSS JOIN LATERAL ("
+    "SELECT items.school_id, items.kind, items.person_id, items.requirement_key, items.country, "
+    "items.check_status, items.verified_on, items.expires_on FROM items WHERE items.person_id = p.id OFFSET 0"
+    f") AS i WHERE i.school_id = %b AND i.kind = '{ItemKind.CHECK.value}'"
+)
 
 
 def _wanted(check) -> tuple:
@@ -174,6 +201,11 @@ def import_rows(school, rows: list[dict], *, skipped=0, progress=None, actor=Non
     `progress(done, total)` is called every PROGRESS_EVERY rows; `actor` is who confirmed the import
     (background jobs have no signed-in user)."""
     report = ImportReport(skipped=skipped)
+    if db.session.connection().dialect.name == "postgresql":
+        # no JIT compilation for the rest of the import's transaction: right after a large import (no planner
+        # statistics yet) the estimates of the statements driven by ids (_check_states, the moves) are a share
+        # of the whole table, past jit_above_cost, and compiling one cost ten times running it
+        db.session.execute(db.text("SET LOCAL jit = off"))
     framework = checklist.recruitment_framework()
     # held for the whole import, so that every checklist finds the requirements' sections in the session
     held = [(r, r.section) for r in framework.requirements] if framework is not None else []
@@ -198,78 +230,83 @@ def import_rows(school, rows: list[dict], *, skipped=0, progress=None, actor=Non
         if new_people:
             db.session.execute(Person.__table__.insert(), new_people)  # Core: one executemany per batch
         if new_items:
-            _insert_many(Item.__table__, new_items, new_ids=True)
+            _insert_many(Item.__table__, new_items, new_ids=True, pending=pending)
         new_people.clear()
         new_items.clear()
 
-    for done, r in enumerate(rows, start=1):
-        values = dict(
-            full_name=r["full_name"],
-            category=r["category"],
-            start_on=date.fromisoformat(r["start_on"]),
-            leave_on=date.fromisoformat(r["leave_on"]) if r["leave_on"] else None,
-            countries=list(r["countries"]),
-            groups=list(r["groups"]),
-        )
-        checks = r.get("checks") or []
-        key = (values["full_name"], values["start_on"])
-        person = by_email.get(r["email"]) if r["email"] else by_name.get(key)
-        if person is None:
-            person_id = new_id()
-            new_people.append(
-                dict(
-                    id=person_id,
-                    school_id=school.id,
-                    email=r["email"],
-                    user_id=accounts.get(r["email"]),
-                    created_at=now,
-                    leave_reason="",
-                    leave_note="",
-                    **values,
-                )
+    pending = _Pending(db.session.connection())  # PostgreSQL: a batch's checks go in while the next is made
+    try:
+        for done, r in enumerate(rows, start=1):
+            values = dict(
+                full_name=r["full_name"],
+                category=r["category"],
+                start_on=date.fromisoformat(r["start_on"]),
+                leave_on=date.fromisoformat(r["leave_on"]) if r["leave_on"] else None,
+                countries=list(r["countries"]),
+                groups=list(r["groups"]),
             )
-            items = _plan(school, framework, context, plans, values, person_id)
-            wanted = {(c[0], c[1]): c for c in checks}
-            for item in items:
-                full = {**defaults, **item}  # its id given by _insert_many
-                check = wanted.get((item["requirement_key"], item["country"]))
-                if check is not None:
-                    _apply_to_values(full, check, actor_id)
-                new_items.append(full)
-            added.append((person_id, values["full_name"], len(items)))
-            report.added += 1
-        else:
-            state = states.get(person.id, {})
-            checks = [c for c in checks if (c[0], c[1]) in state and _differs(state[(c[0], c[1])], c)]
-            email = (r["email"] or "").strip().lower() or None
-            if person.id in seen or email != person.email:  # rare: the general way, its own audit event
-                move()
-                changed = update_person(school, person, email=email, actor=actor, **values)
+            checks = r.get("checks") or []
+            key = (values["full_name"], values["start_on"])
+            person = by_email.get(r["email"]) if r["email"] else by_name.get(key)
+            if person is None:
+                person_id = new_id()
+                new_people.append(
+                    dict(
+                        id=person_id,
+                        school_id=school.id,
+                        email=r["email"],
+                        user_id=accounts.get(r["email"]),
+                        created_at=now,
+                        leave_reason="",
+                        leave_note="",
+                        **values,
+                    )
+                )
+                items = _plan(school, framework, context, plans, values, person_id)
+                wanted = {(c[0], c[1]): c for c in checks}
+                for item in items:
+                    full = {**defaults, **item}  # its id given by _insert_many
+                    check = wanted.get((item["requirement_key"], item["country"]))
+                    if check is not None:
+                        _apply_to_values(full, check, actor_id)
+                    new_items.append(full)
+                added.append((person_id, values["full_name"], len(items)))
+                report.added += 1
             else:
-                change = _change_person(school, person, values, accounts)
-                changed = change is not None
+                state = states.get(person.id, {})
+                checks = [c for c in checks if (c[0], c[1]) in state and _differs(state[(c[0], c[1])], c)]
+                email = (r["email"] or "").strip().lower() or None
+                if person.id in seen or email != person.email:  # rare: the general way, its own audit event
+                    move()
+                    changed = update_person(school, person, email=email, actor=actor, **values)
+                else:
+                    change = _change_person(school, person, values, accounts)
+                    changed = change is not None
+                    if changed:
+                        changed_people.append([str(person.id), person.full_name, *change])
+                        resync = not _checklist_in_step(school, framework, context, plans, person, state)
+                        if "start_on" in change[1]:
+                            moves[person.id] = person.start_on
+                            if resync or checks:  # moved before the checklist or the checks change them
+                                move()
+                        if resync:
+                            checklist.sync_checklist(school, person, framework)
+                seen.add(person.id)
+                changed = _update_checks(school, person, checks, actor) or changed
                 if changed:
-                    changed_people.append([str(person.id), person.full_name, *change])
-                    resync = not _checklist_in_step(school, framework, context, plans, person, state)
-                    if "start_on" in change[1]:
-                        moves[person.id] = person.start_on
-                        if resync or checks:  # moved before the checklist or the checks change them
-                            move()
-                    if resync:
-                        checklist.sync_checklist(school, person, framework)
-            seen.add(person.id)
-            changed = _update_checks(school, person, checks, actor) or changed
-            if changed:
-                report.changed += 1
-            else:
-                report.unchanged += 1
-        if len(new_people) >= IMPORT_BATCH:
-            write()
-        if len(moves) >= MOVE_BATCH:
-            move()
-        if progress is not None and (done % PROGRESS_EVERY == 0 or done == len(rows)):
-            progress(done, len(rows))
-    write()
+                    report.changed += 1
+                else:
+                    report.unchanged += 1
+            if len(new_people) >= IMPORT_BATCH:
+                write()
+            if len(moves) >= MOVE_BATCH:
+                move()
+            if progress is not None and (done % PROGRESS_EVERY == 0 or done == len(rows)):
+                progress(done, len(rows))
+        write()
+        pending.wait()
+    finally:
+        pending.close()
     move()
     del held
     audit.record(
@@ -291,7 +328,7 @@ def import_rows(school, rows: list[dict], *, skipped=0, progress=None, actor=Non
     return report
 
 
-def _insert_many(table, rows: list[dict], *, new_ids=False) -> None:
+def _insert_many(table, rows: list[dict], *, new_ids=False, pending=None) -> None:
     """INSERT `rows` (all with the same keys) in one statement, each distinct value of a column converted
     for the driver once: a checklist repeats its school, framework, requirement, person and dates over
     thousands of rows, and SQLAlchemy would convert every one of them again (half an import's time).
@@ -301,12 +338,15 @@ def _insert_many(table, rows: list[dict], *, new_ids=False) -> None:
     is an executemany.
 
     `new_ids`: the rows have no id; each gets a new random one (UUID version 4, as db.new_id makes), made by
-    the server on PostgreSQL (gen_random_uuid()), else made in the driver's form at once."""
+    the server on PostgreSQL (gen_random_uuid()), else made in the driver's form at once.
+
+    `pending` (a _Pending): on PostgreSQL the statement is sent without waiting for the server to finish it;
+    the next statement on the connection, or pending.wait(), waits for it (and raises its error)."""
     conn = db.session.connection()
     dialect = conn.dialect
     keys = list(rows[0])
     if dialect.name == "postgresql" and dialect.driver == "psycopg":
-        _insert_unnest(conn, table, keys, rows, new_ids=new_ids)
+        _insert_unnest(conn, table, keys, rows, new_ids=new_ids, pending=pending)
         return
     compiled = table.insert().compile(dialect=dialect, column_keys=keys + (["id"] if new_ids else []))
     order = list(compiled.positiontup) if compiled.positional else keys + ["id"] * new_ids
@@ -341,7 +381,7 @@ def _hex_ids(n) -> list[str]:
 _VARIANT = {d: "89ab"[int(d, 16) & 3] for d in "0123456789abcdef"}
 
 
-def _insert_unnest(conn, table, keys, rows, *, new_ids=False) -> None:
+def _insert_unnest(conn, table, keys, rows, *, new_ids=False, pending=None) -> None:
     """_insert_many() on PostgreSQL: INSERT INTO t (a, b) SELECT * FROM unnest(CAST(%b AS a's type[]), ...)
     with one list of values per column, sent in binary (%b: psycopg's text form of an array is made in
     Python, value by value, and costs more than the executemany it replaces)."""
@@ -355,7 +395,94 @@ def _insert_unnest(conn, table, keys, rows, *, new_ids=False) -> None:
         + ", ".join(f"CAST(%b AS {c.type.compile(dialect=dialect)}[])" for c in columns)
         + ")"
     )
-    conn.exec_driver_sql(sql, tuple(_columns(table, keys, rows, dialect)))
+    params = tuple(_columns(table, keys, rows, dialect))
+    if pending is not None:
+        pending.send(sql, params)
+    else:
+        conn.exec_driver_sql(sql, params)
+
+
+class _Pending:
+    """A statement sent to PostgreSQL in pipeline mode (psycopg) and not waited for: the server runs it while
+    this process goes on with its own work (the next batch of an import), on the session's connection and so
+    in its transaction. Whatever runs next on the connection waits for it first (a before_cursor_execute
+    listener), as does wait(); its error, if any, is raised then as SQLAlchemy raises a driver's error (an
+    IntegrityError stays one), and the transaction is then failed as after any failed statement: nothing of
+    the import is saved. close() (always called) leaves pipeline mode however the import ended. Elsewhere
+    send() simply executes the statement."""
+
+    def __init__(self, conn):
+        self.conn = conn
+        self.pipeline = None
+        self.statement = None
+        self.listening = False
+
+    def send(self, sql, params) -> None:
+        self.wait()
+        dialect = self.conn.dialect
+        if not (dialect.name == "postgresql" and dialect.driver == "psycopg" and _pipelines()):
+            self.conn.exec_driver_sql(sql, params)
+            return
+        raw = self.conn.connection.driver_connection
+        if not self.listening:  # till close(): a listener cannot be removed while it runs
+            db.event.listen(self.conn, "before_cursor_execute", self._before)
+            self.listening = True
+        pipeline = raw.pipeline()
+        pipeline.__enter__()
+        try:
+            # through SQLAlchemy, seen by its events and logging as any statement (pipeline mode: it returns
+            # once the statement is sent, with no rows, as an INSERT has)
+            self.conn.exec_driver_sql(sql, params)
+            _flush(raw.pgconn)  # all of it on its way: psycopg leaves what the socket does not take at once
+        except BaseException as exc:
+            pipeline.__exit__(type(exc), exc, exc.__traceback__)  # leaves pipeline mode; raises nothing more
+            raise
+        self.pipeline, self.statement = pipeline, sql
+
+    def _before(self, *args) -> None:
+        self.wait()
+
+    def wait(self) -> None:
+        """Wait for the statement sent, if any; raise its error."""
+        if self.pipeline is None:
+            return
+        pipeline, statement, self.pipeline = self.pipeline, self.statement, None
+        import psycopg
+
+        try:
+            pipeline.__exit__(None, None, None)
+        except psycopg.Error as exc:
+            raise db.exc.DBAPIError.instance(
+                statement, None, exc, psycopg.Error, hide_parameters=True, dialect=self.conn.dialect
+            ) from exc
+
+    def close(self) -> None:
+        """Leave pipeline mode however the import ended: after wait(), nothing to do; after a failure, the
+        statement's own error, if any, is not the one to report."""
+        try:
+            self.wait()
+        except db.exc.DBAPIError:
+            pass
+        finally:
+            if self.listening:
+                db.event.remove(self.conn, "before_cursor_execute", self._before)
+                self.listening = False
+
+
+def _pipelines() -> bool:
+    """True when psycopg's libpq has pipeline mode (libpq 14 or later)."""
+    import psycopg
+
+    return psycopg.Pipeline.is_supported()
+
+
+def _flush(pgconn) -> None:
+    """Send all of libpq's output buffer, reading what the server sends meanwhile (so that neither waits on
+    the other)."""
+    while pgconn.flush():
+        readable, _, _ = select.select([pgconn.socket], [pgconn.socket], [])
+        if readable:
+            pgconn.consume_input()
 
 
 def _columns(table, keys, rows, dialect, given=None) -> list[list]:

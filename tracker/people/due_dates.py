@@ -164,10 +164,16 @@ def move_open_checks_of(school, starts: dict, today: date) -> int:
 
 
 #: move_open_checks_of's UPDATE on PostgreSQL: the moves as arrays (sent in binary: psycopg makes the text
-#: form of an array in Python), one statement for a batch of people
+#: form of an array in Python), one statement for a batch of people. Driven by the ids: each check is found by
+#: its primary key (with the version read) and updated where it lies (ctid), whatever the planner knows of the
+#: table (a join of the arrays with items read the whole table, every school's, once per batch: without
+#: statistics the planner saw no better way). A check changed meanwhile by another transaction is no longer
+#: where it lay: it is not updated (and the count tells).
 _PG_UPDATE = (
-    "UPDATE items SET due_on = m.due_on, planned_due_on = m.planned, version = items.version + 1, "
-    "updated_at = %b FROM unnest(CAST(%b AS UUID[]), CAST(%b AS INTEGER[]), CAST(%b AS DATE[]), "
-    "CAST(%b AS DATE[])) AS m(id, version, due_on, planned) "
-    "WHERE items.id = m.id AND items.version = m.version"
+    "UPDATE items SET due_on = x.due_on, planned_due_on = x.planned, version = items.version + 1, "
+    "updated_at = %b FROM (SELECT t.tid, m.due_on, m.planned "
+    "FROM unnest(CAST(%b AS UUID[]), CAST(%b AS INTEGER[]), CAST(%b AS DATE[]), CAST(%b AS DATE[])) "
+    "AS m(id, version, due_on, planned) CROSS JOIN LATERAL (SELECT items.ctid AS tid FROM items "
+    "WHERE items.id = m.id AND items.version = m.version OFFSET 0) AS t) AS x "
+    "WHERE items.ctid = x.tid"
 )

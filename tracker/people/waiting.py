@@ -3,54 +3,23 @@ waiting for the head's signature, and recruitment checks due before a person's s
 (HR and the leads)."""
 
 from flask import url_for
-from sqlalchemy import Date, bindparam, func, or_
+from sqlalchemy import func, or_
 
 from ..db import db
 from ..signals import waiting_for
 from ..tenancy import HEAD, HR, LEAD
 from ..tracking.models import OPEN_STATUSES, Item, ItemKind
-from ..waiting import WaitingLine, per_batch
+from ..waiting import WaitingLine, per_batch, prepared, school_in
 from .models import Person, RiskAssessment
 
 #: who records recruitment checks and hears of the ones still open before a start date
 CHECKERS = (HR, LEAD)
 
 
-def _school_in(column, school_ids):
-    """Criterion: `column` is one of the schools (an equality for one: the plan a page's query always had).
-    `school_ids` is a list of ids, or "one" / "many" for a statement kept by `_prepared` (the ids then given
-    as the `school_id` / `school_ids` parameter)."""
-    if school_ids == "one":
-        return column == bindparam("school_id")
-    if school_ids == "many":
-        return column.in_(bindparam("school_ids", expanding=True))
-    return column == school_ids[0] if len(school_ids) == 1 else column.in_(school_ids)
-
-
-#: statements built once per process: {(name, "one" or "many"): select with bind parameters}
-_statements: dict = {}
-
-
-def _prepared(name, build, school_ids, today):
-    """Runs `build(shape, today)`'s statement for `school_ids` on `today`; the statement is built once per
-    process for one school and once for many (the ids and the date left as bind parameters): building the
-    select and its cache key afresh cost more CPU than running it (the dashboard, 500-staff school)."""
-    shape = "one" if len(school_ids) == 1 else "many"
-    statement = _statements.get((name, shape))
-    if statement is None:
-        statement = _statements[(name, shape)] = build(shape, bindparam("today", type_=Date))
-    params = {"today": today}
-    if shape == "one":
-        params["school_id"] = school_ids[0]
-    else:
-        params["school_ids"] = list(school_ids)
-    return db.session.execute(statement, params).all()
-
-
-def _current(school_ids, today):
+def _current(shape, today):
     """Criteria: an open check of someone on the register who has not left."""
     return (
-        _school_in(Item.school_id, school_ids),
+        school_in(Item.school_id, shape),
         Item.kind == ItemKind.CHECK,
         Item.status.in_(OPEN_STATUSES),
         Person.id == Item.person_id,
@@ -62,11 +31,11 @@ def _current(school_ids, today):
 def _unsigned(school_ids, today):
     """{school id: (risk assessments waiting for a signature, a person (id) and check (id) of the first)}, for
     the schools that have any: one query."""
-    rows = _prepared("unsigned", _unsigned_statement, school_ids, today)
+    rows = prepared("people.unsigned", _unsigned_statement, school_ids, today)
     return {school_id: (n, person_id, item_id) for school_id, n, person_id, item_id in rows}
 
 
-def _unsigned_statement(school_ids, today):
+def _unsigned_statement(shape, today):
     ranked = (
         db.select(
             RiskAssessment.school_id.label("school_id"),
@@ -84,9 +53,9 @@ def _unsigned_statement(school_ids, today):
         .join(Item, Item.id == RiskAssessment.item_id)
         .join(Person, Person.id == Item.person_id)
         .where(
-            _school_in(RiskAssessment.school_id, school_ids),
+            school_in(RiskAssessment.school_id, shape),
             RiskAssessment.signed_at.is_(None),
-            *_current(school_ids, today),
+            *_current(shape, today),
         )
         .subquery()
     )
@@ -99,49 +68,47 @@ def _before_start(school_ids, today):
     """{school id: (open checks due on or before the person's start date and not covered by a signed risk
     assessment, how many people they are about, one of those people (id), the earliest due date)}, for the
     schools that have any: one query."""
-    rows = _prepared("before_start", _before_start_statement, school_ids, today)
+    rows = prepared("people.before_start", _before_start_statement, school_ids, today)
     return {
         school_id: (int(checks), people, person_id, first)
         for school_id, checks, people, person_id, first in rows
     }
 
 
-def _before_start_statement(school_ids, today):
-    """Driven from the people of the schools who have not left: for each, their open checks due by their start
-    date are counted in the (school_id, kind, status, person_id, due_on) index (a few index probes a person,
-    not a walk through every item of the school, whatever the planner's statistics say)."""
+def _before_start_statement(shape, today):
+    """Driven from the people of the schools who have not left: their open checks due by their start date
+    are joined in the (school_id, kind, status, person_id, due_on) index (a few index probes a person, not a
+    walk through every item of the school, whatever the planner's statistics say; or from the school's open
+    checks in that index when the planner knows there are few) and grouped by person: one probe of the index
+    per person and status, where a subquery for the count and another for the earliest date made two."""
     covered = db.select(RiskAssessment.item_id).where(
-        _school_in(RiskAssessment.school_id, school_ids), RiskAssessment.signed_at.is_not(None)
+        school_in(RiskAssessment.school_id, shape), RiskAssessment.signed_at.is_not(None)
     )
-
-    def of_person(column):
-        return (
-            db.select(column)
-            .where(
-                Item.school_id == Person.school_id,
-                Item.kind == ItemKind.CHECK,
-                Item.status.in_(OPEN_STATUSES),
-                Item.person_id == Person.id,
-                Item.due_on <= Person.start_on,
-                Item.id.not_in(covered),
-            )
-            .scalar_subquery()
-        )
-
-    people = (
+    per_person = (
         db.select(
             Person.school_id.label("school_id"),
-            Person.id.label("person_id"),
-            of_person(func.count()).label("n"),
-            of_person(func.min(Item.due_on)).label("first"),
+            Item.person_id.label("person_id"),
+            func.count().label("n"),
+            func.min(Item.due_on).label("first"),
+        )
+        .join(
+            Item,
+            (Item.school_id == Person.school_id)
+            & (Item.kind == ItemKind.CHECK)
+            & Item.status.in_(OPEN_STATUSES)
+            & (Item.person_id == Person.id)
+            & (Item.due_on <= Person.start_on),
         )
         .where(
-            _school_in(Person.school_id, school_ids),
+            school_in(Person.school_id, shape),
             or_(Person.leave_on.is_(None), Person.leave_on >= today),
+            Item.id.not_in(covered),
         )
+        # by the item's person_id, not the person's id: grouped by people.id, SQLite walked every school's
+        # people in primary key order rather than the school's through its school_id index
+        .group_by(Person.school_id, Item.person_id)
         .subquery()
     )
-    per_person = db.select(people).where(people.c.n > 0).subquery()
     school = per_person.c.school_id
     ranked = db.select(
         school.label("school_id"),

@@ -9,6 +9,9 @@ version's deadline and their start date plus INDUCTION_DAYS.
 
 from dataclasses import dataclass, field
 from datetime import date
+from functools import cache
+
+from sqlalchemy import bindparam
 
 from ..dates import add_days
 from ..db import db
@@ -183,17 +186,19 @@ def coverage_of(document, version, population: Population, acks) -> Coverage:
     return cov
 
 
+@cache
+def _documents_statement():
+    """A school's documents by title, built once (the dashboard's "Waiting for you" asks on every request)."""
+    return (
+        db.select(PolicyDocument)
+        .where(PolicyDocument.school_id == bindparam("school_id"))
+        .order_by(PolicyDocument.title, PolicyDocument.id)
+    )
+
+
 def documents(school) -> list[PolicyDocument]:
     """Every document of the school with its versions, by title."""
-    return (
-        db.session.execute(
-            db.select(PolicyDocument)
-            .where(PolicyDocument.school_id == school.id)
-            .order_by(PolicyDocument.title, PolicyDocument.id)
-        )
-        .scalars()
-        .all()
-    )
+    return db.session.execute(_documents_statement(), {"school_id": school.id}).scalars().all()
 
 
 def coverage(school, only=None, version=None) -> list[Coverage]:

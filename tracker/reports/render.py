@@ -7,6 +7,7 @@ images listed in ASSETS, by the asset: scheme. file:, http(s):, data:, ftp: and 
 can really stop it.
 """
 
+import gc
 import logging
 import multiprocessing
 import pickle
@@ -184,7 +185,15 @@ def render_pdf(
     proc = ctx.Process(target=_child, args=(child, html, title, served), daemon=True)
     with _FORK_LOCK:
         _warm_up(served)
-        proc.start()
+        # The child inherits the parent's heap (the app, the session's objects, the report's data): frozen
+        # (gc.freeze, as Python's documentation advises before a fork), the full collections WeasyPrint's
+        # allocations set off in the child leave it out instead of scanning it again and again (and writing
+        # to every page of it, which copy-on-write then copies). The parent's own objects go back at once.
+        gc.freeze()
+        try:
+            proc.start()
+        finally:
+            gc.unfreeze()
     child.close()
     deadline = time.monotonic() + timeout
     try:

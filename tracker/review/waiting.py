@@ -2,12 +2,12 @@
 the school's answer (leads and heads), answers waiting for the accreditor to read."""
 
 from flask import url_for
-from sqlalchemy import func
+from sqlalchemy import bindparam, func
 
 from ..db import db
 from ..signals import waiting_for
 from ..tenancy import ACCREDITOR, HEAD, LEAD
-from ..waiting import WaitingLine, per_batch
+from ..waiting import WaitingLine, per_batch, prepared, school_in
 from .models import ANSWERED, OPEN, ReviewQuery
 
 #: who answers a query for the school (the review pages let them reply)
@@ -16,7 +16,12 @@ ANSWERERS = (LEAD, HEAD)
 
 def _waiting(school_ids, state):
     """{school id: (how many of the school's queries are in `state`, the id of the oldest)}, for the schools
-    that have any: one query."""
+    that have any: one query, built once per process (`waiting.prepared`)."""
+    rows = prepared("review.waiting", _waiting_statement, school_ids, None, state=state)
+    return {school_id: (n, first) for school_id, n, first in rows}
+
+
+def _waiting_statement(shape, _today):
     ranked = (
         db.select(
             ReviewQuery.school_id.label("school_id"),
@@ -26,18 +31,10 @@ def _waiting(school_ids, state):
             .over(partition_by=ReviewQuery.school_id, order_by=(ReviewQuery.updated_at, ReviewQuery.id))
             .label("rank"),
         )
-        .where(
-            ReviewQuery.school_id == school_ids[0]
-            if len(school_ids) == 1
-            else ReviewQuery.school_id.in_(school_ids),
-            ReviewQuery.state == state,
-        )
+        .where(school_in(ReviewQuery.school_id, shape), ReviewQuery.state == bindparam("state"))
         .subquery()
     )
-    rows = db.session.execute(
-        db.select(ranked.c.school_id, ranked.c.n, ranked.c.id).where(ranked.c.rank == 1)
-    ).all()
-    return {school_id: (n, first) for school_id, n, first in rows}
+    return db.select(ranked.c.school_id, ranked.c.n, ranked.c.id).where(ranked.c.rank == 1)
 
 
 def _waiting_in(state):

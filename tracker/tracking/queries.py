@@ -3,9 +3,10 @@ count. The visibility rules (visibility.py) and dashboard queries (dashboard.py)
 
 from dataclasses import dataclass
 from datetime import date, timedelta
+from functools import cache
 
 from flask import abort
-from sqlalchemy import case, func, or_
+from sqlalchemy import bindparam, case, func, or_
 from sqlalchemy.orm import aliased
 
 from ..audit import AuditEvent
@@ -173,16 +174,18 @@ def owner_member(school, user_id):
     return (row[0], row[1]) if row else None
 
 
-def years(school):
+@cache
+def _years_statement():
+    """The school's years, newest first, built once (a page asks on every request)."""
     return (
-        db.session.execute(
-            db.select(SchoolYear)
-            .where(SchoolYear.school_id == school.id)
-            .order_by(SchoolYear.starts_on.desc())
-        )
-        .scalars()
-        .all()
+        db.select(SchoolYear)
+        .where(SchoolYear.school_id == bindparam("school_id"))
+        .order_by(SchoolYear.starts_on.desc())
     )
+
+
+def years(school):
+    return db.session.execute(_years_statement(), {"school_id": school.id}).scalars().all()
 
 
 def visible_item_or_404(school, membership, item_id) -> Item:

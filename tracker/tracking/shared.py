@@ -9,8 +9,9 @@ items under the referencing framework and section, with one query on the require
 
 from collections import defaultdict
 from dataclasses import dataclass
+from types import SimpleNamespace
 
-from sqlalchemy import and_, func, or_
+from sqlalchemy import and_, bindparam, func, or_
 
 from ..db import db
 from ..frameworks.models import Framework, FrameworkSection, Requirement
@@ -88,15 +89,13 @@ def shared_counts(school, year, membership, refs=None, frameworks=None) -> list[
         )
     if not key_of:
         return []
-    rows = db.session.execute(
-        db.select(Item.framework_id, Item.requirement_key, Item.due_on, Item.status, func.count())
-        .where(
-            *visible_criteria(school, membership),
-            Item.year_id == year.id,
-            Item.requirement_key.in_({rk for _, rk in by_target}),
-        )
-        .group_by(Item.framework_id, Item.requirement_key, Item.due_on, Item.status)
-    ).all()
+    params = {
+        "school_id": school.id,
+        "member_id": getattr(membership, "user_id", None),
+        "year_id": year.id,
+        "requirement_keys": sorted({rk for _, rk in by_target}),
+    }
+    rows = db.session.execute(_counts_statement(membership.role), params).all()
     out = []
     for fw_id, req_key, due_on, status, count in rows:
         if fw_id not in key_of:  # the same requirement key in a framework that is not a target
@@ -104,6 +103,30 @@ def shared_counts(school, year, membership, refs=None, frameworks=None) -> list[
         for ref in by_target.get((key_of[fw_id], req_key), ()):
             out.append((ref.framework_title, ref.section_title, due_on, status, count))
     return out
+
+
+#: {role: the grouped count of `shared_counts`}, built once per process (see dashboard._prepared)
+_counts_statements: dict = {}
+
+
+def _counts_statement(role):
+    """shared_counts' select for members holding `role`, the school, member, year and requirement keys left
+    as bind parameters: building it afresh on each dashboard cost more CPU than running it. The visibility
+    rule is visibility.py's, asked with stand-ins whose id and user id are parameters."""
+    statement = _counts_statements.get(role)
+    if statement is None:
+        school = SimpleNamespace(id=bindparam("school_id"))
+        member = SimpleNamespace(role=role, user_id=bindparam("member_id"))
+        statement = _counts_statements[role] = (
+            db.select(Item.framework_id, Item.requirement_key, Item.due_on, Item.status, func.count())
+            .where(
+                *visible_criteria(school, member),
+                Item.year_id == bindparam("year_id"),
+                Item.requirement_key.in_(bindparam("requirement_keys", expanding=True)),
+            )
+            .group_by(Item.framework_id, Item.requirement_key, Item.due_on, Item.status)
+        )
+    return statement
 
 
 def shared_items(year, items, frameworks, refs=None) -> dict:

@@ -5,12 +5,12 @@ that are overdue or due within 30 days (everyone who can own items), and a year 
 from datetime import timedelta
 
 from flask import url_for
-from sqlalchemy import case, func
+from sqlalchemy import Date, bindparam, case, func
 
 from ..db import db
 from ..signals import waiting_for
 from ..tenancy import ACCREDITOR, HEAD
-from ..waiting import WaitingLine, is_batched, per_batch
+from ..waiting import WaitingLine, is_batched, per_batch, prepared, school_in
 from .models import OPEN_STATUSES, Item, ItemKind, SchoolYear
 
 #: an own item is waiting once it is due within this many days (the item list's "due in the next 30 days")
@@ -29,7 +29,30 @@ def _not_signed(query):
 def _own_items(school_ids, today, user_id=None):
     """{school id: {owner id: [(year id, year label, overdue?, count, earliest due)]}} of the open items
     (recruitment checks aside: they wait on the register) of years not signed off that are overdue or due
-    within SOON_DAYS; for one owner, or for every owner of the schools at once. One grouped query."""
+    within SOON_DAYS; for one owner, or for every owner of the schools at once. One grouped query, built once
+    per process (`waiting.prepared`)."""
+    soon = today + timedelta(days=SOON_DAYS)
+    if user_id is not None:
+        rows = prepared("tracking.own.owner", _own_of_owner, school_ids, today, soon=soon, owner_id=user_id)
+    else:
+        rows = prepared("tracking.own.all", _own_of_all, school_ids, today, soon=soon)
+    out = {}
+    for school_id, owner_id, year_id, label, is_overdue, count, first in rows:
+        out.setdefault(school_id, {}).setdefault(owner_id, []).append(
+            (year_id, label, bool(is_overdue), count, first)
+        )
+    return out
+
+
+def _own_of_owner(shape, today):
+    return _own_statement(shape, today, one_owner=True)
+
+
+def _own_of_all(shape, today):
+    return _own_statement(shape, today, one_owner=False)
+
+
+def _own_statement(shape, today, *, one_owner):
     overdue = case((Item.due_on < today, True), else_=False).label("overdue")
     query = _not_signed(
         db.select(
@@ -43,40 +66,39 @@ def _own_items(school_ids, today, user_id=None):
         )
         .join(SchoolYear, SchoolYear.id == Item.year_id)
         .where(
-            _school_in(Item.school_id, school_ids),
+            school_in(Item.school_id, shape),
+            # the school on its years too: without it SQLite planned a scan of every school's years
+            school_in(SchoolYear.school_id, shape),
             Item.status.in_(OPEN_STATUSES),
             Item.kind != ItemKind.CHECK,
-            Item.due_on <= today + timedelta(days=SOON_DAYS),
+            Item.due_on <= bindparam("soon", type_=Date),
         )
     )
     query = (
-        query.where(Item.owner_id == user_id)
-        if user_id is not None
+        query.where(Item.owner_id == bindparam("owner_id", type_=Item.owner_id.type))
+        if one_owner
         else query.where(Item.owner_id.is_not(None))
     )
-    rows = db.session.execute(
-        query.group_by(Item.school_id, Item.owner_id, SchoolYear.id, SchoolYear.label, overdue).order_by(
-            SchoolYear.label
-        )
-    ).all()
-    out = {}
-    for school_id, owner_id, year_id, label, is_overdue, count, first in rows:
-        out.setdefault(school_id, {}).setdefault(owner_id, []).append(
-            (year_id, label, bool(is_overdue), count, first)
-        )
-    return out
-
-
-def _school_in(column, school_ids):
-    """Criterion: `column` is one of the schools (an equality for one: the plan a page's query always had)."""
-    return column == school_ids[0] if len(school_ids) == 1 else column.in_(school_ids)
+    return query.group_by(Item.school_id, Item.owner_id, SchoolYear.id, SchoolYear.label, overdue).order_by(
+        SchoolYear.label
+    )
 
 
 def _ready_years(school_ids, today):
     """{school id: [(year id, label)]} of the years not signed off that have ended, or whose every item is
-    done or not applicable: one query."""
+    done or not applicable: one query, built once per process (`waiting.prepared`)."""
+    out = {}
+    for school_id, y, label, ends_on, total, still_open in prepared(
+        "tracking.ready", _ready_statement, school_ids, today
+    ):
+        if ends_on < today or (total and not still_open):
+            out.setdefault(school_id, []).append((y, label))
+    return out
+
+
+def _ready_statement(shape, _today):
     open_count = func.count(Item.id).filter(Item.status.in_(OPEN_STATUSES))
-    rows = db.session.execute(
+    return (
         _not_signed(
             db.select(
                 SchoolYear.school_id,
@@ -88,16 +110,11 @@ def _ready_years(school_ids, today):
             )
             # school_id in the join: the (school_id, year_id, ...) indexes serve it (none starts with year_id)
             .outerjoin(Item, (Item.school_id == SchoolYear.school_id) & (Item.year_id == SchoolYear.id))
-            .where(_school_in(SchoolYear.school_id, school_ids))
+            .where(school_in(SchoolYear.school_id, shape))
         )
         .group_by(SchoolYear.school_id, SchoolYear.id, SchoolYear.label, SchoolYear.ends_on)
         .order_by(SchoolYear.ends_on)
-    ).all()
-    out = {}
-    for school_id, y, label, ends_on, total, still_open in rows:
-        if ends_on < today or (total and not still_open):
-            out.setdefault(school_id, []).append((y, label))
-    return out
+    )
 
 
 def _own_lines(school, member, today):

@@ -24,7 +24,7 @@ from ..signals import person_page, waiting_for
 from ..tenancy import HEAD, HR, LEAD
 from ..tracking.models import Item
 from ..transactions import DomainError
-from ..waiting import WaitingLine, per_batch, per_school
+from ..waiting import WaitingLine, per_batch, per_school, prepared, school_in
 from .coverage import activities, in_audience
 from .models import TrainingAttendance, TrainingSession
 
@@ -213,30 +213,28 @@ def _relative_url(endpoint, **values) -> str:
     return current_app.url_map.bind("localhost").build(endpoint, values)
 
 
-def _pending_by_school(school_ids, _today) -> dict:
+def _pending_by_school(school_ids, today) -> dict:
     """{school id: {"certificates": n, "evidence": n}} of the schools with uploads waiting: one query for a
-    batch of schools (the digest job, through `waiting.per_batch`)."""
-    one = len(school_ids) == 1
+    batch of schools (the digest job, through `waiting.per_batch`), built once per process
+    (`waiting.prepared`)."""
+    out = {}
+    for school_id, kind, count in prepared("training.pending", _pending_statement, school_ids, today):
+        out.setdefault(school_id, {"certificates": 0, "evidence": 0})[kind] = count
+    return out
+
+
+def _pending_statement(shape, _today):
     certificates = (
         db.select(TrainingSession.school_id, db.literal_column("'certificates'"), db.func.count())
-        .where(
-            TrainingSession.school_id == school_ids[0] if one else TrainingSession.school_id.in_(school_ids),
-            TrainingSession.verification == PENDING,
-        )
+        .where(school_in(TrainingSession.school_id, shape), TrainingSession.verification == PENDING)
         .group_by(TrainingSession.school_id)
     )
     evidence = (
         db.select(Evidence.school_id, db.literal_column("'evidence'"), db.func.count())
-        .where(
-            Evidence.school_id == school_ids[0] if one else Evidence.school_id.in_(school_ids),
-            Evidence.verification == PENDING,
-        )
+        .where(school_in(Evidence.school_id, shape), Evidence.verification == PENDING)
         .group_by(Evidence.school_id)
     )
-    out = {}
-    for school_id, kind, count in db.session.execute(db.union_all(certificates, evidence)).all():
-        out.setdefault(school_id, {"certificates": 0, "evidence": 0})[kind] = count
-    return out
+    return db.union_all(certificates, evidence)
 
 
 @waiting_for.connect
