@@ -76,39 +76,43 @@ def _before_start(school_ids, today):
 
 
 def _before_start_statement(shape, today):
-    """Driven from the people of the schools who have not left: their open checks due by their start date
-    are joined in the (school_id, kind, status, person_id, due_on) index (a few index probes a person, not a
-    walk through every item of the school, whatever the planner's statistics say; or from the school's open
-    checks in that index when the planner knows there are few) and grouped by person: one probe of the index
-    per person and status, where a subquery for the count and another for the earliest date made two."""
+    """Driven from the people of the schools who have not left: for each, their open checks due by their start
+    date are counted in the (school_id, kind, status, person_id, due_on) index (a few index probes a person,
+    not a walk through every item of the school, whatever the planner's statistics say). Not a join grouped
+    by person: that was 0.5 ms faster on a page, but on PostgreSQL without statistics a batch of 25 schools
+    (the digest job) took 55 ms instead of under 9 (1.7 s more for 1,000 schools)."""
     covered = db.select(RiskAssessment.item_id).where(
         school_in(RiskAssessment.school_id, shape), RiskAssessment.signed_at.is_not(None)
     )
-    per_person = (
+
+    def of_person(column):
+        return (
+            db.select(column)
+            .where(
+                Item.school_id == Person.school_id,
+                Item.kind == ItemKind.CHECK,
+                Item.status.in_(OPEN_STATUSES),
+                Item.person_id == Person.id,
+                Item.due_on <= Person.start_on,
+                Item.id.not_in(covered),
+            )
+            .scalar_subquery()
+        )
+
+    people = (
         db.select(
             Person.school_id.label("school_id"),
-            Item.person_id.label("person_id"),
-            func.count().label("n"),
-            func.min(Item.due_on).label("first"),
-        )
-        .join(
-            Item,
-            (Item.school_id == Person.school_id)
-            & (Item.kind == ItemKind.CHECK)
-            & Item.status.in_(OPEN_STATUSES)
-            & (Item.person_id == Person.id)
-            & (Item.due_on <= Person.start_on),
+            Person.id.label("person_id"),
+            of_person(func.count()).label("n"),
+            of_person(func.min(Item.due_on)).label("first"),
         )
         .where(
             school_in(Person.school_id, shape),
             or_(Person.leave_on.is_(None), Person.leave_on >= today),
-            Item.id.not_in(covered),
         )
-        # by the item's person_id, not the person's id: grouped by people.id, SQLite walked every school's
-        # people in primary key order rather than the school's through its school_id index
-        .group_by(Person.school_id, Item.person_id)
         .subquery()
     )
+    per_person = db.select(people).where(people.c.n > 0).subquery()
     school = per_person.c.school_id
     ranked = db.select(
         school.label("school_id"),
