@@ -6,7 +6,7 @@ import sqlalchemy as sa
 from sqlalchemy import func
 
 from tracker.extensions import db
-from tracker.tracking import dashboard, services, shared
+from tracker.tracking import dashboard, services, shared, visibility
 from tracker.tracking.models import Item
 from tracker.tracking.visibility import visible_criteria
 
@@ -82,7 +82,7 @@ def _fresh_shared_counts(school, year, membership, refs):
 def test_the_kept_shared_count_statement_follows_each_school_member_and_year(
     make_school, make_member, monkeypatch
 ):
-    monkeypatch.setattr(shared, "_counts_statements", {})
+    monkeypatch.setattr(visibility, "_per_role", {})
     schools = [_school_with_items(make_school, make_member, n) for n in (40, 80)]
     for school, members, _ in schools:
         year = services.current_year(school)
@@ -94,7 +94,7 @@ def test_the_kept_shared_count_statement_follows_each_school_member_and_year(
         for membership in members.values():
             kept = sorted(
                 db.session.execute(
-                    shared._counts_statement(membership.role),
+                    visibility.per_role("shared.counts", membership.role, shared._counts_statement),
                     {
                         "school_id": school.id,
                         "member_id": membership.user_id,
@@ -108,7 +108,10 @@ def test_the_kept_shared_count_statement_follows_each_school_member_and_year(
             assert sorted(
                 shared.shared_counts(school, year, membership, refs, frameworks), key=repr
             ) == sorted(shared.shared_counts(school, year, membership), key=repr)
-    assert sorted(shared._counts_statements) == ["lead", "staff"], "one statement per role, not per request"
+    assert sorted(k for k in visibility._per_role if k[0] == "shared.counts") == [
+        ("shared.counts", "lead"),
+        ("shared.counts", "staff"),
+    ], "one statement per role, not per request"
 
 
 def test_the_timeline_texts_are_the_months_own(make_school, make_member):

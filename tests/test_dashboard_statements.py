@@ -9,7 +9,7 @@ import sqlalchemy as sa
 from markupsafe import escape
 
 from tracker.extensions import db
-from tracker.tracking import dashboard
+from tracker.tracking import dashboard, visibility
 from tracker.tracking.models import OPEN_STATUSES, Item
 from tracker.tracking.visibility import may_see
 
@@ -33,7 +33,7 @@ def test_short_lists_are_built_once_per_role_and_follow_each_member_and_school(
         built.append(member.role)
         return original(school, member)
 
-    monkeypatch.setattr(dashboard, "_statements", {})
+    monkeypatch.setattr(visibility, "_per_role", {})
     monkeypatch.setattr(dashboard, "_short_lists_statement", counting)
     schools = [_school_with_items(make_school, make_member, 40) for _ in range(2)]
     for school, members, _ in schools:

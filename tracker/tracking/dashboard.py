@@ -5,7 +5,6 @@ from collections import OrderedDict
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from functools import cache
-from types import SimpleNamespace
 
 from sqlalchemy import bindparam, func, literal, union_all
 from sqlalchemy.orm import joinedload, lazyload, load_only
@@ -18,7 +17,7 @@ from ..waiting import lines_for
 from .models import DONE, IN_PROGRESS, NOT_APPLICABLE, OPEN_STATUSES, Item, SchoolYearFramework
 from .ordering import LAST, section_positions
 from .shared import references, shared_counts
-from .visibility import _open, visible_criteria, visible_items
+from .visibility import _open, per_role, visible_criteria, visible_items
 
 
 @dataclass
@@ -51,26 +50,6 @@ class Progress:
 OWN_ITEMS = "School's own items"
 
 
-#: statements built once per process: {(name, role): select with bind parameters}, see `_prepared`
-_statements: dict = {}
-
-
-def _prepared(name, role, build):
-    """The statement `build(school, member)` made once per process for `name` and the member's role, the
-    school's id, the member's user id and the other values left as bind parameters (`school_id`,
-    `member_id`, ... given by `_params`). A select built afresh on every request cost more CPU than running
-    it: building the short lists' UNION and working out its cache key was 3 of their 4 ms of CPU (500-staff
-    school, SQLite). The visibility rule stays visibility.py's: it is asked with stand-ins whose id and
-    user id are parameters, once per role (the only other thing it reads)."""
-    key = (name, role)
-    statement = _statements.get(key)
-    if statement is None:
-        school = SimpleNamespace(id=bindparam("school_id"))
-        member = SimpleNamespace(role=role, user_id=bindparam("member_id"))
-        statement = _statements[key] = build(school, member)
-    return statement
-
-
 def _params(school, membership, **values) -> dict:
     return {"school_id": school.id, "member_id": getattr(membership, "user_id", None), **values}
 
@@ -89,7 +68,7 @@ def year_counts(school, year, membership):
             .group_by(Framework.title, Item.section_title, Item.due_on, Item.status)
         )
 
-    statement = _prepared("year_counts", membership.role, build)
+    statement = per_role("dashboard.year_counts", membership.role, build)
     return db.session.execute(statement, _params(school, membership, year_id=year.id)).all()
 
 
@@ -235,8 +214,8 @@ def short_lists(school, year, membership, user_id, today) -> dict:
     """The dashboard's four short lists in one query: each list's first rows (a limited select per list, their
     ids labelled with the list's name and joined in one UNION ALL), read as plain rows (`ListRow`). The rules
     live only in the SQL; Python puts each list back in its order (orders end on the id, so ties agree). The
-    statement is built once per role (`_prepared`)."""
-    statement = _prepared("short_lists", membership.role, _short_lists_statement)
+    statement is built once per role (`visibility.per_role`)."""
+    statement = per_role("dashboard.short_lists", membership.role, _short_lists_statement)
     params = _params(
         school, membership, year_id=year.id, user_id=user_id, today=today, soon=today + timedelta(days=30)
     )

@@ -9,14 +9,13 @@ items under the referencing framework and section, with one query on the require
 
 from collections import defaultdict
 from dataclasses import dataclass
-from types import SimpleNamespace
 
 from sqlalchemy import and_, bindparam, func, or_
 
 from ..db import db
 from ..frameworks.models import Framework, FrameworkSection, Requirement
 from .models import Item, SchoolYearFramework
-from .visibility import visible_criteria
+from .visibility import per_role, visible_criteria
 
 
 @dataclass(frozen=True)
@@ -95,7 +94,7 @@ def shared_counts(school, year, membership, refs=None, frameworks=None) -> list[
         "year_id": year.id,
         "requirement_keys": sorted({rk for _, rk in by_target}),
     }
-    rows = db.session.execute(_counts_statement(membership.role), params).all()
+    rows = db.session.execute(per_role("shared.counts", membership.role, _counts_statement), params).all()
     out = []
     for fw_id, req_key, due_on, status, count in rows:
         if fw_id not in key_of:  # the same requirement key in a framework that is not a target
@@ -105,28 +104,18 @@ def shared_counts(school, year, membership, refs=None, frameworks=None) -> list[
     return out
 
 
-#: {role: the grouped count of `shared_counts`}, built once per process (see dashboard._prepared)
-_counts_statements: dict = {}
-
-
-def _counts_statement(role):
-    """shared_counts' select for members holding `role`, the school, member, year and requirement keys left
-    as bind parameters: building it afresh on each dashboard cost more CPU than running it. The visibility
-    rule is visibility.py's, asked with stand-ins whose id and user id are parameters."""
-    statement = _counts_statements.get(role)
-    if statement is None:
-        school = SimpleNamespace(id=bindparam("school_id"))
-        member = SimpleNamespace(role=role, user_id=bindparam("member_id"))
-        statement = _counts_statements[role] = (
-            db.select(Item.framework_id, Item.requirement_key, Item.due_on, Item.status, func.count())
-            .where(
-                *visible_criteria(school, member),
-                Item.year_id == bindparam("year_id"),
-                Item.requirement_key.in_(bindparam("requirement_keys", expanding=True)),
-            )
-            .group_by(Item.framework_id, Item.requirement_key, Item.due_on, Item.status)
+def _counts_statement(school, member):
+    """shared_counts' grouped count (built once per role, `visibility.per_role`), the year and requirement
+    keys left as bind parameters."""
+    return (
+        db.select(Item.framework_id, Item.requirement_key, Item.due_on, Item.status, func.count())
+        .where(
+            *visible_criteria(school, member),
+            Item.year_id == bindparam("year_id"),
+            Item.requirement_key.in_(bindparam("requirement_keys", expanding=True)),
         )
-    return statement
+        .group_by(Item.framework_id, Item.requirement_key, Item.due_on, Item.status)
+    )
 
 
 def shared_items(year, items, frameworks, refs=None) -> dict:
